@@ -1,0 +1,153 @@
+"""Layers with hand-written forward and backward passes, vectorised over the mini-batch.
+
+Each ``*_forward`` returns ``(out, cache)`` and each ``*_backward`` takes the upstream
+gradient and that cache. ``N`` is the mini-batch size, ``D`` the input and ``M`` the
+output dimension of a layer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Array = np.ndarray
+
+
+def affine_forward(x: Array, W: Array, b: Array | None) -> tuple[Array, tuple]:
+    """s = x W + b.
+
+    Args:
+        x: inputs, shape (N, D).
+        W: weights, shape (D, M).
+        b: biases, shape (M,), or ``None`` for a layer without bias.
+
+    Returns:
+        out of shape (N, M) and the cache ``(x, W)``.
+    """
+    out = x @ W
+    if b is not None:
+        out += b
+    return out, (x, W)
+
+
+def affine_backward(
+    dout: Array, cache: tuple, *, need_dx: bool = True
+) -> tuple[Array | None, Array, Array]:
+    """Gradients of s = x W + b.
+
+    Args:
+        dout: upstream gradient dL/ds, shape (N, M).
+        cache: ``(x, W)`` from :func:`affine_forward`.
+        need_dx: compute dL/dx; the first layer skips it (it is the largest product).
+
+    Returns:
+        dx of shape (N, D) (or ``None``), dW of shape (D, M), db of shape (M,).
+    """
+    x, W = cache
+    dx = dout @ W.T if need_dx else None
+    return dx, x.T @ dout, dout.sum(axis=0)
+
+
+def relu_forward(x: Array) -> tuple[Array, Array]:
+    """max(0, x), elementwise. The cache is the output (its sign is the mask)."""
+    out = np.maximum(x, 0)
+    return out, out
+
+
+def relu_backward(dout: Array, cache: Array) -> Array:
+    """dL/dx = dL/dout where the ReLU was active, 0 elsewhere."""
+    return np.where(cache > 0, dout, 0).astype(dout.dtype, copy=False)
+
+
+def batchnorm_forward(
+    x: Array, gamma: Array, beta: Array, eps: float
+) -> tuple[Array, tuple]:
+    """Train-mode batch normalization with the statistics of the mini-batch.
+
+    x_hat = (x - mean) / sqrt(var + eps), out = gamma * x_hat + beta, where mean and the
+    biased variance are taken over the batch, per feature.
+
+    Args:
+        x: inputs, shape (N, M).
+        gamma, beta: scale and shift, shape (M,).
+        eps: added to the variance.
+
+    Returns:
+        out of shape (N, M) and the cache ``(x_hat, gamma, inv_std, mean, var)``; ``mean``
+        and ``var`` (shape (M,)) are what the running averages are updated with.
+    """
+    mean = x.mean(axis=0)
+    centred = x - mean
+    var = np.einsum("ij,ij->j", centred, centred) / x.shape[0]
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = centred
+    x_hat *= inv_std
+    out = x_hat * gamma + beta
+    return out, (x_hat, gamma, inv_std, mean, var)
+
+
+def batchnorm_backward(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
+    """Gradients of train-mode batch normalization, in the compact closed form.
+
+    dx = gamma / sqrt(var + eps) * (dout - mean(dout) - x_hat * mean(dout * x_hat)),
+    with both means over the batch.
+
+    Args:
+        dout: upstream gradient, shape (N, M).
+        cache: from :func:`batchnorm_forward`.
+
+    Returns:
+        dx of shape (N, M), dgamma and dbeta of shape (M,).
+    """
+    x_hat, gamma, inv_std, _, _ = cache
+    n = dout.shape[0]
+    dbeta = dout.sum(axis=0)
+    dgamma = np.einsum("ij,ij->j", dout, x_hat)
+    dx = dout - dbeta / n
+    dx -= x_hat * (dgamma / n)
+    dx *= gamma * inv_std
+    return dx, dgamma, dbeta
+
+
+def batchnorm_eval(
+    x: Array, gamma: Array, beta: Array, running_mean: Array, running_var: Array, eps: float
+) -> Array:
+    """Eval-mode batch normalization with the population (running-average) statistics.
+
+    Args:
+        x: inputs, shape (N, M); the other arrays have shape (M,).
+
+    Returns:
+        gamma * (x - running_mean) / sqrt(running_var + eps) + beta, shape (N, M).
+    """
+    scale = gamma / np.sqrt(running_var + eps)
+    return x * scale + (beta - running_mean * scale)
+
+
+def softmax_cross_entropy(scores: Array, y: Array) -> tuple[np.floating, Array]:
+    """Mean cross-entropy of softmax(scores) against integer labels.
+
+    Args:
+        scores: class scores, shape (N, C).
+        y: labels in [0, C), shape (N,).
+
+    Returns:
+        the mean loss (a NumPy scalar of the dtype of ``scores``) and dL/dscores of
+        shape (N, C).
+    """
+    n = scores.shape[0]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_z = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_probs = shifted - log_z
+    rows = np.arange(n)
+    loss = -log_probs[rows, y].mean()
+    dscores = np.exp(log_probs)
+    dscores[rows, y] -= 1
+    dscores /= n
+    return loss, dscores
+
+
+def softmax(scores: Array) -> Array:
+    """Row-wise softmax, shape (N, C) -> (N, C)."""
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)

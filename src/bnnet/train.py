@@ -1,0 +1,169 @@
+"""Mini-batch gradient descent with a cyclical learning rate: :func:`fit`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from bnnet.config import Config
+from bnnet.data import Dataset
+from bnnet.network import Params, evaluate, forward_backward, init_params
+from bnnet.schedule import cyclical_eta
+
+HISTORY_COLUMNS = [
+    "step", "epoch", "eta",
+    "train_cost", "train_loss", "train_accuracy",
+    "val_cost", "val_loss", "val_accuracy",
+]
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The cost became NaN or infinite. ``history`` and ``params`` hold what was reached."""
+
+    def __init__(self, message: str, step: int, history: pd.DataFrame, params: Params):
+        super().__init__(message)
+        self.step = step
+        self.history = history
+        self.params = params
+
+
+@dataclass
+class Result:
+    """The outcome of :func:`fit`.
+
+    Attributes:
+        config: the configuration that was trained.
+        params: final parameters (with the BN running statistics).
+        history: one row per logged update step, columns ``HISTORY_COLUMNS``; train metrics
+            are on ``config.train_eval_size`` training images, all in eval mode.
+        test: eval-mode cost, loss and accuracy on the test split.
+        seconds: wall time of the training loop (logging included).
+    """
+
+    config: Config
+    params: Params
+    history: pd.DataFrame
+    test: dict[str, float]
+    seconds: float
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.test["accuracy"]
+
+    @property
+    def val_accuracy(self) -> float:
+        return float(self.history["val_accuracy"].iloc[-1])
+
+
+def fit(config: Config, data: Dataset, *, progress: bool = True) -> Result:
+    """Train the network of ``config`` on ``data`` with mini-batch gradient descent.
+
+    The training set is reshuffled every epoch (the last incomplete batch of an epoch is
+    dropped so that every BN batch has ``batch_size`` rows); the learning rate follows
+    :func:`~bnnet.schedule.cyclical_eta` for ``config.n_updates`` updates; BN running
+    statistics are updated after every step with factor ``alpha`` (set to the first batch's
+    statistics at step 0). Cost, loss and accuracy on the training and validation sets are
+    logged every ``log_every`` updates and at the end.
+
+    Args:
+        config: what to train.
+        data: the dataset; ``data.X_train`` must have ``config.dtype``.
+        progress: show a tqdm progress bar.
+
+    Raises:
+        ValueError: the data do not fit the configuration.
+        TrainingDivergedError: the cost became NaN or infinite (e.g. eta_max too large).
+    """
+    X, y = data.X_train, data.y_train
+    n, d_in = X.shape
+    if config.batch_size > n:
+        raise ValueError(
+            f"batch_size={config.batch_size} is larger than the training set ({n} images); "
+            "use a smaller batch_size or more training data"
+        )
+    if X.dtype != config.np_dtype:
+        X = X.astype(config.np_dtype)
+    seeds = np.random.SeedSequence(config.seed).spawn(3)
+    params = init_params(config, d_in, data.n_classes, np.random.default_rng(seeds[0]))
+    shuffle_rng = np.random.default_rng(seeds[1])
+    eval_rows = _eval_subset(n, config.train_eval_size, np.random.default_rng(seeds[2]))
+    X_train_eval, y_train_eval = X[eval_rows], y[eval_rows]
+    X_val = data.X_val.astype(config.np_dtype, copy=False)
+
+    log_every = config.log_every or max(1, config.n_s // 5)
+    batches_per_epoch = n // config.batch_size
+    etas = cyclical_eta(np.arange(config.n_updates), config.eta_min, config.eta_max, config.n_s)
+    alpha = config.alpha
+    rows: list[dict] = []
+
+    def log(step: int) -> None:
+        train = evaluate(params, X_train_eval, y_train_eval, config)
+        val = evaluate(params, X_val, data.y_val, config)
+        rows.append({
+            "step": step, "epoch": step / batches_per_epoch,
+            "eta": float(cyclical_eta(step, config.eta_min, config.eta_max, config.n_s)),
+            **{f"train_{k}": v for k, v in train.items()},
+            **{f"val_{k}": v for k, v in val.items()},
+        })
+
+    start = time.perf_counter()
+    log(0)
+    bar = tqdm(total=config.n_updates, disable=not progress, desc=_describe(config),
+               unit="step", mininterval=0.5, leave=False)
+    step = 0
+    while step < config.n_updates:
+        order = shuffle_rng.permutation(n)
+        for j in range(batches_per_epoch):
+            if step >= config.n_updates:
+                break
+            idx = order[j * config.batch_size : (j + 1) * config.batch_size]
+            result = forward_backward(params, X[idx], y[idx], config)
+            if not np.isfinite(result.cost):
+                bar.close()
+                history = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+                raise TrainingDivergedError(
+                    f"training diverged: the cost became {result.cost} at update step {step} "
+                    f"(eta={etas[step]:.3g}); lower eta_max (now {config.eta_max}) or check "
+                    "the input normalisation. The history up to that step is in "
+                    "error.history.",
+                    step, history, params,
+                )
+            eta = etas[step]
+            for p, g, stats in zip(params, result.grads, result.batch_stats, strict=True):
+                for key, grad in g.items():
+                    p[key] -= eta * grad
+                if stats is not None:
+                    mean, var = stats
+                    if step == 0:
+                        p["running_mean"][...] = mean
+                        p["running_var"][...] = var
+                    else:
+                        p["running_mean"] *= alpha
+                        p["running_mean"] += (1 - alpha) * mean
+                        p["running_var"] *= alpha
+                        p["running_var"] += (1 - alpha) * var
+            step += 1
+            bar.update()
+            if step % log_every == 0 or step == config.n_updates:
+                log(step)
+                bar.set_postfix(val_acc=f"{rows[-1]['val_accuracy']:.3f}", refresh=False)
+    bar.close()
+    seconds = time.perf_counter() - start
+    history = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    test = evaluate(params, data.X_test.astype(config.np_dtype, copy=False), data.y_test, config)
+    return Result(config, params, history, test, seconds)
+
+
+def _eval_subset(n: int, size: int | None, rng: np.random.Generator) -> np.ndarray:
+    if size is None or size >= n:
+        return np.arange(n)
+    return np.sort(rng.choice(n, size, replace=False))
+
+
+def _describe(config: Config) -> str:
+    bn = f"BN-{config.bn_position}" if config.batch_norm else "no BN"
+    return f"{config.n_layers}-layer {bn}"
