@@ -74,6 +74,11 @@ class Config:
                 f"hidden={self.hidden!r}: expected a list of hidden-layer sizes, e.g. [50, 50]"
             )
         hidden = tuple(hidden)
+        if not hidden:
+            raise ConfigError(
+                "hidden=[]: give at least one hidden layer, e.g. [50, 50] (bnnet studies "
+                "batch normalization of hidden layers, so k >= 2)"
+            )
         if not all(_is_int(h) and h > 0 for h in hidden):
             raise ConfigError(
                 f"hidden={list(hidden)!r}: every hidden-layer size must be a positive integer"

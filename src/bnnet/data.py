@@ -71,6 +71,21 @@ class Dataset:
     def n_classes(self) -> int:
         return len(self.label_names)
 
+    @classmethod
+    def from_arrays(
+        cls, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
+        X_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
+        label_names: list[str] | None = None,
+    ) -> Dataset:
+        """A dataset from arrays that are already normalised (e.g. synthetic data)."""
+        if X_test is None or y_test is None:
+            X_test, y_test = X_val, y_val
+        n_classes = int(max(y_train.max(), y_val.max(), y_test.max())) + 1
+        return cls(X_train, y_train, X_val, y_val, X_test, y_test,
+                   label_names or [str(c) for c in range(n_classes)],
+                   mean=np.zeros(X_train.shape[1]), std=np.ones(X_train.shape[1]),
+                   source="arrays")
+
     def summary(self) -> dict[str, Any]:
         return {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test),
                 "features": self.X_train.shape[1], "dtype": self.X_train.dtype.name,
@@ -113,7 +128,7 @@ def find_batches_dir(data_dir: str | os.PathLike | None = None) -> Path:
 class _BatchUnpickler(pickle.Unpickler):
     """Unpickles only what a CIFAR-10 batch holds: dicts, lists, strings, NumPy arrays."""
 
-    ALLOWED = {
+    ALLOWED = frozenset({
         ("numpy.core.multiarray", "_reconstruct"),
         ("numpy._core.multiarray", "_reconstruct"),
         ("numpy.core.multiarray", "scalar"),
@@ -121,7 +136,7 @@ class _BatchUnpickler(pickle.Unpickler):
         ("numpy", "ndarray"),
         ("numpy", "dtype"),
         ("_codecs", "encode"),  # how Python 3 pickles bytes with protocol 2
-    }
+    })
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in self.ALLOWED:

@@ -9,7 +9,6 @@ from bnnet.config import Config
 from bnnet.layers import softmax_cross_entropy
 from bnnet.network import TRAINABLE, Params, cost_and_gradients, forward, init_params
 
-
 # The cost is evaluated in extended precision where the platform has it (80-bit on
 # x86-64): in float64 its round-off, ~1e-15, divided by 2h = 2e-5 gives absolute errors
 # of ~1e-10, which is a relative error of 1e-5 for the many entries whose gradient is

@@ -16,6 +16,7 @@ not redundant and is kept.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,7 +81,7 @@ def init_params(
     dtype = config.np_dtype
     sizes = [d_in, *config.hidden, n_classes]
     params: Params = []
-    for layer, (m, n) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for layer, (m, n) in enumerate(itertools.pairwise(sizes)):
         p = {"W": (rng.standard_normal((m, n)) * init_std(config, m)).astype(dtype)}
         if layer_has_bias(config, layer):
             p["b"] = np.zeros(n, dtype)

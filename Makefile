@@ -1,0 +1,35 @@
+# bnnet: `make setup`, `make test`, `make data`, `make lab`, `make clean`.
+PY     := .venv/bin/python
+STAMP  := .venv/.setup-done
+PYTEST_ARGS ?=
+
+.PHONY: setup test lint data lab clean help
+
+help:
+	@echo "make setup   create .venv, install requirements + bnnet, Jupyter kernel, TeX for the PDF"
+	@echo "make test    lint and run the whole test suite (runs setup when needed)"
+	@echo "make data    download CIFAR-10 into data/ (md5-checked), unless BNNET_DATA_DIR is set"
+	@echo "make lab     JupyterLab with the project kernel"
+	@echo "make clean   remove caches"
+
+$(STAMP): requirements.txt pyproject.toml scripts/setup.sh
+	bash scripts/setup.sh
+
+setup:
+	bash scripts/setup.sh
+
+lint: $(STAMP)
+	$(PY) -m ruff check src tests scripts
+
+test: $(STAMP) lint
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+data: $(STAMP)
+	$(PY) scripts/get_data.py
+
+lab: $(STAMP)
+	.venv/bin/jupyter lab notebooks/
+
+clean:
+	rm -rf .cache .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +

@@ -1,0 +1,43 @@
+import pytest
+
+from bnnet import NINE_LAYER, Config, ConfigError
+
+
+def test_defaults_are_the_course_defaults():
+    c = Config()
+    assert c.hidden == (50, 50) and c.batch_norm and c.bn_position == "before"
+    assert (c.eta_min, c.eta_max, c.n_s, c.cycles) == (1e-5, 1e-1, 2250, 2)
+    assert (c.lam, c.batch_size, c.alpha, c.init) == (0.005, 100, 0.9, "he")
+    assert c.n_updates == 9000 and c.n_layers == 3
+    assert Config(hidden=NINE_LAYER).n_layers == 9
+
+
+def test_lists_become_tuples_so_configs_hash_and_compare():
+    a, b = Config(hidden=[50, 50]), Config(hidden=(50, 50))
+    assert a == b and hash(a) == hash(b)
+    assert a.to_dict()["hidden"] == [50, 50]
+    assert a.replace(lam=0.01).lam == 0.01
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    (dict(lam=-1), "lam=-1.0"),
+    (dict(eta_min=0.2, eta_max=0.1), "swap them"),
+    (dict(n_s=0), "n_s=0"),
+    (dict(cycles=-2), "cycles=-2"),
+    (dict(batch_size=0), "batch_size=0"),
+    (dict(hidden=[]), "at least one hidden layer"),
+    (dict(hidden=[50, 0]), "positive integer"),
+    (dict(hidden="50,50"), "list of hidden-layer sizes"),
+    (dict(init="glorot"), "init='glorot'"),
+    (dict(bn_position="middle"), "bn_position='middle'"),
+    (dict(sigma=0.0), "sigma=0.0"),
+    (dict(alpha=1.0), "alpha=1.0"),
+    (dict(alpha=-0.1), "alpha=-0.1"),
+    (dict(n_s=2250.0), "write 2250"),
+    (dict(lam="0.01"), "expected a number"),
+    (dict(batch_norm="yes"), "True or False"),
+    (dict(dtype="float16"), "dtype='float16'"),
+])
+def test_invalid_values_are_rejected_with_the_field_name(changes, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        Config(**changes)

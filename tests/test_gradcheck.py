@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from bnnet import NINE_LAYER, Config, check_gradients, init_params
+from bnnet.gradcheck import numerical_gradients, relative_error
+
+DEPTHS = {2: (50,), 3: (50, 50), 4: (50, 30, 20), 9: NINE_LAYER}
+BN_MODES = {"no BN": dict(batch_norm=False), "BN before ReLU": dict(batch_norm=True),
+            "BN after ReLU": dict(batch_norm=True, bn_position="after")}
+
+
+@pytest.fixture(scope="module")
+def small_batch():
+    rng = np.random.default_rng(1)
+    return rng.standard_normal((20, 15)), rng.integers(0, 10, 20)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.1])
+@pytest.mark.parametrize("bn", list(BN_MODES))
+@pytest.mark.parametrize("layers", list(DEPTHS))
+def test_analytic_gradients_match_centred_differences(layers, bn, lam, small_batch):
+    X, y = small_batch
+    cfg = Config(hidden=DEPTHS[layers], lam=lam, **BN_MODES[bn])
+    table = check_gradients(cfg, X, y, n_classes=10)
+    expected = {"W", "b"} | ({"gamma", "beta"} if cfg.batch_norm else set())
+    assert set(table["parameter"]) == expected
+    assert len(table[table.parameter == "W"]) == layers
+    worst = table.loc[table.max_rel_error.idxmax()]
+    assert table.max_rel_error.max() < 1e-6, worst.to_dict()
+
+
+def test_gradient_check_catches_a_wrong_gradient(small_batch):
+    """The check is not vacuous: a wrong BN gradient gives a large relative error."""
+    X, y = small_batch
+    cfg = Config(hidden=(20,), dtype="float64", lam=0.0)
+    params = init_params(cfg, X.shape[1], 10)
+    numeric = numerical_gradients(params, X, y, cfg, 1e-6)
+    table = check_gradients(cfg, X, y, n_classes=10, params=params)
+    assert table.max_rel_error.max() < 1e-6
+    wrong = numeric[0]["gamma"] * 1.01
+    assert relative_error(wrong, numeric[0]["gamma"]).max() > 1e-3
+
+
+def test_relative_error_formula():
+    a, b = np.array([1.0, 0.0, 1e-20]), np.array([1.1, 0.0, 0.0])
+    np.testing.assert_allclose(relative_error(a, b, eps=1e-12), [0.1 / 2.1, 0.0, 1e-8])

@@ -1,0 +1,91 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from bnnet import Config, Dataset, TrainingDivergedError, fit
+from bnnet.train import HISTORY_COLUMNS
+
+
+def blobs(n: int, d: int = 40, classes: int = 10, seed: int = 0) -> Dataset:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(classes, d)) * 1.5
+
+    def draw(m):
+        y = rng.integers(0, classes, m)
+        return (centres[y] + rng.normal(size=(m, d))).astype(np.float32), y
+
+    return Dataset.from_arrays(*draw(n), *draw(200), *draw(200))
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_small_net_overfits_100_samples(batch_norm):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 40)).astype(np.float32)
+    y = rng.integers(0, 10, 100)  # random labels: only memorisation gets them right
+    data = Dataset.from_arrays(X, y, X, y)
+    cfg = Config(hidden=(50, 50), batch_norm=batch_norm, lam=0.0, batch_size=20,
+                 eta_min=1e-3, eta_max=0.1, n_s=250, cycles=2, log_every=250)
+    result = fit(cfg, data, progress=False)
+    assert result.history["train_accuracy"].iloc[0] < 0.3
+    assert result.history["train_accuracy"].iloc[-1] == 1.0
+    assert result.history["train_loss"].iloc[-1] < 0.05
+
+
+def test_history_schedule_and_logging():
+    cfg = Config(hidden=(20,), n_s=50, cycles=2, batch_size=25, log_every=20)
+    result = fit(cfg, blobs(500), progress=False)
+    h = result.history
+    assert list(h.columns) == HISTORY_COLUMNS
+    assert h["step"].tolist() == [0, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200]
+    assert h.loc[h.step == 0, "eta"].item() == pytest.approx(cfg.eta_min)
+    assert h.loc[h.step == 100, "eta"].item() == pytest.approx(cfg.eta_min)
+    assert h.loc[h.step == 60, "eta"].item() == pytest.approx(
+        cfg.eta_min + 0.8 * (cfg.eta_max - cfg.eta_min))
+    assert h["epoch"].iloc[-1] == pytest.approx(200 / 20)
+    assert h["val_accuracy"].iloc[-1] > 0.8 > h["val_accuracy"].iloc[0]
+    assert 0.8 < result.test_accuracy <= 1.0
+    assert result.val_accuracy == h["val_accuracy"].iloc[-1]
+
+
+def test_running_statistics_track_the_batch_statistics():
+    cfg = Config(hidden=(16,), n_s=100, cycles=1, batch_size=50, alpha=0.9,
+                 eta_min=1e-9, eta_max=1e-9)  # (almost) frozen weights
+    data = blobs(1000)
+    result = fit(cfg, data, progress=False)
+    p = result.params[0]
+    s = data.X_train @ p["W"]
+    np.testing.assert_allclose(p["running_mean"], s.mean(0), atol=0.05 * s.std(0).max())
+    np.testing.assert_allclose(p["running_var"], s.var(0), rtol=0.1)
+
+
+def test_same_seed_gives_identical_results_and_another_seed_does_not():
+    cfg = Config(hidden=(30, 20), n_s=40, cycles=1, batch_size=20, log_every=10)
+    data = blobs(400)
+    a, b = fit(cfg, data, progress=False), fit(cfg, data, progress=False)
+    pd.testing.assert_frame_equal(a.history, b.history)
+    for p, q in zip(a.params, b.params, strict=True):
+        for k in p:
+            np.testing.assert_array_equal(p[k], q[k])
+    c = fit(cfg.replace(seed=1), data, progress=False)
+    assert not np.array_equal(a.params[0]["W"], c.params[0]["W"])
+
+
+def test_divergence_stops_with_a_clear_error_and_keeps_the_history():
+    cfg = Config(hidden=(50, 50), batch_norm=False, eta_min=1e3, eta_max=1e4, n_s=100,
+                 batch_size=20, log_every=5)
+    with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError) as err:
+        fit(cfg, blobs(400), progress=False)
+    assert "lower eta_max" in str(err.value)
+    assert err.value.step < cfg.n_updates
+    assert len(err.value.history) >= 1
+
+
+def test_batch_larger_than_training_set_is_rejected():
+    with pytest.raises(ValueError, match="batch_size=500 is larger than the training set"):
+        fit(Config(batch_size=500), blobs(100), progress=False)
+
+
+def test_float64_training_runs_in_float64():
+    result = fit(Config(hidden=(10,), n_s=10, cycles=1, batch_size=50, dtype="float64"),
+                 blobs(200), progress=False)
+    assert all(v.dtype == np.float64 for p in result.params for v in p.values())
