@@ -221,7 +221,7 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bnnet"
 
 
-def _source_key(batches_dir: Path) -> str:
+def source_key(batches_dir: Path) -> str:
     entries = []
     for name in (*TRAIN_FILES, TEST_FILE, META_FILE):
         st = (batches_dir / name).stat()
@@ -243,7 +243,7 @@ def load_raw(data_dir: str | os.PathLike | None = None, *, cache: bool = True) -
     if missing:
         raise DataError(f"{batches_dir} is an incomplete CIFAR-10 copy: missing "
                         f"{', '.join(missing)}. Download it again with `make data`.")
-    cache_dir = cache_root() / f"cifar10-{_source_key(batches_dir)}" if cache else None
+    cache_dir = cache_root() / f"cifar10-{source_key(batches_dir)}" if cache else None
     if cache_dir is not None and (cache_dir / "meta.json").is_file():
         meta = json.loads((cache_dir / "meta.json").read_text())
         arrays = {k: np.load(cache_dir / f"{k}.npy", mmap_mode="r")

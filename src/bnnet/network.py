@@ -179,10 +179,18 @@ class StepResult:
     loss: float
     grads: Params
     batch_stats: list[tuple[np.ndarray, np.ndarray] | None]
+    scores: np.ndarray | None = None
+    caches: list[dict] | None = None
 
 
-def forward_backward(params: Params, X: np.ndarray, y: np.ndarray, config: Config) -> StepResult:
-    """Train-mode cost, gradients (with the L2 term) and the BN batch statistics."""
+def forward_backward(
+    params: Params, X: np.ndarray, y: np.ndarray, config: Config, *, keep_caches: bool = False
+) -> StepResult:
+    """Train-mode cost, gradients (with the L2 term) and the BN batch statistics.
+
+    With ``keep_caches`` the result also holds the scores and the per-layer caches (the
+    input of every layer is ``caches[l]["affine"][0]``), for diagnostics.
+    """
     scores, caches = forward(X, params, config, train=True)
     loss, dscores = softmax_cross_entropy(scores, y)
     grads = backward(dscores, caches, config)
@@ -192,6 +200,8 @@ def forward_backward(params: Params, X: np.ndarray, y: np.ndarray, config: Confi
     loss = float(loss)
     cost = loss + config.lam * l2_penalty(params) if config.lam else loss
     stats = [(c["bn"][3], c["bn"][4]) if "bn" in c else None for c in caches]
+    if keep_caches:
+        return StepResult(cost, loss, grads, stats, scores, caches)
     return StepResult(cost, loss, grads, stats)
 
 

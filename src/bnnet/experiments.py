@@ -1,0 +1,164 @@
+"""Many training runs: cached on disk by their full configuration, run in parallel.
+
+A run is keyed by the :class:`~bnnet.config.Config`, the :class:`DataSpec` and the source
+key of the data files (their names, sizes and modification times), so a changed
+configuration, split or data copy is trained again and everything else is read back.
+Every run uses one BLAS thread, in a worker process or not, so that parallel and
+sequential runs give bit-identical results.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from bnnet.config import Config
+from bnnet.data import Dataset, cache_root, find_batches_dir, load_cifar10, source_key
+from bnnet.network import Params
+from bnnet.train import HISTORY_COLUMNS, TrainingDivergedError, fit
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Which data a run trains on (see :func:`bnnet.load_cifar10`)."""
+
+    data_dir: str | None = None
+    n_val: int = 5000
+    seed: int = 0
+    split: str = "full"
+    n_train: int | None = None
+
+    def load(self) -> Dataset:
+        return _load(self)
+
+    def key(self) -> str:
+        """Identifies the data files the spec reads (changes when they change)."""
+        return source_key(find_batches_dir(self.data_dir))
+
+
+@functools.lru_cache(maxsize=2)
+def _load(spec: DataSpec) -> Dataset:
+    return load_cifar10(spec.data_dir, n_val=spec.n_val, seed=spec.seed, split=spec.split,
+                        n_train=spec.n_train)
+
+
+@dataclass
+class RunResult:
+    """What is kept of one run: enough for tables, curves and later analysis."""
+
+    config: Config
+    history: pd.DataFrame
+    test: dict[str, float]
+    seconds: float
+    params: Params | None
+    diverged: bool = False
+    message: str = ""
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.test.get("accuracy", float("nan"))
+
+    @property
+    def val_accuracy(self) -> float:
+        return float(self.history["val_accuracy"].iloc[-1]) if len(self.history) else np.nan
+
+    def row(self) -> dict[str, Any]:
+        """A flat dict for a results table: the config fields and the final metrics."""
+        return {**self.config.to_dict(), "val_accuracy": self.val_accuracy,
+                "test_accuracy": self.test_accuracy, "seconds": self.seconds,
+                "diverged": self.diverged}
+
+
+def _train(config: Config, spec: DataSpec, data_key: str) -> RunResult:
+    """One run (``data_key`` is only part of the cache key)."""
+    del data_key
+    with threadpool_limits(limits=1, user_api="blas"):
+        try:
+            result = fit(config, spec.load(), progress=False)
+        except TrainingDivergedError as e:
+            return RunResult(config, e.history, {}, np.nan, None, diverged=True,
+                             message=str(e))
+    return RunResult(config, result.history, result.test, result.seconds, result.params)
+
+
+def memory(location: str | os.PathLike | None = None) -> joblib.Memory:
+    """The on-disk cache of runs (``.cache/runs`` in the project by default)."""
+    return joblib.Memory(location or cache_root() / "runs", verbose=0)
+
+
+def run_many(
+    configs: Iterable[Config],
+    spec: DataSpec = DataSpec(),
+    *,
+    n_jobs: int = 1,
+    cache: bool = True,
+    progress: bool = True,
+    desc: str = "runs",
+) -> list[RunResult]:
+    """Train every configuration (cached runs are read back), in input order.
+
+    Args:
+        configs: what to train.
+        spec: the data.
+        n_jobs: worker processes; results do not depend on it.
+        cache: read and write the on-disk cache.
+        progress: a tqdm bar over the runs.
+    """
+    configs = list(configs)
+    train = memory().cache(_train) if cache else _train
+    key = spec.key()
+    results: list[RunResult | None] = [None] * len(configs)
+    todo = []
+    for i, config in enumerate(configs):
+        if cache and train.check_call_in_cache(config, spec, key):
+            results[i] = train(config, spec, key)
+        else:
+            todo.append(i)
+    bar = tqdm(total=len(configs), initial=len(configs) - len(todo), desc=desc,
+               disable=not progress, unit="run")
+    if n_jobs == 1 or len(todo) <= 1:
+        for i in todo:
+            results[i] = train(configs[i], spec, key)
+            bar.update()
+    else:
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
+        outputs = parallel(joblib.delayed(train)(configs[i], spec, key) for i in todo)
+        for i, result in zip(todo, outputs, strict=True):
+            results[i] = result
+            bar.update()
+    bar.close()
+    return results  # type: ignore[return-value]
+
+
+def results_table(results: Iterable[RunResult], columns: Iterable[str] = ()) -> pd.DataFrame:
+    """One row per run: the chosen config fields and the final metrics."""
+    rows = [r.row() for r in results]
+    keep = [*columns, "val_accuracy", "test_accuracy", "seconds", "diverged"]
+    return pd.DataFrame(rows)[keep]
+
+
+def summarise(table: pd.DataFrame, by: list[str], value: str = "test_accuracy") -> pd.DataFrame:
+    """Mean, std and count of ``value`` per group, plus a "mean ± std" text column."""
+    g = table.groupby(by, sort=False)[value]
+    out = pd.DataFrame({"mean": g.mean(), "std": g.std(ddof=1), "runs": g.count()})
+    out[value] = [f"{100 * m:.2f} ± {100 * s:.2f}" for m, s in zip(out["mean"], out["std"],
+                                                                      strict=True)]
+    return out.reset_index()
+
+
+def stacked_histories(results: Iterable[RunResult], labels: Iterable[str]) -> pd.DataFrame:
+    """All histories in one long DataFrame with a ``label`` and a ``seed`` column."""
+    frames = [r.history.assign(label=label, seed=r.config.seed)
+              for r, label in zip(results, labels, strict=True)]
+    if not frames:
+        return pd.DataFrame(columns=[*HISTORY_COLUMNS, "label", "seed"])
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,73 @@
+"""Plots used by the notebooks (matplotlib; each returns the figure)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+METRICS = {"cost": "cost", "loss": "loss", "accuracy": "accuracy"}
+
+
+def learning_curves(histories: pd.DataFrame, labels: list[str] | None = None,
+                    metrics: tuple[str, ...] = ("cost", "loss", "accuracy")) -> plt.Figure:
+    """Train (dashed) and validation (solid) curves against the update step, one panel per
+    metric; the line is the mean over seeds and the band mean ± std.
+
+    Args:
+        histories: long table from :func:`bnnet.experiments.stacked_histories`.
+        labels: which labels to draw, in order (default: all).
+    """
+    labels = labels or list(dict.fromkeys(histories["label"]))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics), 3.0),
+                             squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for k, label in enumerate(labels):
+            h = histories[histories["label"] == label]
+            for split, style in (("train", "--"), ("val", "-")):
+                g = h.groupby("step")[f"{split}_{metric}"]
+                mean, std = g.mean(), g.std().fillna(0)
+                ax.plot(mean.index, mean.values, style, color=colors[k % len(colors)],
+                        lw=1.2, label=f"{label} ({split})")
+                ax.fill_between(mean.index, mean - std, mean + std,
+                                color=colors[k % len(colors)], alpha=0.15, lw=0)
+        ax.set_xlabel("update step")
+        ax.set_title(metric)
+    axes[0][-1].legend(loc="lower right", fontsize=6.5, ncol=1)
+    fig.tight_layout()
+    return fig
+
+
+def search_scatter(tables: dict[str, pd.DataFrame]) -> plt.Figure:
+    """Validation accuracy against log10(lambda), one marker style per search stage."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.0))
+    for (name, table), marker in zip(tables.items(), "os^", strict=False):
+        ok = table[~table["diverged"]]
+        ax.scatter(ok["log10_lam"], 100 * ok["val_accuracy"], marker=marker, label=name,
+                   alpha=0.8)
+        bad = table[table["diverged"]]
+        if len(bad):
+            ax.scatter(bad["log10_lam"], np.full(len(bad), ax.get_ylim()[0]), marker="x",
+                       color="red", label=f"{name}: diverged")
+    ax.set_xlabel("log10 lambda")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def layer_spread(stats: pd.DataFrame, value: str = "output_std", log: bool = True) -> plt.Figure:
+    """One line per (label) across layers: e.g. the activation std at initialisation."""
+    labels = list(dict.fromkeys(stats["label"]))
+    fig, ax = plt.subplots(figsize=(6.0, 3.2))
+    for label in labels:
+        s = stats[stats["label"] == label]
+        ax.plot(s["layer"], s[value], "o-", ms=3, lw=1.2, label=label)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("layer")
+    ax.set_ylabel(value.replace("_", " "))
+    ax.legend(fontsize=6.5, ncol=2)
+    fig.tight_layout()
+    return fig
