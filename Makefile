@@ -3,7 +3,7 @@ PY     := .venv/bin/python
 STAMP  := .venv/.setup-done
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint data lab clean help
+.PHONY: setup test lint data lab report clean help
 
 help:
 	@echo "make setup   create .venv, install requirements + bnnet, Jupyter kernel, TeX for the PDF"
@@ -33,3 +33,8 @@ lab: $(STAMP)
 clean:
 	rm -rf .cache .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
+
+# The PDF report. QUICK=1: small sizes, <= 3 minutes, every page marked as a quick run.
+N_JOBS ?= 2
+report: $(STAMP)
+	$(PY) scripts/build_report.py $(if $(QUICK),--quick) --n-jobs $(N_JOBS)

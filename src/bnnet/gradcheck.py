@@ -124,3 +124,20 @@ def check_gradients(
                 "max_abs_grad": float(np.abs(ga[key]).max()),
             })
     return pd.DataFrame(rows)
+
+
+def check_gradients_grid(
+    configs: list[Config], X: np.ndarray, y: np.ndarray, *, n_classes: int,
+    n_jobs: int = 1, h: float | None = None,
+) -> pd.DataFrame:
+    """:func:`check_gradients` for several configurations (in parallel with ``n_jobs``),
+    one table with ``layers``, ``bn`` and ``lam`` columns added."""
+    import joblib
+
+    tables = joblib.Parallel(n_jobs=n_jobs)(
+        joblib.delayed(check_gradients)(c, X, y, h, n_classes=n_classes) for c in configs)
+    return pd.concat([
+        t.assign(layers=c.n_layers,
+                 bn="none" if not c.batch_norm else f"{c.bn_position} ReLU", lam=c.lam)
+        for c, t in zip(configs, tables, strict=True)
+    ], ignore_index=True)

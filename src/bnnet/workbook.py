@@ -106,7 +106,7 @@ def show_table(
     if not index:
         styler = styler.hide(axis="index")
     latex = styler.to_latex(
-        caption=_latex_escape(caption), hrules=True, position="htbp",
+        caption=_latex_escape(caption), hrules=True, position="H",
         position_float="centering", label=f"tab:{name}",
     )
     html_styler = shown.style.format(fmt, na_rep="--").set_caption(caption)
@@ -127,7 +127,7 @@ def show_figure(fig, name: str, caption: str) -> _Bundle:
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
     png = path.read_bytes()
-    latex = ("\\begin{figure}[htbp]\n\\centering\n"
+    latex = ("\\begin{figure}[H]\n\\centering\n"
              f"\\includegraphics[width=0.95\\linewidth]{{{path.as_posix()}}}\n"
              f"\\caption{{{_latex_escape(caption)}}}\n\\end{{figure}}\n")
     return _Bundle({"image/png": base64.b64encode(png).decode(),

@@ -1,0 +1,156 @@
+"""`make report`: run the notebooks with papermill, then build one PDF with nbconvert.
+
+Usage: python scripts/build_report.py [--quick] [--n-jobs 2] [--data-dir DIR] [--out PDF]
+
+The executed notebooks go to report/executed/, the PDF to report/report.pdf (or --out).
+Expensive runs are cached (.cache/), so a second build after a prose edit is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import papermill
+from nbconvert import PDFExporter
+from traitlets.config import Config as TraitletsConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ["01_gradcheck", "02_three_vs_nine_layers", "03_lambda_search",
+             "04_init_sensitivity"]
+TEMPLATE = ROOT / "scripts" / "report_template" / "bnnet.tex.j2"
+DROP_MIMETYPES = {"application/vnd.jupyter.widget-view+json"}
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        return out + (" (with uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def execute(name: str, out_dir: Path, parameters: dict) -> Path:
+    out = out_dir / f"{name}.ipynb"
+    papermill.execute_notebook(
+        ROOT / "notebooks" / f"{name}.ipynb", out, parameters=parameters,
+        kernel_name="python3", cwd=ROOT / "notebooks", progress_bar=False, log_output=False,
+    )
+    return out
+
+
+def clean_cells(nb: nbformat.NotebookNode) -> list:
+    """The cells worth printing: no parameter cells, no stderr, no widget debris."""
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.metadata.get("tags", []))
+        if tags & {"parameters", "injected-parameters"}:
+            continue
+        if cell.cell_type == "code":
+            outputs = []
+            for output in cell.outputs:
+                if output.output_type == "stream" and output.name == "stderr":
+                    continue
+                if output.output_type in ("display_data", "execute_result"):
+                    data = output.get("data", {})
+                    if DROP_MIMETYPES & set(data):
+                        continue
+                outputs.append(output)
+            cell.outputs = outputs
+            if not outputs:
+                continue
+        cells.append(cell)
+    return cells
+
+
+def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: float,
+            commit: str) -> nbformat.NotebookNode:
+    combined = nbformat.v4.new_notebook()
+    for path in executed:
+        combined.cells.extend(clean_cells(nbformat.read(path, as_version=4)))
+    combined.metadata["title"] = "Batch normalization in k-layer networks on CIFAR-10"
+    if quick:
+        combined.metadata["title"] += " (quick run)"
+    combined.metadata["authors"] = [{"name": "bnnet workbook"}]
+    combined.metadata["date"] = dt.date.today().isoformat()
+    combined.metadata["bnnet"] = {
+        "quick": quick, "commit": commit, "data_source": data_source,
+        "run_time": f"{seconds / 60:.1f} min", "notebooks": ", ".join(NOTEBOOKS),
+    }
+    return combined
+
+
+def to_pdf(nb: nbformat.NotebookNode, out: Path) -> None:
+    c = TraitletsConfig()
+    c.TemplateExporter.exclude_input = True
+    c.TemplateExporter.exclude_input_prompt = True
+    c.TemplateExporter.exclude_output_prompt = True
+    exporter = PDFExporter(config=c, template_file=str(TEMPLATE))
+    exporter.verbose = False
+    pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": "report"}})
+    tmp = out.with_suffix(".pdf.tmp")
+    tmp.write_bytes(pdf)
+    tmp.replace(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes (pipeline test)")
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--out", type=Path, default=ROOT / "report" / "report.pdf")
+    parser.add_argument("--executed", type=Path, default=ROOT / "report" / "executed")
+    args = parser.parse_args()
+
+    import bnnet
+    from bnnet.data import DataError, find_batches_dir
+
+    try:
+        data_source = str(find_batches_dir(args.data_dir).resolve())
+    except DataError as e:
+        print(f"make report: {e}", file=sys.stderr)
+        return 1
+    shared_copy = "cifar-10-batches-py" in data_source and "shared" in data_source
+    if shared_copy:
+        data_source += " (the offline rebuild of CIFAR-10 described in shared/DATA.md)"
+
+    args.executed.mkdir(parents=True, exist_ok=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    parameters = {"quick": args.quick, "n_jobs": args.n_jobs, "data_dir": args.data_dir}
+    start = time.perf_counter()
+    executed = []
+    for name in NOTEBOOKS:
+        t = time.perf_counter()
+        print(f"[report] running {name} ...", flush=True)
+        try:
+            executed.append(execute(name, args.executed, parameters))
+        except papermill.PapermillExecutionError as e:
+            print(f"make report: notebook {name} failed in cell {e.exec_count}: {e.ename}: "
+                  f"{e.evalue}\nSee {args.executed / (name + '.ipynb')}. Finished runs are "
+                  "cached; fix the cause and run make report again.", file=sys.stderr)
+            return 1
+        print(f"[report] {name} done in {time.perf_counter() - t:.0f} s", flush=True)
+    seconds = time.perf_counter() - start
+    nb = combine(executed, quick=args.quick, data_source=data_source, seconds=seconds,
+                 commit=git_commit())
+    print("[report] building the PDF ...", flush=True)
+    to_pdf(nb, args.out)
+    total = time.perf_counter() - start
+    print(f"[report] {args.out} written; notebooks {seconds:.0f} s, total {total:.0f} s "
+          f"(bnnet {bnnet.__version__})")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    sys.exit(main())
