@@ -22,11 +22,12 @@ def layer_statistics(
     Returns:
         one row per affine layer (1-based ``layer``): ``output_std`` (the hidden
         activations after ReLU/BN, or the class scores for the last layer),
-        ``output_mean`` and ``grad_W_norm`` (Frobenius norm of dJ/dW).
+        ``output_mean`` and ``grad_W_norm`` (Frobenius norm of the gradient of the data
+        loss, without the L2 term, which would only reflect the size of W).
     """
     if params is None:
         params = init_params(config, X.shape[1], n_classes)
-    step = forward_backward(params, X, y, config, keep_caches=True)
+    step = forward_backward(params, X, y, config.replace(lam=0.0), keep_caches=True)
     outputs = [c["affine"][0] for c in step.caches[1:]] + [step.scores]
     return pd.DataFrame({
         "layer": np.arange(1, len(params) + 1),

@@ -69,7 +69,9 @@ class RunResult:
 
     @property
     def val_accuracy(self) -> float:
-        return float(self.history["val_accuracy"].iloc[-1]) if len(self.history) else np.nan
+        if self.diverged or not len(self.history):
+            return float("nan")
+        return float(self.history["val_accuracy"].iloc[-1])
 
     def row(self) -> dict[str, Any]:
         """A flat dict for a results table: the config fields and the final metrics."""

@@ -71,3 +71,22 @@ def layer_spread(stats: pd.DataFrame, value: str = "output_std", log: bool = Tru
     ax.legend(fontsize=6.5, ncol=2)
     fig.tight_layout()
     return fig
+
+
+def gradcheck_overview(table: pd.DataFrame, threshold: float = 1e-6) -> plt.Figure:
+    """Max relative error per network (x) and parameter type (marker), log scale."""
+    worst = table.pivot_table(index=["layers", "bn", "lam"], columns="parameter",
+                              values="max_rel_error", aggfunc="max")
+    fig, ax = plt.subplots(figsize=(7.5, 3.0))
+    x = np.arange(len(worst))
+    for param, marker in zip(("W", "b", "gamma", "beta"), "osD^", strict=True):
+        if param in worst:
+            ax.scatter(x, worst[param].clip(lower=1e-17), marker=marker, s=18, label=param)
+    ax.axhline(threshold, ls="--", color="gray", lw=1)
+    ax.set_yscale("log")
+    names = [f"{k}L {bn}, lam={lam:g}" for k, bn, lam in worst.index]
+    ax.set_xticks(x, names, fontsize=5.5, rotation=90)
+    ax.set_ylabel("max relative error")
+    ax.legend(fontsize=7, ncol=4)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,80 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from bnnet import Config
+from bnnet.diagnostics import layer_statistics
+from bnnet.experiments import DataSpec, _train, memory, run_many, summarise
+from bnnet.search import fine_range, lambda_search, sample_lambdas
+
+SMALL = dict(hidden=(16,), n_s=10, cycles=1, batch_size=20, log_every=5)
+
+
+@pytest.fixture
+def spec(fake_cifar):
+    return DataSpec(str(fake_cifar), n_val=30)
+
+
+def test_parallel_runs_equal_sequential_runs_bit_for_bit(spec):
+    configs = [Config(**SMALL, seed=s, batch_norm=bn) for s in (0, 1) for bn in (False, True)]
+    seq = run_many(configs, spec, n_jobs=1, cache=False, progress=False)
+    par = run_many(configs, spec, n_jobs=2, cache=False, progress=False)
+    for a, b in zip(seq, par, strict=True):
+        assert a.config == b.config
+        pd.testing.assert_frame_equal(a.history, b.history, check_exact=True)
+        for p, q in zip(a.params, b.params, strict=True):
+            for k in p:
+                np.testing.assert_array_equal(p[k], q[k])
+
+
+def test_finished_runs_come_from_the_cache(spec):
+    cfg = Config(**SMALL)
+    cached = memory().cache(_train)
+    assert not cached.check_call_in_cache(cfg, spec, spec.key())
+    (first,) = run_many([cfg], spec, progress=False)
+    assert cached.check_call_in_cache(cfg, spec, spec.key())
+    (again,) = run_many([cfg], spec, progress=False)
+    pd.testing.assert_frame_equal(first.history, again.history)
+    # another configuration or another split is a different cache entry
+    assert not cached.check_call_in_cache(cfg.replace(lam=0.1), spec, spec.key())
+    assert not cached.check_call_in_cache(cfg, DataSpec(spec.data_dir, n_val=40), spec.key())
+
+
+def test_lambda_search_is_seeded_sorted_and_reports_diverged_trials(spec):
+    base = Config(**SMALL, batch_norm=False)
+    table, results = lambda_search(base, spec, (-4, -1), 4, seed=3, progress=False)
+    assert len(table) == 4 and len(results) == 4
+    assert table["val_accuracy"].is_monotonic_decreasing
+    np.testing.assert_allclose(sorted(table["lam"]), sorted(sample_lambdas(-4, -1, 4, 3)))
+    lo, hi = fine_range(table)
+    assert lo < table["log10_lam"].iloc[0] < hi
+
+    exploding = base.replace(eta_min=1e3, eta_max=1e4)
+    with np.errstate(all="ignore"):
+        bad, _ = lambda_search(exploding, spec, (-4, -1), 2, seed=3, progress=False)
+    assert bad["diverged"].all() and bad["val_accuracy"].isna().all()
+    with pytest.raises(ValueError, match="every trial diverged"):
+        fine_range(bad)
+
+
+def test_summarise_gives_mean_std_and_text():
+    table = pd.DataFrame({"net": ["a", "a", "b", "b"], "test_accuracy": [0.5, 0.6, 0.3, 0.3]})
+    out = summarise(table, ["net"])
+    assert out["mean"].tolist() == pytest.approx([0.55, 0.3])
+    assert out["test_accuracy"].tolist() == ["55.00 ± 7.07", "30.00 ± 0.00"]
+
+
+def test_small_sigma_kills_the_signal_without_bn_but_not_with_it():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 100)), rng.integers(0, 10, 200)
+    hidden = (50, 30, 20, 20, 10, 10, 10, 10)
+    plain = layer_statistics(Config(hidden=hidden, init="normal", sigma=1e-3,
+                                    batch_norm=False, dtype="float64"), X, y, 10)
+    bn = layer_statistics(Config(hidden=hidden, init="normal", sigma=1e-3,
+                                 batch_norm=True, dtype="float64"), X, y, 10)
+    assert plain["output_std"].iloc[-1] < 1e-15  # scores vanish: uniform softmax
+    assert plain["grad_W_norm"].iloc[0] < 1e-15
+    # BN rescales the tiny pre-activations: outputs and gradients keep a usable size
+    # (not quite 1: the variance floor eps = 1e-5 is not small next to var(s) here)
+    assert bn["output_std"].iloc[0] > 0.3 and (bn["output_std"].iloc[:-1] > 0.01).all()
+    assert (bn["grad_W_norm"] > 1e-3).all()
