@@ -10,7 +10,9 @@ help:
 	@echo "make test    lint and run the whole test suite (runs setup when needed)"
 	@echo "make data    download CIFAR-10 into data/ (md5-checked), unless BNNET_DATA_DIR is set"
 	@echo "make lab     JupyterLab with the project kernel"
-	@echo "make clean   remove caches"
+	@echo "make report  run the notebooks (papermill) and build report/report.pdf (nbconvert)"
+	@echo "             QUICK=1: small sizes in <= 3 minutes; N_JOBS=2 worker processes"
+	@echo "make clean   remove caches and outputs (executed notebooks, results, figures, PDF)"
 
 $(STAMP): requirements.txt pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
@@ -31,7 +33,8 @@ lab: $(STAMP)
 	.venv/bin/jupyter lab notebooks/
 
 clean:
-	rm -rf .cache .pytest_cache .ruff_cache
+	rm -rf .cache .pytest_cache .ruff_cache report/executed report/results report/report.pdf
+	rm -f figures/*.png
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
 
 # The PDF report. QUICK=1: small sizes, <= 3 minutes, every page marked as a quick run.

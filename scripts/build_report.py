@@ -2,8 +2,10 @@
 
 Usage: python scripts/build_report.py [--quick] [--n-jobs 2] [--data-dir DIR] [--out PDF]
 
-The executed notebooks go to report/executed/, the PDF to report/report.pdf (or --out).
-Expensive runs are cached (.cache/), so a second build after a prose edit is fast.
+The executed notebooks go to report/executed/, figures to figures/, tables to
+report/results/ and the PDF to report/report.pdf. A quick run writes all of these under
+report/quick/ instead, so it never overwrites the study's outputs. Expensive runs are
+cached (.cache/), so a second build after a prose edit is fast.
 """
 
 from __future__ import annotations
@@ -108,9 +110,17 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (pipeline test)")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--out", type=Path, default=ROOT / "report" / "report.pdf")
-    parser.add_argument("--executed", type=Path, default=ROOT / "report" / "executed")
+    parser.add_argument("--output-root", type=Path, default=None,
+                        help="put report.pdf, executed/, figures/ and results/ here "
+                             "(default: the project layout; report/quick/ with --quick)")
     args = parser.parse_args()
+    root = args.output_root or (ROOT / "report" / "quick" if args.quick else None)
+    if root is None:
+        pdf_path, executed_dir = ROOT / "report" / "report.pdf", ROOT / "report" / "executed"
+    else:
+        pdf_path, executed_dir = root / "report.pdf", root / "executed"
+        os.environ["BNNET_FIGURES_DIR"] = str(root / "figures")
+        os.environ["BNNET_RESULTS_DIR"] = str(root / "results")
 
     import bnnet
     from bnnet.data import DataError, find_batches_dir
@@ -124,8 +134,8 @@ def main() -> int:
     if shared_copy:
         data_source += " (the offline rebuild of CIFAR-10 described in shared/DATA.md)"
 
-    args.executed.mkdir(parents=True, exist_ok=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
     parameters = {"quick": args.quick, "n_jobs": args.n_jobs, "data_dir": args.data_dir}
     start = time.perf_counter()
     executed = []
@@ -133,10 +143,10 @@ def main() -> int:
         t = time.perf_counter()
         print(f"[report] running {name} ...", flush=True)
         try:
-            executed.append(execute(name, args.executed, parameters))
+            executed.append(execute(name, executed_dir, parameters))
         except papermill.PapermillExecutionError as e:
             print(f"make report: notebook {name} failed in cell {e.exec_count}: {e.ename}: "
-                  f"{e.evalue}\nSee {args.executed / (name + '.ipynb')}. Finished runs are "
+                  f"{e.evalue}\nSee {executed_dir / (name + '.ipynb')}. Finished runs are "
                   "cached; fix the cause and run make report again.", file=sys.stderr)
             return 1
         print(f"[report] {name} done in {time.perf_counter() - t:.0f} s", flush=True)
@@ -144,9 +154,9 @@ def main() -> int:
     nb = combine(executed, quick=args.quick, data_source=data_source, seconds=seconds,
                  commit=git_commit())
     print("[report] building the PDF ...", flush=True)
-    to_pdf(nb, args.out)
+    to_pdf(nb, pdf_path)
     total = time.perf_counter() - start
-    print(f"[report] {args.out} written; notebooks {seconds:.0f} s, total {total:.0f} s "
+    print(f"[report] {pdf_path} written; notebooks {seconds:.0f} s, total {total:.0f} s "
           f"(bnnet {bnnet.__version__})")
     return 0
 

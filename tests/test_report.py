@@ -19,12 +19,11 @@ SECTIONS = {
 
 @pytest.mark.slow
 def test_quick_report_builds_a_pdf_with_every_section(real_data_dir, tmp_path):
-    env = {**os.environ, "BNNET_OUTPUT_DIR": str(tmp_path),
-           "BNNET_CACHE_DIR": str(tmp_path / "cache")}
+    env = {**os.environ, "BNNET_CACHE_DIR": str(tmp_path / "cache")}
     pdf = tmp_path / "report.pdf"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "build_report.py"), "--quick", "--n-jobs", "1",
-         "--out", str(pdf), "--executed", str(tmp_path / "executed")],
+         "--output-root", str(tmp_path)],
         env=env, capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -46,4 +45,6 @@ def test_quick_report_builds_a_pdf_with_every_section(real_data_dir, tmp_path):
         section = text[positions[i]:positions[i + 1]]
         assert "Table " in section and "Figure " in section, key
         assert list((tmp_path / "figures").glob(f"{key}_*.png")), key
-        assert list((tmp_path / "report" / "results").glob(f"{key}_*.csv")), key
+        assert list((tmp_path / "results").glob(f"{key}_*.csv")), key
+        assert (tmp_path / "executed" / next(
+            p.name for p in (ROOT / "notebooks").glob(f"{key}_*.ipynb"))).is_file()

@@ -18,10 +18,11 @@ from bnnet.data import PROJECT_ROOT
 
 
 def output_dirs() -> tuple[Path, Path]:
-    """``figures/`` and ``report/results/`` of the project (``BNNET_OUTPUT_DIR`` overrides
-    the project root), created if missing."""
-    root = Path(os.environ.get("BNNET_OUTPUT_DIR") or PROJECT_ROOT)
-    figures, results = root / "figures", root / "report" / "results"
+    """Where figures (PNG) and tables (CSV) go, created if missing: ``figures/`` and
+    ``report/results/`` of the project, or ``BNNET_FIGURES_DIR`` and ``BNNET_RESULTS_DIR``
+    (the quick report sets them so that it never overwrites the study's outputs)."""
+    figures = Path(os.environ.get("BNNET_FIGURES_DIR") or PROJECT_ROOT / "figures")
+    results = Path(os.environ.get("BNNET_RESULTS_DIR") or PROJECT_ROOT / "report" / "results")
     figures.mkdir(parents=True, exist_ok=True)
     results.mkdir(parents=True, exist_ok=True)
     return figures, results
