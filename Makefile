@@ -40,4 +40,5 @@ clean:
 # The PDF report. QUICK=1: small sizes, <= 3 minutes, every page marked as a quick run.
 N_JOBS ?= 2
 report: $(STAMP)
-	$(PY) scripts/build_report.py $(if $(QUICK),--quick) --n-jobs $(N_JOBS)
+	$(PY) scripts/build_report.py $(if $(QUICK),--quick) --n-jobs $(N_JOBS) \
+		$(if $(DATA_NOTE),--data-note "$(DATA_NOTE)")

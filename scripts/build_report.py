@@ -110,6 +110,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (pipeline test)")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--data-note", default="",
+                        help="what the title page should say about the data, e.g. where "
+                             "the copy differs from the official archive")
     parser.add_argument("--output-root", type=Path, default=None,
                         help="put report.pdf, executed/, figures/ and results/ here "
                              "(default: the project layout; report/quick/ with --quick)")
@@ -130,9 +133,8 @@ def main() -> int:
     except DataError as e:
         print(f"make report: {e}", file=sys.stderr)
         return 1
-    shared_copy = "cifar-10-batches-py" in data_source and "shared" in data_source
-    if shared_copy:
-        data_source += " (the offline rebuild of CIFAR-10 described in shared/DATA.md)"
+    if args.data_note:
+        data_source += f" ({args.data_note})"
 
     executed_dir.mkdir(parents=True, exist_ok=True)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
