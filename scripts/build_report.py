@@ -23,6 +23,8 @@ import papermill
 from nbconvert import PDFExporter
 from traitlets.config import Config as TraitletsConfig
 
+from bnnet.files import atomic_path
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["01_gradcheck", "02_three_vs_nine_layers", "03_lambda_search",
              "04_init_sensitivity"]
@@ -44,11 +46,21 @@ def git_commit() -> str:
 
 
 def execute(name: str, out_dir: Path, parameters: dict) -> Path:
+    """Run one notebook. papermill writes as it goes, so it writes to a hidden temporary
+    file that replaces the executed notebook only when the run ends (failed runs too, so
+    the error can be read there); an interrupted run leaves the previous one in place."""
     out = out_dir / f"{name}.ipynb"
-    papermill.execute_notebook(
-        ROOT / "notebooks" / f"{name}.ipynb", out, parameters=parameters,
-        kernel_name="python3", cwd=ROOT / "notebooks", progress_bar=False, log_output=False,
-    )
+    tmp = out_dir / f".{name}.running.ipynb"
+    try:
+        papermill.execute_notebook(
+            ROOT / "notebooks" / f"{name}.ipynb", tmp, parameters=parameters,
+            kernel_name="python3", cwd=ROOT / "notebooks", progress_bar=False,
+            log_output=False,
+        )
+    except papermill.PapermillExecutionError:
+        os.replace(tmp, out)
+        raise
+    os.replace(tmp, out)
     return out
 
 
@@ -101,9 +113,8 @@ def to_pdf(nb: nbformat.NotebookNode, out: Path) -> None:
     exporter = PDFExporter(config=c, template_file=str(TEMPLATE))
     exporter.verbose = False
     pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": "report"}})
-    tmp = out.with_suffix(".pdf.tmp")
-    tmp.write_bytes(pdf)
-    tmp.replace(out)
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(pdf)
 
 
 def main() -> int:
@@ -167,4 +178,9 @@ def main() -> int:
 
 if __name__ == "__main__":
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nmake report: interrupted. Finished training runs are cached; run make report "
+              "again to resume from there.", file=sys.stderr)
+        sys.exit(130)

@@ -4,7 +4,7 @@ import pytest
 
 from bnnet import Config
 from bnnet.diagnostics import layer_statistics
-from bnnet.experiments import DataSpec, _train, memory, run_many, summarise
+from bnnet.experiments import DataSpec, _train, code_key, memory, run_many, summarise
 from bnnet.search import fine_range, lambda_search, sample_lambdas
 
 SMALL = dict(hidden=(16,), n_s=10, cycles=1, batch_size=20, log_every=5)
@@ -30,14 +30,16 @@ def test_parallel_runs_equal_sequential_runs_bit_for_bit(spec):
 def test_finished_runs_come_from_the_cache(spec):
     cfg = Config(**SMALL)
     cached = memory().cache(_train)
-    assert not cached.check_call_in_cache(cfg, spec, spec.key())
+    key = f"{spec.key()}-{code_key()}"
+    assert not cached.check_call_in_cache(cfg, spec, key)
     (first,) = run_many([cfg], spec, progress=False)
-    assert cached.check_call_in_cache(cfg, spec, spec.key())
+    assert cached.check_call_in_cache(cfg, spec, key)
     (again,) = run_many([cfg], spec, progress=False)
     pd.testing.assert_frame_equal(first.history, again.history)
-    # another configuration or another split is a different cache entry
-    assert not cached.check_call_in_cache(cfg.replace(lam=0.1), spec, spec.key())
-    assert not cached.check_call_in_cache(cfg, DataSpec(spec.data_dir, n_val=40), spec.key())
+    # another configuration, split, data or training code is a different cache entry
+    assert not cached.check_call_in_cache(cfg.replace(lam=0.1), spec, key)
+    assert not cached.check_call_in_cache(cfg, DataSpec(spec.data_dir, n_val=40), key)
+    assert not cached.check_call_in_cache(cfg, spec, f"{spec.key()}-0123456789abcdef")
 
 
 def test_lambda_search_is_seeded_sorted_and_reports_diverged_trials(spec):

@@ -1,8 +1,9 @@
 """Many training runs: cached on disk by their full configuration, run in parallel.
 
-A run is keyed by the :class:`~bnnet.config.Config`, the :class:`DataSpec` and the source
-key of the data files (their names, sizes and modification times), so a changed
-configuration, split or data copy is trained again and everything else is read back.
+A run is keyed by the :class:`~bnnet.config.Config`, the :class:`DataSpec`, the source
+key of the data files (their names, sizes and modification times) and a hash of the
+modules that compute the results, so a changed configuration, split, data copy or
+training code is trained again and everything else is read back.
 Every run uses one BLAS thread, in a worker process or not, so that parallel and
 sequential runs give bit-identical results.
 """
@@ -10,9 +11,11 @@ sequential runs give bit-identical results.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import joblib
@@ -43,6 +46,18 @@ class DataSpec:
     def key(self) -> str:
         """Identifies the data files the spec reads (changes when they change)."""
         return source_key(find_batches_dir(self.data_dir))
+
+
+RESULT_MODULES = ("config", "data", "layers", "network", "schedule", "train")
+
+
+@functools.lru_cache(maxsize=1)
+def code_key() -> str:
+    """Hash of the source of the modules whose code determines a run's numbers."""
+    h = hashlib.sha256()
+    for name in RESULT_MODULES:
+        h.update((Path(__file__).with_name(f"{name}.py")).read_bytes())
+    return h.hexdigest()[:16]
 
 
 @functools.lru_cache(maxsize=2)
@@ -80,9 +95,9 @@ class RunResult:
                 "diverged": self.diverged}
 
 
-def _train(config: Config, spec: DataSpec, data_key: str) -> RunResult:
-    """One run (``data_key`` is only part of the cache key)."""
-    del data_key
+def _train(config: Config, spec: DataSpec, key: str) -> RunResult:
+    """One run (``key``, data and code, is only part of the cache key)."""
+    del key
     with threadpool_limits(limits=1, user_api="blas"):
         try:
             result = fit(config, spec.load(), progress=False)
@@ -117,7 +132,7 @@ def run_many(
     """
     configs = list(configs)
     train = memory().cache(_train) if cache else _train
-    key = spec.key()
+    key = f"{spec.key()}-{code_key()}"
     results: list[RunResult | None] = [None] * len(configs)
     todo = []
     for i, config in enumerate(configs):

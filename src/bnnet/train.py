@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from bnnet.config import Config
 from bnnet.data import Dataset
-from bnnet.network import Params, evaluate, forward_backward, init_params
+from bnnet.network import Params, StepResult, evaluate, forward_backward, init_params
 from bnnet.schedule import cyclical_eta
 
 HISTORY_COLUMNS = [
@@ -111,51 +111,52 @@ def fit(config: Config, data: Dataset, *, progress: bool = True) -> Result:
         })
 
     start = time.perf_counter()
-    log(0)
-    bar = tqdm(total=config.n_updates, disable=not progress, desc=_describe(config),
-               unit="step", mininterval=0.5, leave=False)
-    step = 0
-    while step < config.n_updates:
-        order = shuffle_rng.permutation(n)
-        for j in range(batches_per_epoch):
-            if step >= config.n_updates:
-                break
-            idx = order[j * config.batch_size : (j + 1) * config.batch_size]
-            result = forward_backward(params, X[idx], y[idx], config)
-            if not np.isfinite(result.cost):
-                bar.close()
-                history = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
-                raise TrainingDivergedError(
-                    f"training diverged: the cost became {result.cost} at update step {step} "
-                    f"(eta={etas[step]:.3g}); lower eta_max (now {config.eta_max}) or check "
-                    "the input normalisation. The history up to that step is in "
-                    "error.history.",
-                    step, history, params,
-                )
-            eta = etas[step]
-            for p, g, stats in zip(params, result.grads, result.batch_stats, strict=True):
-                for key, grad in g.items():
-                    p[key] -= eta * grad
-                if stats is not None:
-                    mean, var = stats
-                    if step == 0:
-                        p["running_mean"][...] = mean
-                        p["running_var"][...] = var
-                    else:
-                        p["running_mean"] *= alpha
-                        p["running_mean"] += (1 - alpha) * mean
-                        p["running_var"] *= alpha
-                        p["running_var"] += (1 - alpha) * var
-            step += 1
-            bar.update()
-            if step % log_every == 0 or step == config.n_updates:
-                log(step)
-                bar.set_postfix(val_acc=f"{rows[-1]['val_accuracy']:.3f}", refresh=False)
+    # a diverging run overflows; the cost check below turns that into one clear error
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        log(0)
+        bar = tqdm(total=config.n_updates, disable=not progress, desc=_describe(config),
+                   unit="step", mininterval=0.5, leave=False)
+        step = 0
+        while step < config.n_updates:
+            order = shuffle_rng.permutation(n)
+            for j in range(batches_per_epoch):
+                if step >= config.n_updates:
+                    break
+                idx = order[j * config.batch_size : (j + 1) * config.batch_size]
+                result = forward_backward(params, X[idx], y[idx], config)
+                if not np.isfinite(result.cost):
+                    bar.close()
+                    history = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+                    raise TrainingDivergedError(
+                        f"training diverged: the cost became {result.cost} at update step {step} "
+                        f"(eta={etas[step]:.3g}); lower eta_max (now {config.eta_max}) or check "
+                        "the input normalisation. The history up to that step is in "
+                        "error.history.",
+                        step, history, params,
+                    )
+                _update(params, result, etas[step], 0.0 if step == 0 else alpha)
+                step += 1
+                bar.update()
+                if step % log_every == 0 or step == config.n_updates:
+                    log(step)
+                    bar.set_postfix(val_acc=f"{rows[-1]['val_accuracy']:.3f}", refresh=False)
     bar.close()
     seconds = time.perf_counter() - start
     history = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
     test = evaluate(params, data.X_test.astype(config.np_dtype, copy=False), data.y_test, config)
     return Result(config, params, history, test, seconds)
+
+
+def _update(params: Params, result: StepResult, eta: float, alpha: float) -> None:
+    """In place: p -= eta * grad, and running = alpha * running + (1 - alpha) * batch
+    (alpha = 0 at the first step starts the running statistics at the batch's)."""
+    for p, g, stats in zip(params, result.grads, result.batch_stats, strict=True):
+        for key, grad in g.items():
+            p[key] -= eta * grad
+        if stats is not None:
+            for key, batch_value in zip(("running_mean", "running_var"), stats, strict=True):
+                p[key] *= alpha
+                p[key] += (1 - alpha) * batch_value
 
 
 def _eval_subset(n: int, size: int | None, rng: np.random.Generator) -> np.ndarray:

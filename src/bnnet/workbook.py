@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from bnnet.data import PROJECT_ROOT
+from bnnet.files import atomic_path
 
 
 def output_dirs() -> tuple[Path, Path]:
@@ -26,6 +28,81 @@ def output_dirs() -> tuple[Path, Path]:
     figures.mkdir(parents=True, exist_ok=True)
     results.mkdir(parents=True, exist_ok=True)
     return figures, results
+
+
+class ParameterError(ValueError):
+    """A notebook parameter has the wrong type or value."""
+
+
+_KINDS: dict[str, tuple[str, str]] = {
+    # kind: (what is expected, a papermill example)
+    "bool": ("True or False", "True"),
+    "positive int": ("a positive integer", "2"),
+    "seed": ("a non-negative integer", "0"),
+    "optional positive int": ("a positive integer or None", "3000"),
+    "optional path": ("a folder path (a string) or None", "/data/cifar-10-batches-py"),
+    "positive number": ("a positive number", "0.005"),
+    "int list": ("a non-empty list of non-negative integers", "'[0, 1, 2]'"),
+    "number list": ("a non-empty list of numbers", "'[0.0, 0.1]'"),
+    "range": ("a pair [low, high] of numbers with low < high", "'[-5, -1]'"),
+}
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _matches(kind: str, v: Any) -> bool:
+    if kind == "bool":
+        return isinstance(v, bool)
+    if kind == "positive int":
+        return _is_int(v) and v > 0
+    if kind == "seed":
+        return _is_int(v) and v >= 0
+    if kind == "optional positive int":
+        return v is None or (_is_int(v) and v > 0)
+    if kind == "optional path":
+        return v is None or isinstance(v, (str, os.PathLike))
+    if kind == "positive number":
+        return _is_number(v) and v > 0
+    if kind == "int list":
+        return isinstance(v, (list, tuple)) and len(v) > 0 and all(
+            _is_int(x) and x >= 0 for x in v)
+    if kind == "number list":
+        return isinstance(v, (list, tuple)) and len(v) > 0 and all(_is_number(x) for x in v)
+    if kind == "range":
+        return (isinstance(v, (list, tuple)) and len(v) == 2
+                and all(_is_number(x) for x in v) and v[0] < v[1])
+    raise ValueError(f"unknown parameter kind {kind!r}")
+
+
+def check_parameters(**params: tuple[Any, str]) -> None:
+    """Check notebook parameters before any work: ``name=(value, kind)``.
+
+    Raises:
+        ParameterError: naming the parameter, its value, what was expected and how to pass
+        it with papermill.
+    """
+    for name, (value, kind) in params.items():
+        if not _matches(kind, value):
+            expected, example = _KINDS[kind]
+            raise ParameterError(
+                f"parameter {name}={value!r} ({type(value).__name__}): expected {expected}; "
+                f"with papermill: -p {name} {example}"
+            )
+
+
+def save_table(df: pd.DataFrame, name: str, *, index: bool = False) -> Path:
+    """Write ``df`` to ``report/results/<name>.csv`` (atomically) and return the path."""
+    _, results = output_dirs()
+    path = results / f"{name}.csv"
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=index)
+    return path
 
 
 def setup(quick: bool = False) -> None:
@@ -92,8 +169,7 @@ def show_table(
         percent: columns holding fractions, shown as percentages with 2 decimals.
         index: show the index.
     """
-    _, results = output_dirs()
-    df.to_csv(results / f"{name}.csv", index=index)
+    save_table(df, name, index=index)
     shown = df.copy()
     for col in percent:
         shown[col] = 100 * shown[col]
@@ -125,7 +201,8 @@ def show_figure(fig, name: str, caption: str) -> _Bundle:
 
     figures, _ = output_dirs()
     path = figures / f"{name}.png"
-    fig.savefig(path, bbox_inches="tight")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, bbox_inches="tight", format="png")
     plt.close(fig)
     png = path.read_bytes()
     latex = ("\\begin{figure}[H]\n\\centering\n"

@@ -1,0 +1,170 @@
+"""Bad input and faults: every one ends in a clear message, and no finished work is lost."""
+
+import hashlib
+import io
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import tarfile
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bnnet import DataError, download_cifar10, load_cifar10
+from bnnet.data import read_batch
+from bnnet.workbook import ParameterError, check_parameters
+from tests.conftest import write_fake_cifar
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def rewrite_batch(path: Path, **changes) -> None:
+    with open(path, "rb") as f:
+        batch = pickle.load(f, encoding="bytes")
+    batch.update({k.encode(): v for k, v in changes.items()})
+    with open(path, "wb") as f:
+        pickle.dump(batch, f)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (np.zeros((30, 1024), np.uint8), r"shape \(N, 3072\), found uint8 with shape \(30, 1024\)"),
+    (np.zeros((30, 3072), np.float64), "found float64"),
+    ("not an array", "found str"),
+])
+def test_batch_with_wrong_shape_or_dtype_is_refused(fake_cifar, data, message):
+    rewrite_batch(fake_cifar / "data_batch_4", data=data)
+    with pytest.raises(DataError, match=f"data_batch_4: 'data' must be a uint8 array.*{message}"):
+        load_cifar10(fake_cifar)
+
+
+def test_batch_with_fewer_labels_than_images_is_refused(fake_cifar):
+    rewrite_batch(fake_cifar / "test_batch", labels=[1, 2, 3])
+    with pytest.raises(DataError, match="test_batch: 30 images but 3 labels"):
+        read_batch(fake_cifar / "test_batch")
+
+
+def test_missing_batch_file_is_named(fake_cifar):
+    (fake_cifar / "data_batch_5").unlink()
+    with pytest.raises(DataError, match="incomplete CIFAR-10 copy: missing data_batch_5"):
+        load_cifar10(fake_cifar)
+
+
+def make_archive(path: Path, members: dict[str, bytes]) -> str:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, content in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def test_download_verifies_md5_extracts_and_loads(tmp_path, monkeypatch):
+    monkeypatch.setenv("BNNET_CACHE_DIR", str(tmp_path / "cache"))
+    source = write_fake_cifar(tmp_path / "src")
+    members = {f"cifar-10-batches-py/{p.name}": p.read_bytes() for p in source.iterdir()}
+    archive = tmp_path / "served.tar.gz"
+    md5 = make_archive(archive, members)
+    folder = download_cifar10(tmp_path / "data", url=archive.as_uri(), md5=md5)
+    assert folder == tmp_path / "data" / "cifar-10-batches-py"
+    assert load_cifar10(tmp_path / "data", n_val=20).X_train.shape == (130, 3072)
+
+
+def test_download_with_wrong_md5_is_refused_and_removed(tmp_path):
+    archive = tmp_path / "served.tar.gz"
+    make_archive(archive, {"cifar-10-batches-py/test_batch": b"x"})
+    target = tmp_path / "data"
+    with pytest.raises(DataError, match=r"has md5 .* expected 0{32}.*It was removed"):
+        download_cifar10(target, url=archive.as_uri(), md5="0" * 32)
+    assert list(target.iterdir()) == []  # neither the archive nor a partial file is left
+
+
+def test_archive_escaping_the_target_is_refused(tmp_path):
+    archive = tmp_path / "served.tar.gz"
+    md5 = make_archive(archive, {"cifar-10-batches-py/test_batch": b"x",
+                                 "../escaped.txt": b"owned"})
+    with pytest.raises(DataError, match=r"refusing to extract '\.\./escaped\.txt'"):
+        download_cifar10(tmp_path / "data", url=archive.as_uri(), md5=md5)
+    assert not (tmp_path / "escaped.txt").exists()
+    assert not (tmp_path / "data" / "cifar-10-batches-py").exists()  # nothing extracted
+
+
+def test_no_network_says_how_to_get_the_data(tmp_path):
+    with pytest.raises(DataError, match=r"could not download.*BNNET_DATA_DIR"):
+        download_cifar10(tmp_path / "data", url="http://127.0.0.1:9/cifar-10-python.tar.gz")
+    assert not any((tmp_path / "data").iterdir())
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    (dict(n_jobs=("two", "positive int")), r"n_jobs='two' \(str\): expected a positive integer"),
+    (dict(seeds=("0,1", "int list")), "-p seeds '\\[0, 1, 2\\]'"),
+    (dict(quick=("yes", "bool")), "expected True or False"),
+    (dict(coarse_range=([-1, -5], "range")), "low < high"),
+    (dict(n_train=(0, "optional positive int")), "positive integer or None"),
+])
+def test_notebook_parameters_of_the_wrong_type_are_rejected(params, message):
+    with pytest.raises(ParameterError, match=message):
+        check_parameters(**params)
+    check_parameters(n_jobs=(2, "positive int"), seeds=([0, 1], "int list"),
+                     data_dir=(None, "optional path"), n_train=(None, "optional positive int"))
+
+
+@pytest.mark.slow
+def test_papermill_parameter_of_the_wrong_type_stops_the_notebook_early(tmp_path):
+    import papermill
+
+    out = tmp_path / "02.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        papermill.execute_notebook(ROOT / "notebooks" / "02_three_vs_nine_layers.ipynb", out,
+                                   parameters={"n_jobs": "two"}, kernel_name="python3",
+                                   progress_bar=False, cwd=ROOT / "notebooks")
+    assert err.value.ename == "ParameterError"
+    assert "n_jobs='two'" in err.value.evalue and "-p n_jobs 2" in err.value.evalue
+
+
+RUNNER = textwrap.dedent("""
+    import sys
+    from bnnet import Config
+    from bnnet.experiments import DataSpec, run_many
+    configs = [Config(hidden=(64, 64), n_s=150, cycles=2, batch_size=20, seed=s)
+               for s in range(6)]
+    run_many(configs, DataSpec(sys.argv[1], n_val=30), n_jobs=1, progress=False)
+    print("done")
+""")
+
+
+def cached_outputs(cache: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in (cache / "runs").rglob("output.pkl")}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_interrupted_runs_resume_from_the_cache(tmp_path, sig):
+    data = write_fake_cifar(tmp_path / "data")
+    cache = tmp_path / "cache"
+    env = {**os.environ, "BNNET_CACHE_DIR": str(cache)}
+    script = tmp_path / "runner.py"
+    script.write_text(RUNNER)
+    proc = subprocess.Popen([sys.executable, str(script), str(data)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len(cached_outputs(cache)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(sig)
+    proc.communicate(timeout=60)
+    finished = cached_outputs(cache)
+    assert 2 <= len(finished) < 6, "the interruption should land mid-way"
+    # nothing half-written: every stored result loads
+    for path in finished:
+        with open(path, "rb") as f:
+            assert f.read(1)
+    rerun = subprocess.run([sys.executable, str(script), str(data)], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    after = cached_outputs(cache)
+    assert len(after) == 6
+    for path, mtime in finished.items():  # finished runs were read back, not recomputed
+        assert after[path] == mtime
