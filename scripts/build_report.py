@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -176,11 +177,19 @@ def main() -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    # A handler of our own: asyncio (under papermill) replaces only Python's default SIGINT
+    # handler, with one that cancels a task that nbclient goes on from; ours stops the build.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         sys.exit(main())
     except KeyboardInterrupt:
         print("\nmake report: interrupted. Finished training runs are cached; run make report "
-              "again to resume from there.", file=sys.stderr)
-        sys.exit(130)
+              "again to resume from there.", file=sys.stderr, flush=True)
+        os._exit(130)  # skip asyncio's reports about the notebook tasks it abandoned

@@ -44,3 +44,19 @@ def test_gradient_check_catches_a_wrong_gradient(small_batch):
 def test_relative_error_formula():
     a, b = np.array([1.0, 0.0, 1e-20]), np.array([1.1, 0.0, 0.0])
     np.testing.assert_allclose(relative_error(a, b, eps=1e-12), [0.1 / 2.1, 0.0, 1e-8])
+
+
+def test_grid_of_checks_is_cached_and_labelled(small_batch, tmp_path, monkeypatch):
+    from bnnet.experiments import code_key, memory
+    from bnnet.gradcheck import _check_keyed, check_gradients_grid
+
+    monkeypatch.setenv("BNNET_CACHE_DIR", str(tmp_path))
+    X, y = small_batch[0][:, :5], small_batch[1]
+    configs = [Config(hidden=(6,), batch_norm=False), Config(hidden=(6,), lam=0.1)]
+    first = check_gradients_grid(configs, X, y, n_classes=10, cache=True)
+    assert memory().cache(_check_keyed).check_call_in_cache(
+        configs[0], X, y, None, 10, code_key())
+    again = check_gradients_grid(configs, X, y, n_classes=10, cache=True)
+    assert first.equals(again)
+    assert set(first["bn"]) == {"none", "before ReLU"} and set(first["lam"]) == {0.005, 0.1}
+    assert (first["max_rel_error"] < 1e-6).all()

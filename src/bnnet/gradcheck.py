@@ -126,16 +126,26 @@ def check_gradients(
     return pd.DataFrame(rows)
 
 
+def _check_keyed(config: Config, X: np.ndarray, y: np.ndarray, h: float | None,
+                 n_classes: int, key: str) -> pd.DataFrame:
+    del key  # part of the cache key only
+    return check_gradients(config, X, y, h, n_classes=n_classes)
+
+
 def check_gradients_grid(
     configs: list[Config], X: np.ndarray, y: np.ndarray, *, n_classes: int,
-    n_jobs: int = 1, h: float | None = None,
+    n_jobs: int = 1, h: float | None = None, cache: bool = False,
 ) -> pd.DataFrame:
     """:func:`check_gradients` for several configurations (in parallel with ``n_jobs``),
-    one table with ``layers``, ``bn`` and ``lam`` columns added."""
+    one table with ``layers``, ``bn`` and ``lam`` columns added. With ``cache`` each check
+    is stored on disk like a training run (keyed by its inputs and the code)."""
     import joblib
 
+    from bnnet.experiments import code_key, memory
+
+    check = memory().cache(_check_keyed) if cache else _check_keyed
     tables = joblib.Parallel(n_jobs=n_jobs)(
-        joblib.delayed(check_gradients)(c, X, y, h, n_classes=n_classes) for c in configs)
+        joblib.delayed(check)(c, X, y, h, n_classes, code_key()) for c in configs)
     return pd.concat([
         t.assign(layers=c.n_layers,
                  bn="none" if not c.batch_norm else f"{c.bn_position} ReLU", lam=c.lam)
