@@ -3,7 +3,7 @@ PY     := .venv/bin/python
 STAMP  := .venv/.setup-done
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint data lab report clean help
+.PHONY: setup test lint data lab report bench clean help
 
 help:
 	@echo "make setup   create .venv, install requirements + bnnet, Jupyter kernel, TeX for the PDF"
@@ -12,6 +12,7 @@ help:
 	@echo "make lab     JupyterLab with the project kernel"
 	@echo "make report  run the notebooks (papermill) and build report/report.pdf (nbconvert)"
 	@echo "             QUICK=1: small sizes in <= 3 minutes; N_JOBS=2 worker processes"
+	@echo "make bench   time bnnet against PyTorch (CPU) and the matmul limit -> report/results/bench.csv"
 	@echo "make clean   remove caches and outputs (executed notebooks, results, figures, PDF)"
 
 $(STAMP): requirements.txt pyproject.toml scripts/setup.sh
@@ -42,3 +43,8 @@ N_JOBS ?= 2
 report: $(STAMP)
 	$(PY) scripts/build_report.py $(if $(QUICK),--quick) --n-jobs $(N_JOBS) \
 		$(if $(DATA_NOTE),--data-note "$(DATA_NOTE)")
+
+# bnnet vs PyTorch (CPU) and the matmul limit; installs torch==2.13.0 (CPU) first.
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	$(PY) scripts/bench.py

@@ -89,3 +89,24 @@ def test_float64_training_runs_in_float64():
     result = fit(Config(hidden=(10,), n_s=10, cycles=1, batch_size=50, dtype="float64"),
                  blobs(200), progress=False)
     assert all(v.dtype == np.float64 for p in result.params for v in p.values())
+
+
+def test_sgd_step_is_gradient_descent_on_the_full_cost():
+    """The in-place update (weight decay folded in, reused buffers) equals
+    p - eta * dJ/dp with J including the L2 term."""
+    from bnnet import cost_and_gradients, init_params
+    from bnnet.train import sgd_step
+
+    cfg = Config(hidden=(12, 8), lam=0.05, dtype="float64")
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 6)), rng.integers(0, 10, 20)
+    params = init_params(cfg, 6, 10)
+    _, grads = cost_and_gradients(params, X, y, cfg)
+    expected = [{k: p[k] - 0.3 * g[k] for k in g} for p, g in zip(params, grads, strict=True)]
+    buffers = [np.empty_like(p["W"]) for p in params]
+    for _ in range(2):  # the buffers are reused: a second step must not see the first's
+        work = [{k: v.copy() for k, v in p.items()} for p in params]
+        sgd_step(work, X, y, cfg, 0.3, 0.9, buffers)
+        for p, e in zip(work, expected, strict=True):
+            for k in e:
+                np.testing.assert_allclose(p[k], e[k], rtol=1e-12, atol=1e-14)

@@ -30,7 +30,7 @@ def affine_forward(x: Array, W: Array, b: Array | None) -> tuple[Array, tuple]:
 
 
 def affine_backward(
-    dout: Array, cache: tuple, *, need_dx: bool = True
+    dout: Array, cache: tuple, *, need_dx: bool = True, dW_out: Array | None = None
 ) -> tuple[Array | None, Array, Array]:
     """Gradients of s = x W + b.
 
@@ -38,13 +38,15 @@ def affine_backward(
         dout: upstream gradient dL/ds, shape (N, M).
         cache: ``(x, W)`` from :func:`affine_forward`.
         need_dx: compute dL/dx; the first layer skips it (it is the largest product).
+        dW_out: array of shape (D, M) to write dW into (a buffer reused across steps
+            saves allocating, and page-faulting, a large array every step).
 
     Returns:
         dx of shape (N, D) (or ``None``), dW of shape (D, M), db of shape (M,).
     """
     x, W = cache
     dx = dout @ W.T if need_dx else None
-    return dx, x.T @ dout, dout.sum(axis=0)
+    return dx, np.matmul(x.T, dout, out=dW_out), dout.sum(axis=0)
 
 
 def relu_forward(x: Array) -> tuple[Array, Array]:

@@ -137,13 +137,16 @@ def _bn(x: np.ndarray, p: dict, config: Config, train: bool) -> tuple[np.ndarray
     return out, None
 
 
-def backward(dscores: np.ndarray, caches: list[dict], config: Config) -> Params:
+def backward(
+    dscores: np.ndarray, caches: list[dict], config: Config, dW_out: list | None = None
+) -> Params:
     """Gradients of the data loss with respect to every trainable parameter.
 
     Args:
         dscores: dL/dscores, shape (N, C).
         caches: from a train-mode :func:`forward`.
         config: the architecture.
+        dW_out: optional per-layer arrays to write the W gradients into (reused buffers).
 
     Returns:
         one dict per layer with the gradients of ``W``, ``b``, ``gamma``, ``beta`` (those
@@ -160,7 +163,8 @@ def backward(dscores: np.ndarray, caches: list[dict], config: Config) -> Params:
             ds = relu_backward(ds, cache["relu"])
         if "bn" in cache and config.bn_position == "before":
             ds, g["gamma"], g["beta"] = batchnorm_backward(ds, cache["bn"])
-        dh, g["W"], db = affine_backward(ds, cache["affine"], need_dx=layer > 0)
+        dh, g["W"], db = affine_backward(ds, cache["affine"], need_dx=layer > 0,
+                                         dW_out=None if dW_out is None else dW_out[layer])
         if layer_has_bias(config, layer):
             g["b"] = db
     return grads
@@ -184,17 +188,21 @@ class StepResult:
 
 
 def forward_backward(
-    params: Params, X: np.ndarray, y: np.ndarray, config: Config, *, keep_caches: bool = False
+    params: Params, X: np.ndarray, y: np.ndarray, config: Config, *,
+    keep_caches: bool = False, l2_in_grads: bool = True, dW_out: list | None = None,
 ) -> StepResult:
     """Train-mode cost, gradients (with the L2 term) and the BN batch statistics.
 
     With ``keep_caches`` the result also holds the scores and the per-layer caches (the
-    input of every layer is ``caches[l]["affine"][0]``), for diagnostics.
+    input of every layer is ``caches[l]["affine"][0]``), for diagnostics. With
+    ``l2_in_grads=False`` the W gradients are of the data loss only (the training loop
+    applies the L2 term as weight decay, without a temporary array per layer); ``dW_out``
+    are buffers for the W gradients (see :func:`backward`).
     """
     scores, caches = forward(X, params, config, train=True)
     loss, dscores = softmax_cross_entropy(scores, y)
-    grads = backward(dscores, caches, config)
-    if config.lam:
+    grads = backward(dscores, caches, config, dW_out)
+    if config.lam and l2_in_grads:
         for p, g in zip(params, grads, strict=True):
             g["W"] += (2 * config.lam) * p["W"]
     loss = float(loss)

@@ -110,6 +110,10 @@ def fit(config: Config, data: Dataset, *, progress: bool = True) -> Result:
             **{f"val_{k}": v for k, v in val.items()},
         })
 
+    # reused every step: the mini-batch and the W gradients (large arrays allocated anew
+    # each step cost page faults that were measured to double the epoch time)
+    X_batch = np.empty((config.batch_size, d_in), dtype=config.np_dtype)
+    dW_out = [np.empty_like(p["W"]) for p in params]
     start = time.perf_counter()
     # a diverging run overflows; the cost check below turns that into one clear error
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -123,18 +127,19 @@ def fit(config: Config, data: Dataset, *, progress: bool = True) -> Result:
                 if step >= config.n_updates:
                     break
                 idx = order[j * config.batch_size : (j + 1) * config.batch_size]
-                result = forward_backward(params, X[idx], y[idx], config)
-                if not np.isfinite(result.cost):
+                np.take(X, idx, axis=0, out=X_batch)
+                cost = sgd_step(params, X_batch, y[idx], config, etas[step],
+                                0.0 if step == 0 else alpha, dW_out)
+                if not np.isfinite(cost):
                     bar.close()
                     history = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
                     raise TrainingDivergedError(
-                        f"training diverged: the cost became {result.cost} at update step {step} "
+                        f"training diverged: the cost became {cost} at update step {step} "
                         f"(eta={etas[step]:.3g}); lower eta_max (now {config.eta_max}) or check "
                         "the input normalisation. The history up to that step is in "
                         "error.history.",
                         step, history, params,
                     )
-                _update(params, result, etas[step], 0.0 if step == 0 else alpha)
                 step += 1
                 bar.update()
                 if step % log_every == 0 or step == config.n_updates:
@@ -147,9 +152,21 @@ def fit(config: Config, data: Dataset, *, progress: bool = True) -> Result:
     return Result(config, params, history, test, seconds)
 
 
+def sgd_step(params: Params, X: np.ndarray, y: np.ndarray, config: Config, eta: float,
+             alpha: float, dW_out: list | None = None) -> float:
+    """One update on the mini-batch ``(X, y)``, in place; returns its train-mode cost.
+
+    p -= eta * grad for every trained parameter, and for BN layers
+    running = alpha * running + (1 - alpha) * batch statistic (alpha = 0 at the first step
+    starts the running statistics at the batch's). A non-finite cost changes nothing.
+    """
+    result = forward_backward(params, X, y, config)
+    if np.isfinite(result.cost):
+        _update(params, result, eta, alpha)
+    return result.cost
+
+
 def _update(params: Params, result: StepResult, eta: float, alpha: float) -> None:
-    """In place: p -= eta * grad, and running = alpha * running + (1 - alpha) * batch
-    (alpha = 0 at the first step starts the running statistics at the batch's)."""
     for p, g, stats in zip(params, result.grads, result.batch_stats, strict=True):
         for key, grad in g.items():
             p[key] -= eta * grad

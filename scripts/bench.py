@@ -1,0 +1,210 @@
+"""`make bench`: bnnet against PyTorch (CPU) and against the machine's matmul limit.
+
+One run, interleaved, median of --reps repetitions of: one training epoch (45,000 images,
+batch 100, float32, BN before the ReLU, course-default sizes) of the 3-layer and the 9-layer
+net in bnnet and in an equivalent PyTorch model (Linear + BatchNorm1d + ReLU, plain SGD with
+weight decay, same threads), and eval-mode prediction of 10,000 images. "% of limit" is
+the FLOPs of the matrix products divided by the float32 matmul throughput measured here.
+
+Needs PyTorch: pip install -r requirements-bench.txt (torch==2.13.0, CPU build).
+Writes report/results/bench.csv (or --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import bnnet
+from bnnet.network import init_params, predict_scores
+from bnnet.train import sgd_step
+
+ROOT = Path(__file__).resolve().parents[1]
+N_TRAIN, D, C, BATCH = 45_000, 3072, 10, 100
+
+
+def reset_peak_rss() -> None:
+    """Reset the kernel's high-water mark of this process's RSS (Linux)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def matmul_gflops(n: int = 2048, reps: int = 5) -> float:
+    """Best float32 throughput of a large np.matmul, in GFLOP/s."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    a @ b
+    best = min(_time(lambda: a @ b) for _ in range(reps))
+    return 2 * n**3 / best / 1e9
+
+
+def epoch_flops(sizes: list[int], n: int, batch: int) -> float:
+    """Matrix-product FLOPs of one epoch: forward s = xW, backward dW = x^T ds and
+    dx = ds W^T (not for the input layer), 2 FLOPs per multiply-add."""
+    per_row = sum(3 * a * b for a, b in itertools.pairwise(sizes))
+    per_row -= sizes[0] * sizes[1]  # no dx for the first layer
+    return 2.0 * per_row * (n // batch) * batch
+
+
+def _time(fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def bnnet_epoch(config: bnnet.Config, X: np.ndarray, y: np.ndarray) -> Callable[[], None]:
+    """One epoch as :func:`bnnet.fit` runs it (without its logging)."""
+    params = init_params(config, X.shape[1], C)
+    rng = np.random.default_rng(0)
+    X_batch = np.empty((BATCH, X.shape[1]), dtype=X.dtype)
+    dW_out = [np.empty_like(p["W"]) for p in params]
+
+    def run() -> None:
+        order = rng.permutation(len(y))
+        for j in range(len(y) // BATCH):
+            idx = order[j * BATCH : (j + 1) * BATCH]
+            np.take(X, idx, axis=0, out=X_batch)
+            sgd_step(params, X_batch, y[idx], config, 0.01, config.alpha, dW_out)
+
+    return run
+
+
+def bnnet_predict(config: bnnet.Config, X: np.ndarray) -> Callable[[], None]:
+    params = init_params(config, X.shape[1], C)
+    return lambda: predict_scores(params, X, config)
+
+
+def torch_model(hidden: tuple[int, ...]):
+    import torch
+
+    layers, d = [], D
+    for h in hidden:
+        layers += [torch.nn.Linear(d, h, bias=False), torch.nn.BatchNorm1d(h, momentum=0.1),
+                   torch.nn.ReLU()]
+        d = h
+    layers.append(torch.nn.Linear(d, C))
+    return torch.nn.Sequential(*layers)
+
+
+def torch_epoch(config: bnnet.Config, X: np.ndarray, y: np.ndarray) -> Callable[[], None]:
+    import torch
+
+    model = torch_model(config.hidden)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, weight_decay=2 * config.lam)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    gen = torch.Generator().manual_seed(0)
+
+    def run() -> None:
+        model.train()
+        order = torch.randperm(len(yt), generator=gen)
+        for j in range(len(yt) // BATCH):
+            idx = order[j * BATCH : (j + 1) * BATCH]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(Xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+
+    return run
+
+
+def torch_predict(config: bnnet.Config, X: np.ndarray) -> Callable[[], None]:
+    import torch
+
+    model = torch_model(config.hidden).eval()
+    Xt = torch.from_numpy(X)
+
+    def run() -> None:
+        with torch.inference_mode():
+            model(Xt)
+
+    return run
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--out", type=Path, default=ROOT / "report" / "results" / "bench.csv")
+    args = parser.parse_args()
+    try:
+        import torch
+    except ImportError:
+        print("bench: PyTorch is not installed. Install the CPU build with\n"
+              "    .venv/bin/pip install -r requirements-bench.txt\n"
+              "(torch==2.13.0; on this kind of machine a local CPU wheel is used).",
+              file=sys.stderr)
+        return 1
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(args.threads)
+    threadpool_limits(args.threads)
+    rng = np.random.default_rng(0)
+    # random normalised inputs: speed does not depend on pixel values
+    X = rng.standard_normal((N_TRAIN, D), dtype=np.float32)
+    y = rng.integers(0, C, N_TRAIN)
+    X_test = rng.standard_normal((10_000, D), dtype=np.float32)
+
+    limit = matmul_gflops()
+    print(f"float32 matmul limit: {limit:.1f} GFLOP/s ({args.threads} threads)")
+    nets = {"3-layer": bnnet.THREE_LAYER, "9-layer": bnnet.NINE_LAYER}
+    cases = {}
+    for name, hidden in nets.items():
+        config = bnnet.Config(hidden=hidden, batch_norm=True)
+        sizes = [D, *hidden, C]
+        flops = epoch_flops(sizes, N_TRAIN, BATCH)
+        cases[(name, "train epoch", "bnnet")] = (bnnet_epoch(config, X, y), flops)
+        cases[(name, "train epoch", "pytorch")] = (torch_epoch(config, X, y), flops)
+        pred_flops = 2.0 * 10_000 * sum(a * b for a, b in itertools.pairwise(sizes))
+        cases[(name, "predict 10k", "bnnet")] = (bnnet_predict(config, X_test), pred_flops)
+        cases[(name, "predict 10k", "pytorch")] = (torch_predict(config, X_test), pred_flops)
+
+    times: dict[tuple, list[float]] = {k: [] for k in cases}
+    rss: dict[tuple, float] = {}
+    for key, (fn, _) in cases.items():  # warm-up, and peak RSS of one call each
+        reset_peak_rss()
+        fn()
+        rss[key] = peak_rss_mib()
+    for rep in range(args.reps):  # interleaved repetitions
+        for key, (fn, _) in cases.items():
+            times[key].append(_time(fn))
+        print(f"repetition {rep + 1}/{args.reps} done", flush=True)
+
+    rows = []
+    for (net, task, lib), (_, flops) in cases.items():
+        t = statistics.median(times[(net, task, lib)])
+        t_torch = statistics.median(times[(net, task, "pytorch")])
+        rows.append({"net": net, "task": task, "library": lib, "seconds": t,
+                     "ratio_to_pytorch": t / t_torch,
+                     "percent_of_limit": 100 * flops / t / 1e9 / limit,
+                     "peak_rss_mib": rss[(net, task, lib)]})
+    table = pd.DataFrame(rows)
+    table.attrs["limit_gflops"] = limit
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    table.assign(matmul_limit_gflops=limit, threads=args.threads).to_csv(args.out, index=False)
+    print(f"written {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
