@@ -159,17 +159,25 @@ def sgd_step(params: Params, X: np.ndarray, y: np.ndarray, config: Config, eta: 
     p -= eta * grad for every trained parameter, and for BN layers
     running = alpha * running + (1 - alpha) * batch statistic (alpha = 0 at the first step
     starts the running statistics at the batch's). A non-finite cost changes nothing.
+    ``dW_out``: reusable buffers for the W gradients (``[np.empty_like(p["W"]) ...]``).
     """
-    result = forward_backward(params, X, y, config)
+    result = forward_backward(params, X, y, config, l2_in_grads=False, dW_out=dW_out)
     if np.isfinite(result.cost):
-        _update(params, result, eta, alpha)
+        _update(params, result, float(eta), alpha, config.lam)
     return result.cost
 
 
-def _update(params: Params, result: StepResult, eta: float, alpha: float) -> None:
+def _update(params: Params, result: StepResult, eta: float, alpha: float, lam: float) -> None:
+    # eta is a Python float so that float32 parameters stay float32 (a NumPy float64
+    # scalar would promote every product to float64); the gradients are this step's own
+    # arrays (or the dW buffers), scaled in place to avoid a temporary per parameter.
+    decay = 1.0 - 2.0 * eta * lam  # W -= eta * (dW + 2 lam W)
     for p, g, stats in zip(params, result.grads, result.batch_stats, strict=True):
         for key, grad in g.items():
-            p[key] -= eta * grad
+            if key == "W" and lam:
+                p[key] *= decay
+            grad *= eta
+            p[key] -= grad
         if stats is not None:
             for key, batch_value in zip(("running_mean", "running_var"), stats, strict=True):
                 p[key] *= alpha
