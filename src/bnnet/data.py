@@ -86,11 +86,6 @@ class Dataset:
                    mean=np.zeros(X_train.shape[1]), std=np.ones(X_train.shape[1]),
                    source="arrays")
 
-    def summary(self) -> dict[str, Any]:
-        return {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test),
-                "features": self.X_train.shape[1], "dtype": self.X_train.dtype.name,
-                "source": self.source}
-
 
 # ---------------------------------------------------------------------------------------
 # Finding the data
