@@ -82,6 +82,9 @@ def test_affine_forward_and_backward_shapes_and_values(rng):
     np.testing.assert_allclose(dW, x.T @ dout)
     np.testing.assert_allclose(db, dout.sum(0))
     assert affine_backward(dout, cache, need_dx=False)[0] is None
+    assert affine_backward(dout, cache, need_db=False)[2] is None
+    _, cache32 = affine_forward(x.astype(np.float32), W.astype(np.float32), None)
+    assert affine_backward(dout.astype(np.float32), cache32)[1].dtype == np.float32
     np.testing.assert_allclose(affine_forward(x, W, None)[0], x @ W)
 
 
@@ -91,6 +94,8 @@ def test_relu_passes_gradient_only_where_active():
     np.testing.assert_array_equal(out, [[0.0, 0.0, 2.0]])
     np.testing.assert_array_equal(relu_backward(np.array([[5.0, 6.0, 7.0]]), cache),
                                   [[0.0, 0.0, 7.0]])
+    dx32 = relu_backward(np.ones((1, 3), np.float32), cache)
+    assert dx32.dtype == np.float32  # the mask must not promote float32 gradients
 
 
 def test_softmax_cross_entropy_value_gradient_and_stability():

@@ -163,9 +163,11 @@ def backward(
             ds = relu_backward(ds, cache["relu"])
         if "bn" in cache and config.bn_position == "before":
             ds, g["gamma"], g["beta"] = batchnorm_backward(ds, cache["bn"])
+        has_bias = layer_has_bias(config, layer)
         dh, g["W"], db = affine_backward(ds, cache["affine"], need_dx=layer > 0,
+                                         need_db=has_bias,
                                          dW_out=None if dW_out is None else dW_out[layer])
-        if layer_has_bias(config, layer):
+        if has_bias:
             g["b"] = db
     return grads
 
