@@ -150,8 +150,10 @@ def test_interrupted_runs_resume_from_the_cache(tmp_path, sig):
     script.write_text(RUNNER)
     proc = subprocess.Popen([sys.executable, str(script), str(data)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # wait for the metadata too: joblib writes it after output.pkl inside a bare
+    # ``except:`` that would swallow a SIGINT landing there (one Ctrl-C lost, not a result)
     deadline = time.monotonic() + 120
-    while len(cached_outputs(cache)) < 2 and time.monotonic() < deadline:
+    while len(list((cache / "runs").rglob("metadata.json"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
     proc.send_signal(sig)
     proc.communicate(timeout=60)
