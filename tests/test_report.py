@@ -14,6 +14,7 @@ SECTIONS = {
     "02": "Three versus nine layers, with and without batch normalization",
     "03": "Coarse-to-fine search for the regularisation strength",
     "04": "Sensitivity to the initial weight scale",
+    "07": "Appendix: performance",
 }
 
 

@@ -90,3 +90,21 @@ def gradcheck_overview(table: pd.DataFrame, threshold: float = 1e-6) -> plt.Figu
     ax.legend(fontsize=7, ncol=4)
     fig.tight_layout()
     return fig
+
+
+def benchmark_bars(table: pd.DataFrame) -> plt.Figure:
+    """Grouped bars of bnnet and PyTorch time, one panel per task (from
+    :func:`bnnet.workbook.load_benchmark`)."""
+    tasks = list(dict.fromkeys(table["task"]))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(3.6 * len(tasks), 2.8), squeeze=False)
+    for ax, task in zip(axes[0], tasks, strict=True):
+        t = table[table["task"] == task]
+        x = np.arange(len(t))
+        ax.bar(x - 0.2, t["bnnet (s)"], 0.4, label="bnnet")
+        ax.bar(x + 0.2, t["PyTorch (s)"], 0.4, label="PyTorch")
+        ax.set_xticks(x, t["net"])
+        ax.set_ylabel("seconds (median)")
+        ax.set_title(task)
+    axes[0][0].legend()
+    fig.tight_layout()
+    return fig

@@ -41,6 +41,7 @@ _KINDS: dict[str, tuple[str, str]] = {
     "seed": ("a non-negative integer", "0"),
     "optional positive int": ("a positive integer or None", "3000"),
     "optional path": ("a folder path (a string) or None", "/data/cifar-10-batches-py"),
+    "optional file": ("a file path (a string) or None", "report/results/bench.csv"),
     "positive number": ("a positive number", "0.005"),
     "int list": ("a non-empty list of non-negative integers", "'[0, 1, 2]'"),
     "number list": ("a non-empty list of numbers", "'[0.0, 0.1]'"),
@@ -65,7 +66,7 @@ def _matches(kind: str, v: Any) -> bool:
         return _is_int(v) and v >= 0
     if kind == "optional positive int":
         return v is None or (_is_int(v) and v > 0)
-    if kind == "optional path":
+    if kind in ("optional path", "optional file"):
         return v is None or isinstance(v, (str, os.PathLike))
     if kind == "positive number":
         return _is_number(v) and v > 0
@@ -211,3 +212,39 @@ def show_figure(fig, name: str, caption: str) -> _Bundle:
     return _Bundle({"image/png": base64.b64encode(png).decode(),
                     "text/latex": _unicode_to_latex(latex),
                     "text/plain": f"<figure {name}: {caption}>"})
+
+
+BENCH_COLUMNS = ("net", "task", "library", "seconds", "percent_of_limit", "peak_rss_mib",
+                 "matmul_limit_gflops", "threads")
+
+
+def load_benchmark(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, float, int]:
+    """The CSV written by ``make bench`` as one row per (net, task), bnnet beside PyTorch.
+
+    Args:
+        path: the CSV; ``None`` = ``report/results/bench.csv`` of the project (the committed
+            benchmark, so that a report can show it without PyTorch installed).
+
+    Returns:
+        the wide table, the matmul limit (GFLOP/s) and the number of threads.
+    """
+    path = Path(path) if path is not None else PROJECT_ROOT / "report" / "results" / "bench.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"no benchmark at {path}: run `make bench` first (it needs "
+                                "PyTorch, see requirements-bench.txt)")
+    raw = pd.read_csv(path)
+    missing = [c for c in BENCH_COLUMNS if c not in raw.columns]
+    if missing:
+        raise ValueError(f"{path} lacks the columns {missing}: it was not written by "
+                         "scripts/bench.py; run `make bench` again")
+    wide = raw.pivot_table(index=["net", "task"], columns="library", sort=False,
+                           values=["seconds", "percent_of_limit", "peak_rss_mib"])
+    table = pd.DataFrame({
+        "bnnet (s)": wide[("seconds", "bnnet")],
+        "PyTorch (s)": wide[("seconds", "pytorch")],
+        "bnnet / PyTorch": wide[("seconds", "bnnet")] / wide[("seconds", "pytorch")],
+        "bnnet % of limit": wide[("percent_of_limit", "bnnet")],
+        "PyTorch % of limit": wide[("percent_of_limit", "pytorch")],
+        "peak RSS (MiB)": wide["peak_rss_mib"].max(axis=1),
+    }).reset_index()
+    return table, float(raw["matmul_limit_gflops"].iloc[0]), int(raw["threads"].iloc[0])
