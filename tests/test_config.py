@@ -9,6 +9,8 @@ def test_defaults_are_the_course_defaults():
     assert (c.eta_min, c.eta_max, c.n_s, c.cycles) == (1e-5, 1e-1, 2250, 2)
     assert (c.lam, c.batch_size, c.alpha, c.init) == (0.005, 100, 0.9, "he")
     assert c.n_updates == 9000 and c.n_layers == 3
+    # the extensions are off by default
+    assert (c.optimizer, c.eta_decay, c.dropout, c.flip, c.shift) == ("sgd", 1.0, 0.0, False, 0)
     assert Config(hidden=NINE_LAYER).n_layers == 9
 
 
@@ -37,6 +39,13 @@ def test_lists_become_tuples_so_configs_hash_and_compare():
     (dict(lam="0.01"), "expected a number"),
     (dict(batch_norm="yes"), "True or False"),
     (dict(dtype="float16"), "dtype='float16'"),
+    (dict(optimizer="rmsprop"), "optimizer='rmsprop'"),
+    (dict(eta_decay=0.0), "eta_decay=0.0"),
+    (dict(eta_decay=1.5), "eta_decay=1.5"),
+    (dict(dropout=1.0), "dropout=1.0"),
+    (dict(shift=-1), "shift=-1"),
+    (dict(shift=2.0), "write 2"),
+    (dict(flip=1), "flip=1"),
 ])
 def test_invalid_values_are_rejected_with_the_field_name(changes, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):

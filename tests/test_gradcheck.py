@@ -6,7 +6,10 @@ from bnnet.gradcheck import numerical_gradients, relative_error
 
 DEPTHS = {2: (50,), 3: (50, 50), 4: (50, 30, 20), 9: NINE_LAYER}
 BN_MODES = {"no BN": dict(batch_norm=False), "BN before ReLU": dict(batch_norm=True),
-            "BN after ReLU": dict(batch_norm=True, bn_position="after")}
+            "BN after ReLU": dict(batch_norm=True, bn_position="after"),
+            "BN before ReLU + dropout": dict(batch_norm=True, dropout=0.3),
+            "BN after ReLU + dropout": dict(batch_norm=True, bn_position="after",
+                                            dropout=0.3)}
 
 
 @pytest.fixture(scope="module")

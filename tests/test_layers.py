@@ -7,6 +7,8 @@ from bnnet.layers import (
     batchnorm_backward,
     batchnorm_eval,
     batchnorm_forward,
+    dropout_backward,
+    dropout_forward,
     relu_backward,
     relu_forward,
     softmax,
@@ -106,3 +108,15 @@ def test_softmax_cross_entropy_value_gradient_and_stability():
     np.testing.assert_allclose(loss, (0.0 + np.log(3)) / 2)
     expected = (softmax(scores) - np.eye(3)[y]) / 2
     np.testing.assert_allclose(dscores, expected, atol=1e-15)
+
+
+def test_dropout_drops_the_given_fraction_and_keeps_the_expectation():
+    x = np.ones((400, 50), np.float32)
+    out, mask = dropout_forward(x, 0.3, np.random.default_rng(0))
+    assert out.dtype == np.float32 and mask.dtype == np.float32
+    assert abs((out == 0).mean() - 0.3) < 0.02
+    np.testing.assert_allclose(out[out != 0], 1 / 0.7, rtol=1e-6)
+    assert abs(out.mean() - 1.0) < 0.03  # inverted dropout: no rescaling at test time
+    dout = np.random.default_rng(1).normal(size=x.shape).astype(np.float32)
+    np.testing.assert_array_equal(dropout_backward(dout, mask) == 0, out == 0)
+    np.testing.assert_allclose(dropout_backward(dout, mask), dout * out)

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from bnnet import NINE_LAYER, Config, cost_and_gradients, evaluate, forward, init_params
+from bnnet.network import population_statistics
 
 
 def test_init_shapes_and_which_layers_have_bias_and_bn():
@@ -89,3 +90,36 @@ def test_eval_mode_uses_running_statistics():
     assert not np.allclose(moved, train_scores)
     metrics = evaluate(params, X, y, cfg)
     assert set(metrics) == {"cost", "loss", "accuracy"} and 0 <= metrics["accuracy"] <= 1
+
+
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_population_statistics_make_eval_mode_equal_train_mode_on_the_whole_set(position):
+    """Eval mode with statistics recomputed over X is train mode with X as one batch."""
+    cfg = Config(hidden=(12, 9, 7), bn_position=position, dtype="float64")
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 6)) * 2 + 1
+    params = init_params(cfg, 6, 5)
+    for p in params[:-1]:  # trained-looking gamma, beta and stale running statistics
+        p["gamma"] = rng.uniform(0.5, 2, p["gamma"].shape)
+        p["beta"] = rng.normal(size=p["beta"].shape)
+        p["running_mean"] += 3.0
+    precise = population_statistics(params, X, cfg, chunk=70)
+    np.testing.assert_allclose(forward(X, precise, cfg, train=False)[0],
+                               forward(X, params, cfg, train=True)[0], rtol=1e-9, atol=1e-12)
+    assert all((p["running_mean"] == 3.0).all() for p in params[:-1])  # input untouched
+    assert precise[0]["W"] is params[0]["W"]
+    with pytest.raises(ValueError, match="expected"):
+        population_statistics(params, X[:, :5], cfg)
+
+
+def test_dropout_is_seeded_in_train_mode_and_off_in_eval_mode():
+    cfg = Config(hidden=(30, 30), dropout=0.5, dtype="float64")
+    X = np.random.default_rng(0).normal(size=(40, 8))
+    params = init_params(cfg, 8, 10)
+    a, _ = forward(X, params, cfg, train=True)
+    b, _ = forward(X, params, cfg, train=True)
+    c, _ = forward(X, params, cfg, train=True, rng=np.random.default_rng(9))
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+    np.testing.assert_array_equal(forward(X, params, cfg, train=False)[0],
+                                  forward(X, params, cfg.replace(dropout=0.0), train=False)[0])

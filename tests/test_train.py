@@ -110,3 +110,66 @@ def test_sgd_step_is_gradient_descent_on_the_full_cost():
         for p, e in zip(work, expected, strict=True):
             for k in e:
                 np.testing.assert_allclose(p[k], e[k], rtol=1e-12, atol=1e-14)
+
+
+def test_adam_step_matches_the_textbook_update():
+    from bnnet import cost_and_gradients, init_params
+    from bnnet.train import Adam, sgd_step
+
+    cfg = Config(hidden=(12, 8), lam=0.05, dtype="float64", optimizer="adam")
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 6)), rng.integers(0, 10, 20)
+    params = init_params(cfg, 6, 10)
+    ref = [{k: v.copy() for k, v in p.items()} for p in params]
+    m = [{k: 0.0 for k in g} for g in cost_and_gradients(ref, X, y, cfg)[1]]
+    v = [dict(mi) for mi in m]
+    adam = Adam(params)
+    for t in range(1, 4):
+        _, grads = cost_and_gradients(ref, X, y, cfg)
+        for p, g, mi, vi in zip(ref, grads, m, v, strict=True):
+            for k in g:
+                mi[k] = 0.9 * mi[k] + 0.1 * g[k]
+                vi[k] = 0.999 * vi[k] + 0.001 * g[k] ** 2
+                m_hat, v_hat = mi[k] / (1 - 0.9**t), vi[k] / (1 - 0.999**t)
+                p[k] = p[k] - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-8)
+        sgd_step(params, X, y, cfg, 0.01, 0.9, optimizer=adam)
+    for p, r in zip(params, ref, strict=True):
+        for k in ("W", "b", "gamma", "beta"):
+            if k in p:
+                np.testing.assert_allclose(p[k], r[k], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("changes", [
+    dict(optimizer="adam", eta_min=1e-5, eta_max=3e-3),
+    dict(dropout=0.2),
+    dict(eta_decay=0.5),
+])
+def test_variants_train_to_good_accuracy_and_stay_float32(changes):
+    cfg = Config(hidden=(30, 30), n_s=100, cycles=2, batch_size=25, **changes)
+    result = fit(cfg, blobs(1000), progress=False)
+    assert result.test_accuracy > 0.8
+    assert all(v.dtype == np.float32 for p in result.params for v in p.values())
+    if "eta_decay" in changes:  # the second peak is half the first
+        eta = cfg.eta_min + 0.6 * (cfg.eta_max / 2 - cfg.eta_min)
+        h = result.history.set_index("step")["eta"]
+        assert h[100] == pytest.approx(cfg.eta_max)
+        assert h[300] == pytest.approx(cfg.eta_max / 2)
+        assert h[260] == pytest.approx(eta)
+
+
+def test_augmentation_needs_images_and_callback_sees_every_logged_step():
+    with pytest.raises(ValueError, match="flip/shift augmentation needs"):
+        fit(Config(hidden=(10,), flip=True, n_s=10, cycles=1), blobs(200), progress=False)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3072)).astype(np.float32)
+    y = rng.integers(0, 10, 300)
+    data = Dataset.from_arrays(X, y, X[:50], y[:50])
+    seen = []
+    cfg = Config(hidden=(10,), flip=True, shift=2, n_s=10, cycles=1, batch_size=50,
+                 log_every=5)
+    a = fit(cfg, data, progress=False, callback=lambda step, params: seen.append(step))
+    b = fit(cfg, data, progress=False)
+    c = fit(cfg.replace(shift=0), data, progress=False)
+    assert seen == [0, 5, 10, 15, 20]
+    np.testing.assert_array_equal(a.params[0]["W"], b.params[0]["W"])  # seeded augmentation
+    assert not np.array_equal(a.params[0]["W"], c.params[0]["W"])

@@ -12,6 +12,7 @@ import numpy as np
 INITS = ("he", "xavier", "normal")
 BN_POSITIONS = ("before", "after")
 DTYPES = ("float32", "float64")
+OPTIMIZERS = ("sgd", "adam")
 
 # The course assignment: 3-layer net [50, 50], 9-layer net [50, 30, 20, 20, 10, 10, 10, 10].
 THREE_LAYER = (50, 50)
@@ -36,7 +37,16 @@ class Config:
         lam: L2 regularisation strength; cost = mean cross-entropy + lam * sum ||W||^2.
         eta_min, eta_max, n_s, cycles: triangular cyclical learning rate; one cycle is
             2 * n_s updates.
+        eta_decay: the peak of cycle l is ``eta_max * eta_decay**l`` (1 = every cycle alike).
+        optimizer: ``"sgd"`` (plain mini-batch gradient descent) or ``"adam"`` (Adam with the
+            same learning-rate schedule, which then needs a much smaller ``eta_max``).
         batch_size: mini-batch size.
+        dropout: probability of zeroing each hidden unit during training (inverted dropout
+            on every hidden layer's output; nothing changes at evaluation).
+        flip: flip each training image horizontally with probability 1/2 (needs 32 x 32 x 3
+            CIFAR images as inputs).
+        shift: translate each training image by up to ``shift`` pixels in each direction,
+            filling with 0 (the training mean after normalisation).
         alpha: running-average factor for the BN population statistics,
             running = alpha * running + (1 - alpha) * batch.
         eps: added to the variance in BN.
@@ -57,7 +67,12 @@ class Config:
     eta_max: float = 1e-1
     n_s: int = 2250
     cycles: int = 2
+    eta_decay: float = 1.0
+    optimizer: Literal["sgd", "adam"] = "sgd"
     batch_size: int = 100
+    dropout: float = 0.0
+    flip: bool = False
+    shift: int = 0
     alpha: float = 0.9
     eps: float = 1e-5
     seed: int = 0
@@ -86,16 +101,19 @@ class Config:
         object.__setattr__(self, "hidden", tuple(int(h) for h in hidden))
 
         _check_bool("batch_norm", self.batch_norm)
+        _check_bool("flip", self.flip)
         _check_choice("bn_position", self.bn_position, BN_POSITIONS)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("init", self.init, INITS)
         dtype = np.dtype(self.dtype).name if _is_dtype_like(self.dtype) else self.dtype
         _check_choice("dtype", dtype, DTYPES)
         object.__setattr__(self, "dtype", dtype)
 
-        for name in ("sigma", "lam", "eta_min", "eta_max", "alpha", "eps"):
+        for name in ("sigma", "lam", "eta_min", "eta_max", "eta_decay", "alpha", "eps",
+                     "dropout"):
             _check_real(name, getattr(self, name))
             object.__setattr__(self, name, float(getattr(self, name)))
-        for name in ("n_s", "cycles", "batch_size", "seed"):
+        for name in ("n_s", "cycles", "batch_size", "seed", "shift"):
             _check_int(name, getattr(self, name))
             object.__setattr__(self, name, int(getattr(self, name)))
         for name in ("log_every", "train_eval_size"):
@@ -124,6 +142,20 @@ class Config:
                 raise ConfigError(f"{name}={getattr(self, name)}: must be a positive integer")
         if self.seed < 0:
             raise ConfigError(f"seed={self.seed}: must be >= 0")
+        if not 0 < self.eta_decay <= 1:
+            raise ConfigError(
+                f"eta_decay={self.eta_decay}: the per-cycle peak factor must be in (0, 1] "
+                "(1 keeps every cycle's peak at eta_max)"
+            )
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(
+                f"dropout={self.dropout}: the drop probability must be in [0, 1) (0 = off)"
+            )
+        if not 0 <= self.shift < 16:
+            raise ConfigError(
+                f"shift={self.shift}: the translation must be 0 (off) to 15 pixels; "
+                "2-4 is usual for 32 x 32 images"
+            )
         if not 0 <= self.alpha < 1:
             raise ConfigError(
                 f"alpha={self.alpha}: the running-average factor must be in [0, 1) "

@@ -159,3 +159,24 @@ def softmax(scores: Array) -> Array:
     shifted = scores - scores.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=1, keepdims=True)
+
+
+def dropout_forward(x: Array, p: float, rng: np.random.Generator) -> tuple[Array, Array]:
+    """Inverted dropout: zero each unit with probability ``p``, scale the rest by 1/(1-p).
+
+    Args:
+        x: activations, shape (N, M).
+        p: drop probability, in [0, 1).
+        rng: draws the mask.
+
+    Returns:
+        out of shape (N, M) and the cache: the scaled mask, same shape and dtype as ``x``.
+    """
+    mask = (rng.random(x.shape, dtype=np.float32) >= p).astype(x.dtype)
+    mask *= 1.0 / (1.0 - p)
+    return x * mask, mask
+
+
+def dropout_backward(dout: Array, cache: Array) -> Array:
+    """dL/dx = dL/dout * mask (the scaled mask from :func:`dropout_forward`)."""
+    return dout * cache

@@ -28,6 +28,8 @@ from bnnet.layers import (
     batchnorm_backward,
     batchnorm_eval,
     batchnorm_forward,
+    dropout_backward,
+    dropout_forward,
     relu_backward,
     relu_forward,
     softmax_cross_entropy,
@@ -95,15 +97,20 @@ def init_params(
 
 
 def forward(
-    X: np.ndarray, params: Params, config: Config, *, train: bool
+    X: np.ndarray, params: Params, config: Config, *, train: bool,
+    rng: np.random.Generator | None = None,
 ) -> tuple[np.ndarray, list[dict]]:
     """Class scores of a batch.
 
     Args:
         X: inputs, shape (N, D).
         params: from :func:`init_params`.
-        config: the architecture (``batch_norm``, ``bn_position``, ``eps``).
-        train: BN uses the batch statistics (train mode) or the running ones (eval mode).
+        config: the architecture (``batch_norm``, ``bn_position``, ``eps``, ``dropout``).
+        train: BN uses the batch statistics (train mode) or the running ones (eval mode);
+            dropout is applied in train mode only.
+        rng: draws the dropout masks (train mode with ``config.dropout > 0``); default a
+            generator seeded with ``config.seed``, so that repeated calls use the same masks
+            (as a gradient check needs).
 
     Returns:
         scores of shape (N, C) and one cache dict per layer (empty in eval mode). In train
@@ -125,6 +132,10 @@ def forward(
         else:
             h, cache["relu"] = relu_forward(s)
             h, cache["bn"] = _bn(h, p, config, train)
+        if train and config.dropout and layer != last:
+            if rng is None:
+                rng = np.random.default_rng(config.seed)
+            h, cache["dropout"] = dropout_forward(h, config.dropout, rng)
         if train:
             caches.append(cache)
     return h, caches
@@ -156,7 +167,7 @@ def backward(
     dh = dscores
     for layer in range(len(caches) - 1, -1, -1):
         cache, g = caches[layer], grads[layer]
-        ds = dh
+        ds = dh if "dropout" not in cache else dropout_backward(dh, cache["dropout"])
         if "bn" in cache and config.bn_position == "after":
             ds, g["gamma"], g["beta"] = batchnorm_backward(ds, cache["bn"])
         if "relu" in cache:
@@ -192,6 +203,7 @@ class StepResult:
 def forward_backward(
     params: Params, X: np.ndarray, y: np.ndarray, config: Config, *,
     keep_caches: bool = False, l2_in_grads: bool = True, dW_out: list | None = None,
+    rng: np.random.Generator | None = None,
 ) -> StepResult:
     """Train-mode cost, gradients (with the L2 term) and the BN batch statistics.
 
@@ -199,9 +211,10 @@ def forward_backward(
     input of every layer is ``caches[l]["affine"][0]``), for diagnostics. With
     ``l2_in_grads=False`` the W gradients are of the data loss only (the training loop
     applies the L2 term as weight decay, without a temporary array per layer); ``dW_out``
-    are buffers for the W gradients (see :func:`backward`).
+    are buffers for the W gradients (see :func:`backward`); ``rng`` draws the dropout
+    masks (see :func:`forward`).
     """
-    scores, caches = forward(X, params, config, train=True)
+    scores, caches = forward(X, params, config, train=True, rng=rng)
     loss, dscores = softmax_cross_entropy(scores, y)
     grads = backward(dscores, caches, config, dW_out)
     if config.lam and l2_in_grads:
@@ -253,3 +266,44 @@ def evaluate(params: Params, X: np.ndarray, y: np.ndarray, config: Config) -> di
     loss = float(softmax_cross_entropy(scores, y)[0])
     accuracy = float((scores.argmax(axis=1) == y).mean())
     return {"cost": loss + config.lam * l2_penalty(params), "loss": loss, "accuracy": accuracy}
+
+
+def population_statistics(
+    params: Params, X: np.ndarray, config: Config, *, chunk: int = 10_000
+) -> Params:
+    """A copy of ``params`` whose BN statistics are the exact mean and variance over ``X``.
+
+    Layer by layer: the inputs of BN layer l are computed with the new statistics of the
+    layers below it, and its ``running_mean`` and ``running_var`` become their mean and
+    (biased) variance over all N rows. With the training inputs this is "precise BN"
+    (population statistics instead of running averages); with unlabelled test inputs it
+    is "adaptive BN" (statistics of the distribution the net is evaluated on).
+
+    Args:
+        params: trained parameters (not modified).
+        X: inputs, shape (N, D).
+        config: the architecture.
+        chunk: rows per matrix product for the first layer (bounds the memory).
+
+    Returns:
+        new parameters, with the arrays that do not change shared with ``params``.
+    """
+    if X.ndim != 2 or X.shape[1] != params[0]["W"].shape[0]:
+        raise ValueError(f"X has shape {X.shape}; expected (N, {params[0]['W'].shape[0]})")
+    if X.shape[0] < 2:
+        raise ValueError("population statistics need at least 2 rows of X")
+    new = [dict(p) for p in params]
+    h = X
+    for layer, p in enumerate(new[:-1]):
+        s = np.concatenate([affine_forward(h[i : i + chunk], p["W"], p.get("b"))[0]
+                            for i in range(0, h.shape[0], chunk)])
+        if not layer_has_bn(config, layer):
+            h = relu_forward(s)[0]
+            continue
+        bn_input = s if config.bn_position == "before" else relu_forward(s)[0]
+        p["running_mean"] = bn_input.mean(axis=0, dtype=np.float64).astype(s.dtype)
+        p["running_var"] = bn_input.var(axis=0, dtype=np.float64).astype(s.dtype)
+        out = batchnorm_eval(bn_input, p["gamma"], p["beta"], p["running_mean"],
+                             p["running_var"], config.eps)
+        h = relu_forward(out)[0] if config.bn_position == "before" else out
+    return new

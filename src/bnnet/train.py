@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from bnnet.augment import augment_batch
 from bnnet.config import Config
 from bnnet.data import Dataset
-from bnnet.network import Params, StepResult, evaluate, forward_backward, init_params
+from bnnet.network import TRAINABLE, Params, evaluate, forward_backward, init_params
 from bnnet.schedule import cyclical_eta
 
+IMAGE_SIZE = 3 * 32 * 32
 HISTORY_COLUMNS = [
     "step", "epoch", "eta",
     "train_cost", "train_loss", "train_accuracy",
@@ -59,20 +63,26 @@ class Result:
         return float(self.history["val_accuracy"].iloc[-1])
 
 
-def fit(config: Config, data: Dataset, *, progress: bool = True) -> Result:
+def fit(
+    config: Config, data: Dataset, *, progress: bool = True,
+    callback: Callable[[int, Params], None] | None = None,
+) -> Result:
     """Train the network of ``config`` on ``data`` with mini-batch gradient descent.
 
     The training set is reshuffled every epoch (the last incomplete batch of an epoch is
-    dropped so that every BN batch has ``batch_size`` rows); the learning rate follows
-    :func:`~bnnet.schedule.cyclical_eta` for ``config.n_updates`` updates; BN running
-    statistics are updated after every step with factor ``alpha`` (set to the first batch's
-    statistics at step 0). Cost, loss and accuracy on the training and validation sets are
-    logged every ``log_every`` updates and at the end.
+    dropped so that every BN batch has ``batch_size`` rows); with ``flip`` or ``shift`` each
+    mini-batch is augmented (:func:`~bnnet.augment.augment_batch`); the learning rate follows
+    :func:`~bnnet.schedule.cyclical_eta` for ``config.n_updates`` updates, with plain SGD or
+    Adam; BN running statistics are updated after every step with factor ``alpha`` (set to
+    the first batch's statistics at step 0). Cost, loss and accuracy on the training and
+    validation sets are logged every ``log_every`` updates and at the end.
 
     Args:
         config: what to train.
         data: the dataset; ``data.X_train`` must have ``config.dtype``.
         progress: show a tqdm progress bar.
+        callback: called as ``callback(step, params)`` at every logged step (0 included),
+            e.g. to record per-layer statistics; it must not modify ``params``.
 
     Raises:
         ValueError: the data do not fit the configuration.
@@ -87,16 +97,26 @@ def fit(config: Config, data: Dataset, *, progress: bool = True) -> Result:
         )
     if X.dtype != config.np_dtype:
         X = X.astype(config.np_dtype)
-    seeds = np.random.SeedSequence(config.seed).spawn(3)
+    if (config.flip or config.shift) and d_in != IMAGE_SIZE:
+        raise ValueError(
+            f"flip/shift augmentation needs 32 x 32 x 3 images ({IMAGE_SIZE} inputs), the "
+            f"data have {d_in}; set flip=False and shift=0"
+        )
+    # one stream per random choice; the first three are those of earlier versions
+    seeds = np.random.SeedSequence(config.seed).spawn(5)
     params = init_params(config, d_in, data.n_classes, np.random.default_rng(seeds[0]))
     shuffle_rng = np.random.default_rng(seeds[1])
     eval_rows = _eval_subset(n, config.train_eval_size, np.random.default_rng(seeds[2]))
+    augment_rng = np.random.default_rng(seeds[3])
+    dropout_rng = np.random.default_rng(seeds[4])
+    optimizer = Adam(params) if config.optimizer == "adam" else None
     X_train_eval, y_train_eval = X[eval_rows], y[eval_rows]
     X_val = data.X_val.astype(config.np_dtype, copy=False)
 
     log_every = config.log_every or max(1, config.n_s // 5)
     batches_per_epoch = n // config.batch_size
-    etas = cyclical_eta(np.arange(config.n_updates), config.eta_min, config.eta_max, config.n_s)
+    etas = cyclical_eta(np.arange(config.n_updates + 1), config.eta_min, config.eta_max,
+                        config.n_s, config.eta_decay)
     alpha = config.alpha
     rows: list[dict] = []
 
@@ -105,10 +125,12 @@ def fit(config: Config, data: Dataset, *, progress: bool = True) -> Result:
         val = evaluate(params, X_val, data.y_val, config)
         rows.append({
             "step": step, "epoch": step / batches_per_epoch,
-            "eta": float(cyclical_eta(step, config.eta_min, config.eta_max, config.n_s)),
+            "eta": float(etas[step]),
             **{f"train_{k}": v for k, v in train.items()},
             **{f"val_{k}": v for k, v in val.items()},
         })
+        if callback is not None:
+            callback(step, params)
 
     # reused every step: the mini-batch and the W gradients (large arrays allocated anew
     # each step cost page faults that were measured to double the epoch time)
@@ -128,8 +150,13 @@ def fit(config: Config, data: Dataset, *, progress: bool = True) -> Result:
                     break
                 idx = order[j * config.batch_size : (j + 1) * config.batch_size]
                 np.take(X, idx, axis=0, out=X_batch)
-                cost = sgd_step(params, X_batch, y[idx], config, etas[step],
-                                0.0 if step == 0 else alpha, dW_out)
+                batch = X_batch
+                if config.flip or config.shift:
+                    batch = augment_batch(X_batch, augment_rng, flip=config.flip,
+                                          shift=config.shift)
+                cost = sgd_step(params, batch, y[idx], config, etas[step],
+                                0.0 if step == 0 else alpha, dW_out,
+                                rng=dropout_rng, optimizer=optimizer)
                 if not np.isfinite(cost):
                     bar.close()
                     history = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
@@ -153,35 +180,80 @@ def fit(config: Config, data: Dataset, *, progress: bool = True) -> Result:
 
 
 def sgd_step(params: Params, X: np.ndarray, y: np.ndarray, config: Config, eta: float,
-             alpha: float, dW_out: list | None = None) -> float:
+             alpha: float, dW_out: list | None = None, *,
+             rng: np.random.Generator | None = None, optimizer: Adam | None = None) -> float:
     """One update on the mini-batch ``(X, y)``, in place; returns its train-mode cost.
 
-    p -= eta * grad for every trained parameter, and for BN layers
-    running = alpha * running + (1 - alpha) * batch statistic (alpha = 0 at the first step
-    starts the running statistics at the batch's). A non-finite cost changes nothing.
-    ``dW_out``: reusable buffers for the W gradients (``[np.empty_like(p["W"]) ...]``).
+    p -= eta * grad for every trained parameter (or the Adam update when ``optimizer`` is
+    given), and for BN layers running = alpha * running + (1 - alpha) * batch statistic
+    (alpha = 0 at the first step starts the running statistics at the batch's). A
+    non-finite cost changes nothing. ``dW_out``: reusable buffers for the W gradients
+    (``[np.empty_like(p["W"]) ...]``); ``rng``: draws the dropout masks.
     """
-    result = forward_backward(params, X, y, config, l2_in_grads=False, dW_out=dW_out)
+    result = forward_backward(params, X, y, config, l2_in_grads=False, dW_out=dW_out,
+                              rng=rng)
     if np.isfinite(result.cost):
-        _update(params, result, float(eta), alpha, config.lam)
+        if optimizer is None:
+            _sgd_update(params, result.grads, float(eta), config.lam)
+        else:
+            optimizer.update(params, result.grads, float(eta), config.lam)
+        _update_running_statistics(params, result.batch_stats, alpha)
     return result.cost
 
 
-def _update(params: Params, result: StepResult, eta: float, alpha: float, lam: float) -> None:
+def _sgd_update(params: Params, grads: Params, eta: float, lam: float) -> None:
     # eta is a Python float so that float32 parameters stay float32 (a NumPy float64
     # scalar would promote every product to float64); the gradients are this step's own
     # arrays (or the dW buffers), scaled in place to avoid a temporary per parameter.
     decay = 1.0 - 2.0 * eta * lam  # W -= eta * (dW + 2 lam W)
-    for p, g, stats in zip(params, result.grads, result.batch_stats, strict=True):
+    for p, g in zip(params, grads, strict=True):
         for key, grad in g.items():
             if key == "W" and lam:
                 p[key] *= decay
             grad *= eta
             p[key] -= grad
+
+
+def _update_running_statistics(params: Params, batch_stats: list, alpha: float) -> None:
+    for p, stats in zip(params, batch_stats, strict=True):
         if stats is not None:
             for key, batch_value in zip(("running_mean", "running_var"), stats, strict=True):
                 p[key] *= alpha
                 p[key] += (1 - alpha) * batch_value
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015) on the regularised cost: the gradient of W includes
+    2 lam W, first and second moments with factors ``beta1``, ``beta2``, bias-corrected.
+
+    The state (``m``, ``v`` per trained parameter, the step count) lives here; the
+    learning rate comes with every update (the cyclical schedule)."""
+
+    def __init__(self, params: Params, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8):
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.m = [{k: np.zeros_like(v) for k, v in p.items() if k in TRAINABLE}
+                  for p in params]
+        self.v = [{k: np.zeros_like(v) for k, v in p.items() if k in TRAINABLE}
+                  for p in params]
+        self.t = 0
+
+    def update(self, params: Params, grads: Params, eta: float, lam: float) -> None:
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        # both bias corrections folded into the step; a Python float keeps float32 float32
+        correction = math.sqrt(1 - b2**self.t)
+        step = eta * correction / (1 - b1**self.t)
+        eps = self.eps * correction  # = eps added to the bias-corrected sqrt(v)
+        for p, g, m, v in zip(params, grads, self.m, self.v, strict=True):
+            for key, grad in g.items():
+                if key == "W" and lam:
+                    grad += (2 * lam) * p[key]
+                m[key] *= b1
+                m[key] += (1 - b1) * grad
+                v[key] *= b2
+                v[key] += (1 - b2) * grad * grad
+                p[key] -= step * m[key] / (np.sqrt(v[key]) + eps)
 
 
 def _eval_subset(n: int, size: int | None, rng: np.random.Generator) -> np.ndarray:
