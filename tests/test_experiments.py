@@ -4,7 +4,15 @@ import pytest
 
 from bnnet import Config
 from bnnet.diagnostics import layer_statistics
-from bnnet.experiments import DataSpec, _train, code_key, memory, run_many, summarise
+from bnnet.experiments import (
+    DataSpec,
+    _train,
+    bn_statistics_accuracy,
+    code_key,
+    memory,
+    run_many,
+    summarise,
+)
 from bnnet.search import fine_range, lambda_search, sample_lambdas
 
 SMALL = dict(hidden=(16,), n_s=10, cycles=1, batch_size=20, log_every=5)
@@ -80,3 +88,37 @@ def test_small_sigma_kills_the_signal_without_bn_but_not_with_it():
     # (not quite 1: the variance floor eps = 1e-5 is not small next to var(s) here)
     assert bn["output_std"].iloc[0] > 0.3 and (bn["output_std"].iloc[:-1] > 0.01).all()
     assert (bn["grad_W_norm"] > 1e-3).all()
+    # pre-activations shrink by orders of magnitude layer by layer in both (same weights)
+    assert plain["pre_std"].iloc[-1] < 1e-15 and bn["pre_std"].iloc[0] < 1e-1
+    np.testing.assert_allclose(plain["pre_std"].iloc[0], bn["pre_std"].iloc[0])
+
+
+def test_probe_records_layer_statistics_at_every_logged_step(spec):
+    cfg = Config(**SMALL, seed=3)
+    (probed,) = run_many([cfg], spec, progress=False, probe=20)
+    (plain,) = run_many([cfg], spec, progress=False)
+    assert plain.layers is None
+    assert sorted(set(probed.layers["step"])) == [0, 5, 10, 15, 20]
+    assert len(probed.layers) == 5 * cfg.n_layers
+    assert {"pre_std", "output_std", "grad_W_norm"} <= set(probed.layers.columns)
+    pd.testing.assert_frame_equal(probed.history, plain.history)  # probing changes nothing
+
+
+def test_bn_statistics_variants_of_trained_runs(spec):
+    configs = [Config(**SMALL, seed=0), Config(**SMALL, seed=0, batch_norm=False)]
+    results = run_many(configs, spec, progress=False)
+    table = bn_statistics_accuracy(results, spec)
+    assert len(table) == 1  # the run without BN has no statistics to recompute
+    row = table.iloc[0]
+    assert row["running"] == results[0].test_accuracy
+    for column in ("precise", "adaptive"):
+        assert 0 <= row[column] <= 1
+    # adaptive BN normalises the test inputs with their own statistics: in eval mode the
+    # first layer's BN output then has mean 0 over the test set
+    from bnnet.network import forward, population_statistics
+    data = spec.load()
+    adapted = population_statistics(results[0].params, data.X_test, configs[0])
+    s = data.X_test @ adapted[0]["W"]
+    np.testing.assert_allclose(adapted[0]["running_mean"], s.mean(0), rtol=1e-4, atol=1e-5)
+    assert forward(data.X_test, adapted, configs[0], train=False)[0].shape == (
+        len(data.X_test), 10)

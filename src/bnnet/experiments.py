@@ -26,7 +26,8 @@ from tqdm.auto import tqdm
 
 from bnnet.config import Config
 from bnnet.data import Dataset, cache_root, find_batches_dir, load_cifar10, source_key
-from bnnet.network import Params
+from bnnet.diagnostics import layer_statistics
+from bnnet.network import Params, evaluate, population_statistics
 from bnnet.train import HISTORY_COLUMNS, TrainingDivergedError, fit
 
 
@@ -48,8 +49,8 @@ class DataSpec:
         return source_key(find_batches_dir(self.data_dir))
 
 
-RESULT_MODULES = ("augment", "config", "data", "gradcheck", "layers", "network", "schedule",
-                  "train")
+RESULT_MODULES = ("augment", "config", "data", "diagnostics", "gradcheck", "layers", "network",
+                  "schedule", "train")
 
 
 @functools.lru_cache(maxsize=1)
@@ -78,6 +79,7 @@ class RunResult:
     params: Params | None
     diverged: bool = False
     message: str = ""
+    layers: pd.DataFrame | None = None
 
     @property
     def test_accuracy(self) -> float:
@@ -96,16 +98,33 @@ class RunResult:
                 "diverged": self.diverged}
 
 
-def _train(config: Config, spec: DataSpec, key: str) -> RunResult:
-    """One run (``key``, data and code, is only part of the cache key)."""
+def _train(config: Config, spec: DataSpec, key: str, probe: int = 0) -> RunResult:
+    """One run (``key``, data and code, is only part of the cache key). With ``probe`` > 0,
+    per-layer statistics on the first ``probe`` training images at every logged step."""
     del key
+    data = spec.load()
+    frames: list[pd.DataFrame] = []
+    callback = None
+    if probe:
+        X_probe = data.X_train[:probe].astype(config.np_dtype, copy=False)
+        y_probe = data.y_train[:probe]
+
+        def callback(step: int, params: Params) -> None:
+            stats = layer_statistics(config, X_probe, y_probe, data.n_classes, params)
+            frames.append(stats.assign(step=step))
+
     with threadpool_limits(limits=1, user_api="blas"):
         try:
-            result = fit(config, spec.load(), progress=False)
+            result = fit(config, data, progress=False, callback=callback)
         except TrainingDivergedError as e:
             return RunResult(config, e.history, {}, np.nan, None, diverged=True,
-                             message=str(e))
-    return RunResult(config, result.history, result.test, result.seconds, result.params)
+                             message=str(e), layers=_concat(frames))
+    return RunResult(config, result.history, result.test, result.seconds, result.params,
+                     layers=_concat(frames))
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
+    return pd.concat(frames, ignore_index=True) if frames else None
 
 
 def memory(location: str | os.PathLike | None = None) -> joblib.Memory:
@@ -121,6 +140,7 @@ def run_many(
     cache: bool = True,
     progress: bool = True,
     desc: str = "runs",
+    probe: int = 0,
 ) -> list[RunResult]:
     """Train every configuration (cached runs are read back), in input order.
 
@@ -130,6 +150,9 @@ def run_many(
         n_jobs: worker processes; results do not depend on it.
         cache: read and write the on-disk cache.
         progress: a tqdm bar over the runs.
+        probe: if > 0, record :func:`~bnnet.diagnostics.layer_statistics` on this many
+            training images at every logged step, in ``RunResult.layers`` (with a
+            ``step`` column).
     """
     configs = list(configs)
     train = memory().cache(_train) if cache else _train
@@ -137,19 +160,19 @@ def run_many(
     results: list[RunResult | None] = [None] * len(configs)
     todo = []
     for i, config in enumerate(configs):
-        if cache and train.check_call_in_cache(config, spec, key):
-            results[i] = train(config, spec, key)
+        if cache and train.check_call_in_cache(config, spec, key, probe):
+            results[i] = train(config, spec, key, probe)
         else:
             todo.append(i)
     bar = tqdm(total=len(configs), initial=len(configs) - len(todo), desc=desc,
                disable=not progress, unit="run")
     if n_jobs == 1 or len(todo) <= 1:
         for i in todo:
-            results[i] = train(configs[i], spec, key)
+            results[i] = train(configs[i], spec, key, probe)
             bar.update()
     else:
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-        outputs = parallel(joblib.delayed(train)(configs[i], spec, key) for i in todo)
+        outputs = parallel(joblib.delayed(train)(configs[i], spec, key, probe) for i in todo)
         for i, result in zip(todo, outputs, strict=True):
             results[i] = result
             bar.update()
@@ -180,3 +203,31 @@ def stacked_histories(results: Iterable[RunResult], labels: Iterable[str]) -> pd
     if not frames:
         return pd.DataFrame(columns=[*HISTORY_COLUMNS, "label", "seed"])
     return pd.concat(frames, ignore_index=True)
+
+
+def bn_statistics_accuracy(results: Iterable[RunResult], spec: DataSpec) -> pd.DataFrame:
+    """Test accuracy of each trained BN run with three choices of BN statistics.
+
+    ``running``: the running averages of training (as trained); ``precise``: mean and
+    variance recomputed over the whole training set; ``adaptive``: recomputed over the
+    (unlabelled) test inputs. See :func:`bnnet.network.population_statistics`.
+
+    Returns:
+        one row per run (diverged runs and runs without BN are skipped): ``alpha``,
+        ``seed`` and the three accuracies.
+    """
+    data = spec.load()
+    rows = []
+    for r in results:
+        if r.diverged or r.params is None or not r.config.batch_norm:
+            continue
+        config = r.config
+        X_train = data.X_train.astype(config.np_dtype, copy=False)
+        X_test = data.X_test.astype(config.np_dtype, copy=False)
+        accuracy = {}
+        for name, X in (("precise", X_train), ("adaptive", X_test)):
+            params = population_statistics(r.params, X, config)
+            accuracy[name] = evaluate(params, X_test, data.y_test, config)["accuracy"]
+        rows.append({"alpha": config.alpha, "seed": config.seed,
+                     "running": r.test_accuracy, **accuracy})
+    return pd.DataFrame(rows, columns=["alpha", "seed", "running", "precise", "adaptive"])
