@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from bnnet.stats import compare, welch_interval
+from bnnet.stats import compare, paired_interval, welch_interval
 
 
 def test_welch_interval_agrees_with_scipys_t_test():
@@ -46,10 +46,36 @@ def test_compare_gives_one_verdict_per_group():
                 acc = 0.5 + (effect if bn else 0) + rng.normal(0, 0.005)
                 rows.append({"net": net, "batch_norm": bn, "seed": seed, "test_accuracy": acc})
     rows.append({"net": "1-layer", "batch_norm": True, "seed": 0, "test_accuracy": 0.4})
-    out = compare(pd.DataFrame(rows), ["net"], "batch_norm", False, True)
+    out = compare(pd.DataFrame(rows), "batch_norm", False, True, by=["net"])
     verdicts = dict(zip(out["net"], out["verdict"], strict=True))
     assert verdicts == {"3-layer": "noise", "9-layer": "real", "1-layer": "too few runs"}
     assert out.loc[out.net == "9-layer", "diff"].item() == pytest.approx(0.05, abs=0.01)
     assert out.loc[out.net == "3-layer", "runs"].item() == "5/5"
     with pytest.raises(KeyError, match="sigma"):
-        compare(pd.DataFrame(rows), ["sigma"], "batch_norm", False, True)
+        compare(pd.DataFrame(rows), "batch_norm", False, True, by=["sigma"])
+
+
+def test_compare_every_variant_with_the_baseline():
+    table = pd.DataFrame({"variant": ["base"] * 3 + ["wide"] * 3 + ["deep"] * 3,
+                          "test_accuracy": [0.50, 0.51, 0.49, 0.60, 0.61, 0.59,
+                                            0.50, 0.52, 0.48]})
+    out = compare(table, "variant", "base")
+    assert out["variant"].tolist() == ["wide", "deep"]
+    assert out["verdict"].tolist() == ["real", "noise"]
+    assert out["diff"].tolist() == pytest.approx([0.10, 0.0], abs=1e-12)
+
+
+def test_paired_interval_agrees_with_scipy_and_is_used_when_runs_are_paired():
+    rng = np.random.default_rng(3)
+    a = rng.normal(0.5, 0.02, 6)  # seed-to-seed spread much larger than the effect...
+    b = a + 0.004 + rng.normal(0, 0.001, 6)  # ...which the pairing removes
+    r = paired_interval(a, b)
+    ci = sps.ttest_rel(b, a).confidence_interval(0.95)
+    assert (r["low"], r["high"]) == pytest.approx((ci.low, ci.high))
+    assert r["real"]
+    table = pd.DataFrame({"seed": list(range(6)) * 2, "how": ["a"] * 6 + ["b"] * 6,
+                          "test_accuracy": np.concatenate([a, b])})
+    assert compare(table, "how", "a", pair_by="seed")["verdict"].item() == "real"
+    assert compare(table, "how", "a")["verdict"].item() == "noise"  # unpaired: swamped
+    with pytest.raises(ValueError, match="equal lengths"):
+        paired_interval(a, b[:3])

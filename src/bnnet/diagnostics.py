@@ -28,11 +28,16 @@ def layer_statistics(
         ``output_std`` of what the layer passes on (the hidden activations after ReLU/BN,
         or the class scores for the last layer), and ``grad_W_norm`` (Frobenius norm of
         the gradient of the data loss, without the L2 term, which would only reflect the
-        size of W). Dropout is off while probing.
+        size of W). Dropout is off while probing. Computed in float64 whatever the
+        training dtype, so that spreads far below float32's range (which training in
+        float32 sees as exact zeros) are still measured.
     """
     if params is None:
         params = init_params(config, X.shape[1], n_classes)
-    step = forward_backward(params, X, y, config.replace(lam=0.0, dropout=0.0),
+    params = [{k: v.astype(np.float64) for k, v in p.items()} for p in params]
+    X = np.asarray(X, dtype=np.float64)
+    step = forward_backward(params, X, y,
+                            config.replace(lam=0.0, dropout=0.0, dtype="float64"),
                             keep_caches=True)
     inputs = [c["affine"][0] for c in step.caches]
     pre = [affine_forward(x, p["W"], p.get("b"))[0] for x, p in zip(inputs, params, strict=True)]

@@ -108,3 +108,52 @@ def benchmark_bars(table: pd.DataFrame) -> plt.Figure:
     axes[0][0].legend()
     fig.tight_layout()
     return fig
+
+
+FLOOR = 1e-30  # below float32's smallest normal number: a value that underflowed to 0
+
+
+def layer_profiles(stats: pd.DataFrame, value: str, panel: str = "net") -> plt.Figure:
+    """``value`` against the layer, one panel per ``panel`` value and one line per
+    ``label``, log scale; zeros (float32 underflow) are drawn at :data:`FLOOR`."""
+    panels = list(dict.fromkeys(stats[panel]))
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.8 * len(panels), 3.0), squeeze=False)
+    for ax, name in zip(axes[0], panels, strict=True):
+        part = stats[stats[panel] == name]
+        for label in dict.fromkeys(part["label"]):
+            s = part[part["label"] == label]
+            ax.plot(s["layer"], s[value].clip(lower=FLOOR), "o-", ms=3, lw=1.2, label=label)
+        ax.set_yscale("log")
+        ax.set_xlabel("layer")
+        ax.set_title(str(name))
+    axes[0][0].set_ylabel(value.replace("_", " "))
+    axes[0][-1].legend(fontsize=6.5)
+    fig.tight_layout()
+    return fig
+
+
+def layer_trajectories(stats: pd.DataFrame, value: str, rows: str, cols: str) -> plt.Figure:
+    """``value`` against the update step, one line per layer, a grid of panels (``rows`` x
+    ``cols`` values), log scale with zeros at :data:`FLOOR`."""
+    row_values = list(dict.fromkeys(stats[rows]))
+    col_values = list(dict.fromkeys(stats[cols]))
+    fig, axes = plt.subplots(len(row_values), len(col_values), sharex=True, sharey=True,
+                             figsize=(2.6 * len(col_values), 2.2 * len(row_values)),
+                             squeeze=False)
+    cmap = plt.get_cmap("viridis")
+    n_layers = int(stats["layer"].max())
+    for i, r in enumerate(row_values):
+        for j, c in enumerate(col_values):
+            ax = axes[i][j]
+            part = stats[(stats[rows] == r) & (stats[cols] == c)]
+            for layer, s in part.groupby("layer"):
+                ax.plot(s["step"], s[value].clip(lower=FLOOR), lw=1.1,
+                        color=cmap((layer - 1) / max(1, n_layers - 1)), label=f"layer {layer}")
+            ax.set_yscale("log")
+            ax.set_title(f"{r}, {c}", fontsize=8)
+            if i == len(row_values) - 1:
+                ax.set_xlabel("update step")
+        axes[i][0].set_ylabel(value.replace("_", " "))
+    axes[0][-1].legend(fontsize=5.5, ncol=1, loc="best")
+    fig.tight_layout()
+    return fig

@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+NAN_RESULT = {"diff": float("nan"), "low": float("nan"), "high": float("nan"),
+              "p_value": float("nan"), "real": False}
+
 
 def welch_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> dict:
     """Confidence interval of mean(b) - mean(a) from Welch's t-test (unequal variances).
@@ -23,19 +26,39 @@ def welch_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) 
         (e.g. every run at chance) the interval is the difference itself.
     """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    _check_level(level)
+    if len(a) < 2 or len(b) < 2 or np.isnan(a).any() or np.isnan(b).any():
+        return dict(NAN_RESULT)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    # Welch-Satterthwaite degrees of freedom (NaN when both variances are 0: not used)
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if va + vb else np.nan
+    return _t_interval(float(b.mean() - a.mean()), float(np.sqrt(va + vb)), df, level)
+
+
+def paired_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> dict:
+    """Confidence interval of mean(b - a) for paired values (e.g. one trained net per seed
+    evaluated two ways): a t interval on the differences. Same keys as
+    :func:`welch_interval`."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    _check_level(level)
+    if a.shape != b.shape:
+        raise ValueError(f"paired values need equal lengths, got {len(a)} and {len(b)}")
+    d = b - a
+    if len(d) < 2 or np.isnan(d).any():
+        return dict(NAN_RESULT)
+    return _t_interval(float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d))), len(d) - 1,
+                       level)
+
+
+def _check_level(level: float) -> None:
     if not 0 < level < 1:
         raise ValueError(f"level={level}: the confidence level must be in (0, 1), e.g. 0.95")
-    if len(a) < 2 or len(b) < 2 or np.isnan(a).any() or np.isnan(b).any():
-        nan = float("nan")
-        return {"diff": nan, "low": nan, "high": nan, "p_value": nan, "real": False}
-    diff = float(b.mean() - a.mean())
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = float(np.sqrt(va + vb))
+
+
+def _t_interval(diff: float, se: float, df: float, level: float) -> dict:
     if se == 0:
         return {"diff": diff, "low": diff, "high": diff, "p_value": float(diff == 0),
                 "real": diff != 0}
-    # Welch-Satterthwaite degrees of freedom
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
     half = float(sps.t.ppf(0.5 + level / 2, df)) * se
     p = float(2 * sps.t.sf(abs(diff) / se, df))
     low, high = diff - half, diff + half
@@ -44,36 +67,53 @@ def welch_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) 
 
 
 def compare(
-    table: pd.DataFrame, by: list[str], factor: str, baseline: object, treatment: object,
-    value: str = "test_accuracy", level: float = 0.95,
+    table: pd.DataFrame, factor: str, baseline: object, treatment: object = None, *,
+    by: Sequence[str] = (), value: str = "test_accuracy", level: float = 0.95,
+    pair_by: str | None = None,
 ) -> pd.DataFrame:
-    """For each group of ``by``, treatment minus baseline of ``value`` with a Welch interval.
+    """Treatment minus baseline of ``value``, with a Welch interval, within each group.
 
     Args:
         table: one row per run (e.g. from :func:`bnnet.experiments.results_table`).
-        by: columns that define a comparison (e.g. ``["net", "sigma"]``).
-        factor: the column that differs (e.g. ``"batch_norm"``).
-        baseline, treatment: its two values (e.g. ``False`` and ``True``).
+        factor: the column that differs between the arms (e.g. ``"batch_norm"``).
+        baseline: its value for the baseline arm (e.g. ``False``).
+        treatment: its value for the other arm; ``None`` = every other value in turn.
+        by: columns within whose groups the arms are compared (e.g. ``["net", "sigma"]``).
         value: the measured column.
         level: confidence level.
+        pair_by: a column that pairs the runs of the two arms (e.g. ``"seed"`` when each
+            trained net is evaluated two ways): a paired t interval instead of Welch's.
 
     Returns:
-        one row per group: the ``by`` columns, ``runs`` (per arm, "n_baseline/n_treatment"),
-        ``diff``, ``low``, ``high``, ``p_value`` and ``verdict`` ("real" when the interval
-        excludes 0, "noise" otherwise, "too few runs" below 2 per arm).
+        one row per group and treatment: the ``by`` columns, ``factor`` (the treatment),
+        ``runs`` ("n_baseline/n_treatment"), ``diff``, ``low``, ``high``, ``p_value`` and
+        ``verdict``: "real" when the interval excludes 0, "noise" otherwise, "too few
+        runs" below 2 runs per arm.
     """
+    by = list(by)
     missing = [c for c in [*by, factor, value] if c not in table.columns]
     if missing:
         raise KeyError(f"compare: the table has no column(s) {missing}")
+    groups = table.groupby(by, sort=False) if by else [((), table)]
     rows = []
-    for key, group in table.groupby(by, sort=False):
+    for key, group in groups:
         key = key if isinstance(key, tuple) else (key,)
-        a = group.loc[group[factor] == baseline, value].to_numpy()
-        b = group.loc[group[factor] == treatment, value].to_numpy()
-        result = welch_interval(a, b, level)
-        verdict = ("too few runs" if np.isnan(result["diff"])
-                   else "real" if result["real"] else "noise")
-        rows.append({**dict(zip(by, key, strict=True)), "runs": f"{len(a)}/{len(b)}",
-                     "diff": result["diff"], "low": result["low"], "high": result["high"],
-                     "p_value": result["p_value"], "verdict": verdict})
+        arm_a = group[group[factor] == baseline]
+        others = ([treatment] if treatment is not None
+                  else [v for v in dict.fromkeys(group[factor]) if v != baseline])
+        for other in others:
+            arm_b = group[group[factor] == other]
+            if pair_by is None:
+                a, b = arm_a[value].to_numpy(), arm_b[value].to_numpy()
+                result = welch_interval(a, b, level)
+            else:
+                both = arm_a.merge(arm_b, on=pair_by, suffixes=("_a", "_b"))
+                a, b = both[f"{value}_a"].to_numpy(), both[f"{value}_b"].to_numpy()
+                result = paired_interval(a, b, level)
+            verdict = ("too few runs" if np.isnan(result["diff"])
+                       else "real" if result["real"] else "noise")
+            rows.append({**dict(zip(by, key, strict=True)), factor: other,
+                         "runs": f"{len(a)}/{len(b)}", "diff": result["diff"],
+                         "low": result["low"], "high": result["high"],
+                         "p_value": result["p_value"], "verdict": verdict})
     return pd.DataFrame(rows)
