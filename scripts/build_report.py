@@ -28,7 +28,7 @@ from bnnet.files import atomic_path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["01_gradcheck", "02_three_vs_nine_layers", "03_lambda_search",
-             "04_init_sensitivity", "07_benchmark"]
+             "04_init_sensitivity", "05_bn_variants", "06_diagnostics", "07_benchmark"]
 TEMPLATE = ROOT / "scripts" / "report_template" / "bnnet.tex.j2"
 DROP_MIMETYPES = {"application/vnd.jupyter.widget-view+json"}
 

@@ -33,3 +33,14 @@ def test_missing_or_foreign_benchmark_file_says_what_to_run(tmp_path):
     pd.DataFrame({"net": ["3-layer"], "seconds": [1.0]}).to_csv(tmp_path / "x.csv")
     with pytest.raises(ValueError, match="lacks the columns"):
         load_benchmark(tmp_path / "x.csv")
+
+
+def test_table_rows_starting_with_a_bracket_stay_rows_in_latex(tmp_path, monkeypatch):
+    from bnnet.workbook import show_table
+
+    monkeypatch.setenv("BNNET_RESULTS_DIR", str(tmp_path))
+    table = pd.DataFrame({"net": ["[50, 50]", "[200, 200] + dropout"], "acc": [0.5, 0.6]})
+    latex = show_table(table, "t", "caption").data["text/latex"]
+    rows = [line for line in latex.splitlines() if line.endswith("\\\\")]
+    assert rows[1].startswith("{}[50, 50] &") and rows[2].startswith("{}[200, 200]")
+    assert (tmp_path / "t.csv").read_text().splitlines()[1] == '"[50, 50]",0.5'

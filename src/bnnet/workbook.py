@@ -9,6 +9,7 @@ PDF export (which prefers ``text/latex``).
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -187,6 +188,9 @@ def show_table(
         caption=_latex_escape(caption), hrules=True, position="H",
         position_float="centering", label=f"tab:{name}",
     )
+    # a row starting with "[" would be read as the optional argument of the \\ or \midrule
+    # before it
+    latex = re.sub(r"(?m)^(\s*)\[", r"\1{}[", latex)
     html_styler = shown.style.format(fmt, na_rep="--").set_caption(caption)
     if not index:
         html_styler = html_styler.hide(axis="index")
