@@ -1,5 +1,6 @@
 """Bad input and faults: every one ends in a clear message, and no finished work is lost."""
 
+import contextlib
 import hashlib
 import io
 import os
@@ -150,12 +151,16 @@ def test_interrupted_runs_resume_from_the_cache(tmp_path, sig):
     script.write_text(RUNNER)
     proc = subprocess.Popen([sys.executable, str(script), str(data)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # wait for the metadata too: joblib writes it after output.pkl inside a bare
-    # ``except:`` that would swallow a SIGINT landing there (one Ctrl-C lost, not a result)
     deadline = time.monotonic() + 120
     while len(list((cache / "runs").rglob("metadata.json"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
-    proc.send_signal(sig)
+    # joblib writes and reads a run's metadata inside bare ``except:`` clauses, which
+    # swallow a SIGINT landing there (right after a run ends, before the next starts): like
+    # a user pressing Ctrl-C again, signal until the process has stopped
+    while proc.poll() is None:
+        proc.send_signal(sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=0.1)
     proc.communicate(timeout=60)
     finished = cached_outputs(cache)
     assert 2 <= len(finished) < 6, "the interruption should land mid-way"
