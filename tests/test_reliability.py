@@ -149,8 +149,11 @@ def test_interrupted_runs_resume_from_the_cache(tmp_path, sig):
     env = {**os.environ, "BNNET_CACHE_DIR": str(cache)}
     script = tmp_path / "runner.py"
     script.write_text(RUNNER)
+    # a job started in the background by a non-interactive shell (as CI may run us) inherits
+    # SIGINT ignored, and Python then installs no KeyboardInterrupt handler: restore it
     proc = subprocess.Popen([sys.executable, str(script), str(data)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while len(list((cache / "runs").rglob("metadata.json"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
