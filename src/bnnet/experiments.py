@@ -106,7 +106,7 @@ def _train(config: Config, spec: DataSpec, key: str, probe: int = 0) -> RunResul
     frames: list[pd.DataFrame] = []
     callback = None
     if probe:
-        X_probe = data.X_train[:probe].astype(config.np_dtype, copy=False)
+        X_probe = data.X_train[:probe]  # layer_statistics works in float64
         y_probe = data.y_train[:probe]
 
         def callback(step: int, params: Params) -> None:
