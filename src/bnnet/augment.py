@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 IMAGE_SHAPE = (3, 32, 32)
+IMAGE_SIZE = 3 * 32 * 32  # values per row of X
 
 
 def augment_batch(
@@ -29,7 +30,7 @@ def augment_batch(
         nothing to do; otherwise ``X`` is not modified).
     """
     n, d = X.shape
-    if d != int(np.prod(IMAGE_SHAPE)):
+    if d != IMAGE_SIZE:
         raise ValueError(
             f"augmentation needs 32 x 32 x 3 images (3072 values per row), got {d}; "
             "set flip=False and shift=0 for other inputs"

@@ -11,13 +11,12 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from bnnet.augment import augment_batch
+from bnnet.augment import IMAGE_SIZE, augment_batch
 from bnnet.config import Config
 from bnnet.data import Dataset
 from bnnet.network import TRAINABLE, Params, evaluate, forward_backward, init_params
 from bnnet.schedule import cyclical_eta
 
-IMAGE_SIZE = 3 * 32 * 32
 HISTORY_COLUMNS = [
     "step", "epoch", "eta",
     "train_cost", "train_loss", "train_accuracy",
