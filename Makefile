@@ -11,7 +11,8 @@ help:
 	@echo "make data    download CIFAR-10 into data/ (md5-checked), unless BNNET_DATA_DIR is set"
 	@echo "make lab     JupyterLab with the project kernel"
 	@echo "make report  run the notebooks (papermill) and build report/report.pdf (nbconvert)"
-	@echo "             QUICK=1: small sizes in <= 3 minutes; N_JOBS=2 worker processes"
+	@echo "             QUICK=1: small sizes in <= 3 minutes; N_JOBS=2 worker processes;"
+	@echo "             AUTHOR=\"Ada Lovelace\" TITLE=\"...\" for the title page"
 	@echo "make bench   time bnnet against PyTorch (CPU) and the matmul limit -> report/results/bench.csv"
 	@echo "make clean   remove caches and outputs (executed notebooks, results, figures, PDF)"
 
@@ -42,7 +43,8 @@ clean:
 N_JOBS ?= 2
 report: $(STAMP)
 	$(PY) scripts/build_report.py $(if $(QUICK),--quick) --n-jobs $(N_JOBS) \
-		$(if $(DATA_NOTE),--data-note "$(DATA_NOTE)")
+		$(if $(DATA_NOTE),--data-note "$(DATA_NOTE)") \
+		$(if $(AUTHOR),--author "$(AUTHOR)") $(if $(TITLE),--title "$(TITLE)")
 
 # bnnet vs PyTorch (CPU) and the matmul limit; installs torch==2.13.0 (CPU) first.
 bench: $(STAMP)

@@ -1,11 +1,13 @@
 """`make report`: run the notebooks with papermill, then build one PDF with nbconvert.
 
-Usage: python scripts/build_report.py [--quick] [--n-jobs 2] [--data-dir DIR] [--out PDF]
+Usage: python scripts/build_report.py [--quick] [--n-jobs 2] [--data-dir DIR]
+                                     [--author NAME] [--title TITLE]
 
 The executed notebooks go to report/executed/, figures to figures/, tables to
 report/results/ and the PDF to report/report.pdf. A quick run writes all of these under
 report/quick/ instead, so it never overwrites the study's outputs. Expensive runs are
-cached (.cache/), so a second build after a prose edit is fast.
+cached (.cache/), so a second build after a prose edit is fast. The LaTeX log of the PDF
+goes beside the executed notebooks (report.log); overfull boxes are reported.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,6 +34,9 @@ NOTEBOOKS = ["01_gradcheck", "02_three_vs_nine_layers", "03_lambda_search",
              "04_init_sensitivity", "05_bn_variants", "06_diagnostics", "07_benchmark"]
 TEMPLATE = ROOT / "scripts" / "report_template" / "bnnet.tex.j2"
 DROP_MIMETYPES = {"application/vnd.jupyter.widget-view+json"}
+DEFAULT_TITLE = "Batch normalization in k-layer networks on CIFAR-10"
+DEFAULT_AUTHOR = "bnnet workbook"
+OVERFULL_TOLERANCE_PT = 3.0  # what a reader cannot see; wider boxes run into the margin
 
 
 def git_commit() -> str:
@@ -90,32 +96,61 @@ def clean_cells(nb: nbformat.NotebookNode) -> list:
 
 
 def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: float,
-            commit: str) -> nbformat.NotebookNode:
+            commit: str, training: dict | None = None, title: str = DEFAULT_TITLE,
+            author: str = DEFAULT_AUTHOR) -> nbformat.NotebookNode:
     combined = nbformat.v4.new_notebook()
     for path in executed:
         combined.cells.extend(clean_cells(nbformat.read(path, as_version=4)))
-    combined.metadata["title"] = "Batch normalization in k-layer networks on CIFAR-10"
-    if quick:
-        combined.metadata["title"] += " (quick run)"
-    combined.metadata["authors"] = [{"name": "bnnet workbook"}]
+    combined.metadata["title"] = title + (" (quick run)" if quick else "")
+    combined.metadata["authors"] = [{"name": author}]
     combined.metadata["date"] = dt.date.today().isoformat()
+    training = training or {"runs": 0, "seconds": 0.0, "trained_now": 0}
     combined.metadata["bnnet"] = {
         "quick": quick, "commit": commit, "data_source": data_source,
-        "run_time": f"{seconds / 60:.1f} min", "notebooks": ", ".join(NOTEBOOKS),
+        "build_time": f"{seconds / 60:.1f} min",
+        "training_time": (f"{training['seconds'] / 60:.1f} min in {training['runs']} runs "
+                          f"({training['trained_now']} trained in this build, the others "
+                          "read from the run cache)"),
+        "notebooks": ", ".join(NOTEBOOKS),
     }
     return combined
 
 
-def to_pdf(nb: nbformat.NotebookNode, out: Path) -> None:
+class _LoggedPDFExporter(PDFExporter):
+    """nbconvert's PDF exporter, keeping the LaTeX log of the last run (``latex_log``)."""
+
+    latex_log = ""
+
+    def run_latex(self, filename, raise_on_failure=None):
+        kwargs = {} if raise_on_failure is None else {"raise_on_failure": raise_on_failure}
+        ok = super().run_latex(filename, **kwargs)
+        log = Path(filename).with_suffix(".log")
+        if log.is_file():
+            self.latex_log = log.read_text(encoding="utf-8", errors="replace")
+        return ok
+
+
+def overfull_hboxes(log: str, tolerance: float = OVERFULL_TOLERANCE_PT) -> list[str]:
+    """The overfull \\hbox warnings of a LaTeX log wider than ``tolerance`` points."""
+    return [m.group(0) for m in re.finditer(
+        r"Overfull \\hbox \(([\d.]+)pt too wide\)[^\n]*", log)
+        if float(m.group(1)) > tolerance]
+
+
+def to_pdf(nb: nbformat.NotebookNode, out: Path, log_path: Path | None = None) -> list[str]:
+    """Write the PDF (atomically) and the LaTeX log; return the overfull boxes."""
     c = TraitletsConfig()
     c.TemplateExporter.exclude_input = True
     c.TemplateExporter.exclude_input_prompt = True
     c.TemplateExporter.exclude_output_prompt = True
-    exporter = PDFExporter(config=c, template_file=str(TEMPLATE))
+    exporter = _LoggedPDFExporter(config=c, template_file=str(TEMPLATE))
     exporter.verbose = False
     pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": "report"}})
     with atomic_path(out) as tmp:
         tmp.write_bytes(pdf)
+    if log_path is not None:
+        log_path.write_text(exporter.latex_log, encoding="utf-8")
+    return overfull_hboxes(exporter.latex_log)
 
 
 def main() -> int:
@@ -124,6 +159,10 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (pipeline test)")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--author", default=DEFAULT_AUTHOR,
+                        help=f"the title page's author (default: {DEFAULT_AUTHOR!r})")
+    parser.add_argument("--title", default=DEFAULT_TITLE,
+                        help=f"the report's title (default: {DEFAULT_TITLE!r})")
     parser.add_argument("--data-note", default="",
                         help="what the title page should say about the data, e.g. where "
                              "the copy differs from the official archive")
@@ -141,9 +180,10 @@ def main() -> int:
 
     import bnnet
     from bnnet.data import DataError, find_batches_dir
+    from bnnet.provenance import LEDGER_ENV, describe_data, training_summary
 
     try:
-        data_source = str(find_batches_dir(args.data_dir).resolve())
+        data_source = describe_data(find_batches_dir(args.data_dir))
     except DataError as e:
         print(f"make report: {e}", file=sys.stderr)
         return 1
@@ -152,6 +192,9 @@ def main() -> int:
 
     executed_dir.mkdir(parents=True, exist_ok=True)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    ledger = executed_dir / "runs.jsonl"  # every run the notebooks use (run_many appends)
+    ledger.unlink(missing_ok=True)
+    os.environ[LEDGER_ENV] = str(ledger)
     parameters = {"quick": args.quick, "n_jobs": args.n_jobs, "data_dir": args.data_dir}
     start = time.perf_counter()
     executed = []
@@ -168,9 +211,13 @@ def main() -> int:
         print(f"[report] {name} done in {time.perf_counter() - t:.0f} s", flush=True)
     seconds = time.perf_counter() - start
     nb = combine(executed, quick=args.quick, data_source=data_source, seconds=seconds,
-                 commit=git_commit())
+                 commit=git_commit(), training=training_summary(ledger), title=args.title,
+                 author=args.author)
     print("[report] building the PDF ...", flush=True)
-    to_pdf(nb, pdf_path)
+    overfull = to_pdf(nb, pdf_path, executed_dir / "report.log")
+    for box in overfull:
+        print(f"[report] warning: LaTeX {box} (see {executed_dir / 'report.log'})",
+              file=sys.stderr)
     total = time.perf_counter() - start
     print(f"[report] {pdf_path} written; notebooks {seconds:.0f} s, total {total:.0f} s "
           f"(bnnet {bnnet.__version__})")

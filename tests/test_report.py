@@ -3,21 +3,18 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = {
-    "01": "Gradient check",
-    "02": "Three versus nine layers, with and without batch normalization",
-    "03": "Coarse-to-fine search for the regularisation strength",
-    "04": "Sensitivity to the initial weight scale",
-    "05": "BN variants, optimisers, capacity and the best network",
-    "06": "Diagnostics: why the signal dies without BN",
-    "07": "Appendix: performance",
-}
+from tests.report_checks import (
+    ROOT,
+    SECTIONS,
+    check_bn_prose_matches_table,
+    check_contents_page,
+    check_title_page,
+    overfull_boxes,
+)
 
 
 @pytest.mark.slow
@@ -26,7 +23,7 @@ def test_quick_report_builds_a_pdf_with_every_section(real_data_dir, tmp_path):
     pdf = tmp_path / "report.pdf"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "build_report.py"), "--quick", "--n-jobs", "1",
-         "--output-root", str(tmp_path)],
+         "--output-root", str(tmp_path), "--author", "Ada Lovelace", "--title", "My BN study"],
         env=env, capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -36,7 +33,13 @@ def test_quick_report_builds_a_pdf_with_every_section(real_data_dir, tmp_path):
     assert len(pages) >= 5
     for page in pages:  # every page says it is a quick run
         assert "QUICK RUN" in page
-    assert "Contents" in pages[0] and "Git commit" in pages[0]
+    check_title_page(pages[0], real_data_dir)
+    assert "Ada Lovelace" in pages[0] and "My BN study (quick run)" in pages[0]
+    check_contents_page(pages)
+    # the text agrees with the tables of the same run
+    check_bn_prose_matches_table(text, tmp_path / "results" / "02_bn_ci.csv")
+    # nothing runs into the margin
+    assert overfull_boxes(tmp_path / "executed" / "report.log") == []
     for title in SECTIONS.values():
         assert text.count(title) >= 2, title  # table of contents and the section itself
     for debris in ("Traceback", "Warning", "it/s", "HBox", "stderr"):

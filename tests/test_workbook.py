@@ -44,3 +44,67 @@ def test_table_rows_starting_with_a_bracket_stay_rows_in_latex(tmp_path, monkeyp
     rows = [line for line in latex.splitlines() if line.endswith("\\\\")]
     assert rows[1].startswith("{}[50, 50] &") and rows[2].startswith("{}[200, 200]")
     assert (tmp_path / "t.csv").read_text().splitlines()[1] == '"[50, 50]",0.5'
+
+
+def test_show_figure_refuses_a_legend_no_reader_can_scan(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from bnnet.workbook import MAX_LEGEND_ENTRIES, FigureError, show_figure
+
+    monkeypatch.setenv("BNNET_FIGURES_DIR", str(tmp_path))
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for k in range(MAX_LEGEND_ENTRIES + 1):
+        ax.plot([0, 1], [k, k], label=f"seed {k}")
+    ax.legend()
+    with pytest.raises(FigureError, match=r"legend entries.*small multiples"):
+        show_figure(fig, "crowded", "caption")
+    assert not (tmp_path / "crowded.png").exists()
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for k in range(MAX_LEGEND_ENTRIES):
+        ax.plot([0, 1], [k, k], label=f"line {k}")
+    ax.legend()
+    bundle = show_figure(fig, "fine", "caption")
+    assert (tmp_path / "fine.png").is_file()
+    assert "keepaspectratio" in bundle.data["text/latex"]
+
+
+@pytest.mark.parametrize(("size", "problem"), [((3, 6), "taller than a page"),
+                                                ((12, 1.5), "unreadably small")])
+def test_show_figure_refuses_a_shape_no_page_can_hold(tmp_path, monkeypatch, size, problem):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from bnnet.workbook import FigureError, show_figure
+
+    monkeypatch.setenv("BNNET_FIGURES_DIR", str(tmp_path))
+    fig, ax = plt.subplots(figsize=size)
+    ax.plot([0, 1], [0, 1])
+    with pytest.raises(FigureError, match=problem):
+        show_figure(fig, "odd", "caption")
+
+
+def test_committed_figures_fit_a_page():
+    from pathlib import Path
+
+    from bnnet.workbook import check_figure_shape, png_size
+
+    figures = sorted((Path(__file__).resolve().parents[1] / "figures").glob("*.png"))
+    assert figures
+    for path in figures:
+        check_figure_shape(*png_size(path.read_bytes()), path.name)
+
+
+def test_wide_tables_are_shrunk_to_the_line_width(tmp_path, monkeypatch):
+    from bnnet.workbook import show_table
+
+    monkeypatch.setenv("BNNET_RESULTS_DIR", str(tmp_path))
+    latex = show_table(pd.DataFrame({"a": [1.0]}), "t", "caption").data["text/latex"]
+    begin, end = latex.index("\\begin{tabular}"), latex.index("\\end{tabular}")
+    assert latex.rindex("\\begin{adjustbox}{max width=\\linewidth}", 0, begin) >= 0
+    assert latex.index("\\end{adjustbox}", end) > end

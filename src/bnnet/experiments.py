@@ -28,6 +28,7 @@ from bnnet.config import Config
 from bnnet.data import Dataset, cache_root, find_batches_dir, load_cifar10, source_key
 from bnnet.diagnostics import layer_statistics
 from bnnet.network import Params, evaluate, population_statistics
+from bnnet.provenance import record_runs
 from bnnet.train import HISTORY_COLUMNS, TrainingDivergedError, fit
 
 
@@ -177,6 +178,10 @@ def run_many(
             results[i] = result
             bar.update()
     bar.close()
+    todo_set = set(todo)
+    record_runs({"key": joblib.hash((configs[i], spec, probe)), "desc": desc,
+                 "seconds": float(r.seconds), "cached": i not in todo_set}
+                for i, r in enumerate(results) if r is not None)
     return results  # type: ignore[return-value]
 
 

@@ -39,6 +39,47 @@ def learning_curves(histories: pd.DataFrame, labels: list[str] | None = None,
     return fig
 
 
+def curve_panels(histories: pd.DataFrame, panel: str, line: str, metric: str = "loss",
+                 panel_format: str = "{}") -> plt.Figure:
+    """Small multiples: one panel per value of ``panel`` (e.g. sigma), one colour per value
+    of ``line`` (e.g. BN or not); training dashed, validation solid; the line is the mean
+    over seeds and the band mean ± std. The legend has one entry per ``line`` value and
+    per split, however many seeds and panels there are.
+
+    Args:
+        histories: long table from :func:`bnnet.experiments.stacked_histories` with a
+            ``panel`` and a ``line`` column.
+        panel_format: format of the panel titles, e.g. ``"σ = {:g}"``.
+    """
+    from matplotlib.lines import Line2D
+
+    panels = list(dict.fromkeys(histories[panel]))
+    lines = list(dict.fromkeys(histories[line]))
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels) + 0.6, 2.7),
+                             sharey=True, squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, value in zip(axes[0], panels, strict=True):
+        part = histories[histories[panel] == value]
+        for k, name in enumerate(lines):
+            h = part[part[line] == name]
+            for split, style in (("train", "--"), ("val", "-")):
+                g = h.groupby("step")[f"{split}_{metric}"]
+                mean, std = g.mean(), g.std().fillna(0)
+                ax.plot(mean.index, mean.values, style, color=colors[k % len(colors)], lw=1.2)
+                ax.fill_between(mean.index, mean - std, mean + std,
+                                color=colors[k % len(colors)], alpha=0.15, lw=0)
+        ax.set_title(panel_format.format(value), fontsize=9)
+        ax.set_xlabel("update step")
+    axes[0][0].set_ylabel(metric)
+    handles = [Line2D([], [], color=colors[k % len(colors)], lw=2, label=str(name))
+               for k, name in enumerate(lines)]
+    handles += [Line2D([], [], color="gray", ls="--", label="training"),
+                Line2D([], [], color="gray", ls="-", label="validation")]
+    axes[0][-1].legend(handles=handles, loc="best", fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def search_scatter(tables: dict[str, pd.DataFrame]) -> plt.Figure:
     """Validation accuracy against log10(lambda), one marker style per search stage."""
     fig, ax = plt.subplots(figsize=(5.5, 3.0))
@@ -133,13 +174,14 @@ def layer_profiles(stats: pd.DataFrame, value: str, panel: str = "net") -> plt.F
 
 
 def layer_trajectories(stats: pd.DataFrame, value: str, rows: str, cols: str) -> plt.Figure:
-    """``value`` against the update step, one line per layer, a grid of panels (``rows`` x
-    ``cols`` values), log scale with zeros at :data:`FLOOR`."""
+    """``value`` against the update step, one line per layer coloured by its index (a
+    colour bar, not a legend), a grid of panels (``rows`` x ``cols`` values), log scale
+    with zeros at :data:`FLOOR`."""
     row_values = list(dict.fromkeys(stats[rows]))
     col_values = list(dict.fromkeys(stats[cols]))
     fig, axes = plt.subplots(len(row_values), len(col_values), sharex=True, sharey=True,
-                             figsize=(2.6 * len(col_values), 2.2 * len(row_values)),
-                             squeeze=False)
+                             figsize=(2.6 * len(col_values) + 0.8, 2.2 * len(row_values)),
+                             squeeze=False, layout="constrained")
     cmap = plt.get_cmap("viridis")
     n_layers = int(stats["layer"].max())
     for i, r in enumerate(row_values):
@@ -148,12 +190,16 @@ def layer_trajectories(stats: pd.DataFrame, value: str, rows: str, cols: str) ->
             part = stats[(stats[rows] == r) & (stats[cols] == c)]
             for layer, s in part.groupby("layer"):
                 ax.plot(s["step"], s[value].clip(lower=FLOOR), lw=1.1,
-                        color=cmap((layer - 1) / max(1, n_layers - 1)), label=f"layer {layer}")
+                        color=cmap((layer - 1) / max(1, n_layers - 1)))
             ax.set_yscale("log")
             ax.set_title(f"{r}, {c}", fontsize=8)
             if i == len(row_values) - 1:
                 ax.set_xlabel("update step")
         axes[i][0].set_ylabel(value.replace("_", " "))
-    axes[0][-1].legend(fontsize=5.5, ncol=1, loc="best")
-    fig.tight_layout()
+    # the layer index as a colour bar: one scale instead of a legend entry per layer
+    norm = plt.Normalize(0.5, n_layers + 0.5)
+    bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes, shrink=0.8,
+                       ticks=range(1, n_layers + 1), pad=0.02)
+    bar.set_label("layer")
     return fig
+

@@ -191,6 +191,11 @@ def show_table(
     # a row starting with "[" would be read as the optional argument of the \\ or \midrule
     # before it
     latex = re.sub(r"(?m)^(\s*)\[", r"\1{}[", latex)
+    # never wider than the text: shrink a wide tabular to the line width (adjustbox is
+    # loaded by nbconvert's LaTeX template)
+    latex = latex.replace("\\begin{tabular}", "\\begin{adjustbox}{max width=\\linewidth}\n"
+                          "\\begin{tabular}").replace("\\end{tabular}",
+                                                        "\\end{tabular}\n\\end{adjustbox}")
     html_styler = shown.style.format(fmt, na_rep="--").set_caption(caption)
     if not index:
         html_styler = html_styler.hide(axis="index")
@@ -198,20 +203,77 @@ def show_table(
                     "text/plain": df.to_string(index=index)})
 
 
+class FigureError(ValueError):
+    """A figure that a printed page cannot hold or a reader cannot scan."""
+
+
+#: At most this many legend entries in one figure: more belong in small multiples.
+MAX_LEGEND_ENTRIES = 8
+#: Height / width of a saved figure: above this, at the text width it would be taller than
+#: the text block of the page (letter paper, 1-inch margins, room for the caption) ...
+MAX_HEIGHT_TO_WIDTH = 1.2
+#: ... and width / height: above this, at the text width its lettering becomes unreadable.
+MAX_WIDTH_TO_HEIGHT = 4.0
+
+
+def legend_entries(fig) -> int:
+    """The number of legend entries over all axes and figure legends of ``fig``."""
+    legends = [ax.get_legend() for ax in fig.axes] + list(fig.legends)
+    return sum(len(legend.get_texts()) for legend in legends if legend is not None)
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels of a PNG image (from its header)."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG image")
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def check_figure_shape(width: int, height: int, name: str) -> None:
+    """Refuse an aspect ratio no page can hold (see :data:`MAX_HEIGHT_TO_WIDTH`)."""
+    if height > MAX_HEIGHT_TO_WIDTH * width:
+        raise FigureError(
+            f"figure {name} is {width} x {height} px (height/width {height / width:.2f} > "
+            f"{MAX_HEIGHT_TO_WIDTH}): at the text width it is taller than a page; use fewer "
+            "rows of panels or a wider figsize")
+    if width > MAX_WIDTH_TO_HEIGHT * height:
+        raise FigureError(
+            f"figure {name} is {width} x {height} px (width/height {width / height:.2f} > "
+            f"{MAX_WIDTH_TO_HEIGHT}): at the text width its text is unreadably small; wrap "
+            "the panels into more rows")
+
+
 def show_figure(fig, name: str, caption: str) -> _Bundle:
-    """Save ``fig`` to ``figures/<name>.png`` and return it with a LaTeX caption."""
+    """Save ``fig`` to ``figures/<name>.png`` and return it with a LaTeX caption.
+
+    Raises:
+        FigureError: the figure has more than :data:`MAX_LEGEND_ENTRIES` legend entries or
+            an aspect ratio no page can hold; nothing is saved.
+    """
     import base64
+    import io
 
     import matplotlib.pyplot as plt
 
+    entries = legend_entries(fig)
+    if entries > MAX_LEGEND_ENTRIES:
+        plt.close(fig)
+        raise FigureError(
+            f"figure {name} has {entries} legend entries (at most {MAX_LEGEND_ENTRIES}): a "
+            "reader cannot scan them; draw small multiples (one panel per group) and "
+            "average over seeds")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, bbox_inches="tight", format="png")
+    plt.close(fig)
+    png = buffer.getvalue()
+    check_figure_shape(*png_size(png), name)
     figures, _ = output_dirs()
     path = figures / f"{name}.png"
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, bbox_inches="tight", format="png")
-    plt.close(fig)
-    png = path.read_bytes()
+        tmp.write_bytes(png)
     latex = ("\\begin{figure}[H]\n\\centering\n"
-             f"\\includegraphics[width=0.95\\linewidth]{{{path.as_posix()}}}\n"
+             "\\includegraphics[width=0.95\\linewidth,height=0.75\\textheight,"
+             f"keepaspectratio]{{{path.as_posix()}}}\n"
              f"\\caption{{{_latex_escape(caption)}}}\n\\end{{figure}}\n")
     return _Bundle({"image/png": base64.b64encode(png).decode(),
                     "text/latex": _unicode_to_latex(latex),

@@ -1,0 +1,83 @@
+"""What a report was built from: the data (as a fingerprint, not a local path) and the
+training runs it contains (a ledger that :func:`bnnet.experiments.run_many` appends to).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from bnnet.data import META_FILE, TEST_FILE, TRAIN_FILES, md5sum
+
+#: md5 of each file of the official "CIFAR-10 python version" archive (the same values as
+#: torchvision's CIFAR10 dataset class).
+OFFICIAL_MD5 = {
+    "data_batch_1": "c99cafc152244af753f735de768cd75f",
+    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+    "data_batch_4": "634d18415352ddfa80567beed471001a",
+    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+    "test_batch": "40351d587109b95175f43aff81a1287e",
+    "batches.meta": "5ff9c542aee3614f3951f8cda6e48888",
+}
+
+#: Environment variable naming the ledger file that run_many appends to.
+LEDGER_ENV = "BNNET_RUN_LEDGER"
+
+
+def differing_files(batches_dir: str | os.PathLike) -> list[str]:
+    """The batch files whose md5 differs from the official release's (missing ones too)."""
+    folder = Path(batches_dir)
+    differ = []
+    for name in (*TRAIN_FILES, TEST_FILE, META_FILE):
+        path = folder / name
+        if not path.is_file() or md5sum(path) != OFFICIAL_MD5[name]:
+            differ.append(name)
+    return differ
+
+
+def describe_data(batches_dir: str | os.PathLike) -> str:
+    """One line for a title page: whether the data is the official release, by md5."""
+    differ = differing_files(batches_dir)
+    if not differ:
+        return "the official CIFAR-10 python release (md5 of every batch file verified)"
+    return (f"a copy that differs from the official CIFAR-10 python release in "
+            f"{len(differ)} of {len(OFFICIAL_MD5)} files (md5): {', '.join(differ)}")
+
+
+def record_runs(entries: Iterable[dict]) -> None:
+    """Append one JSON line per run to the ledger named by ``BNNET_RUN_LEDGER`` (if set).
+
+    Each entry has ``key`` (identifies the run), ``desc``, ``seconds`` (its training time,
+    NaN for a diverged run) and ``cached`` (read back rather than trained now)."""
+    path = os.environ.get(LEDGER_ENV)
+    if not path:
+        return
+    lines = [json.dumps(e, allow_nan=True) + "\n" for e in entries]
+    with open(path, "a", encoding="utf-8") as f:  # O_APPEND: whole lines, in any order
+        f.write("".join(lines))
+
+
+def training_summary(ledger: str | os.PathLike) -> dict:
+    """Distinct runs in a ledger, their total training time and how many came from cache.
+
+    Returns:
+        ``runs``, ``seconds`` (sum over distinct runs; a diverged run counts 0),
+        ``trained_now`` (runs trained during this build, not read from the cache).
+    """
+    path = Path(ledger)
+    runs: dict[str, dict] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                entry = json.loads(line)
+                seen = runs.setdefault(entry["key"], entry)
+                if not entry["cached"]:
+                    seen["cached"] = False
+    seconds = sum(e["seconds"] for e in runs.values()
+                  if e["seconds"] is not None and math.isfinite(e["seconds"]))
+    return {"runs": len(runs), "seconds": seconds,
+            "trained_now": sum(not e["cached"] for e in runs.values())}

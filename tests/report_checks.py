@@ -1,0 +1,79 @@
+"""Checks of a built report that several tests share: the PDF read as a reader would."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = {
+    "01": "Gradient check",
+    "02": "Three versus nine layers, with and without batch normalization",
+    "03": "Coarse-to-fine search for the regularisation strength",
+    "04": "Sensitivity to the initial weight scale",
+    "05": "BN variants, optimisers, capacity and the best network",
+    "06": "Diagnostics: why the signal dies without BN",
+    "07": "Appendix: performance",
+}
+NUMBER = r"([+\-−]?\d+\.\d+)"
+
+
+def build_report_module():
+    """scripts/build_report.py as a module (for its LaTeX-log checks)."""
+    spec = importlib.util.spec_from_file_location("build_report",
+                                                  ROOT / "scripts" / "build_report.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def number(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+def check_contents_page(pages: list[str]) -> None:
+    """The table of contents has a page of its own and no entry spills onto another."""
+    toc = [i for i, page in enumerate(pages) if "Contents" in page.splitlines()[:3]
+           or "\nContents\n" in page]
+    assert toc, "no table of contents"
+    page = pages[toc[0]]
+    for title in SECTIONS.values():
+        assert title in page, f"TOC entry {title!r} is not on the contents page"
+    following = pages[toc[0] + 1]
+    assert following.count(" . . . ") == 0, "the contents spill onto the next page"
+
+
+def check_title_page(page: str, data_dir: Path | None = None) -> None:
+    assert "Git commit" in page and "md5" in page
+    assert "Training time" in page and "Wall time" in page
+    if data_dir is not None:
+        assert str(data_dir.resolve()) not in page.replace("\n", "")
+
+
+def check_bn_prose_matches_table(text: str, ci_csv: Path) -> None:
+    """The BN gain written in section 2's prose equals the CI table of the same PDF and
+    the CSV of the same run: value, interval and verdict."""
+    ci = pd.read_csv(ci_csv).set_index("net")
+    for net, words in (("3-layer", "three"), ("9-layer", "nine")):
+        m = re.search(rf"With {words} layers BN (raises|lowers|changes) test accuracy by\s+"
+                      rf"{NUMBER}\s+points(.*?)interval\s+\[{NUMBER},\s+{NUMBER}\]", text, re.S)
+        assert m, f"no {net} sentence in section 2's prose"
+        verb, value, middle, low, high = m.groups()
+        said = number(value) * (-1 if verb == "lowers" else 1)
+        row = ci.loc[net]  # the CSV holds percentage points, as the printed table
+        assert said == number(f"{row['diff']:.2f}"), (net, said, row["diff"])
+        assert (number(low), number(high)) == (number(f"{row['low']:.2f}"),
+                                               number(f"{row['high']:.2f}"))
+        real = row["verdict"] == "real"
+        assert (verb != "changes") == real and ("noise" in middle) == (not real)
+        # the table printed in the PDF
+        t = re.search(rf"\n{net} \d+/\d+ {NUMBER} {NUMBER} {NUMBER} \S+ (real|noise)", text)
+        assert t, f"no {net} row of the BN table in the PDF"
+        assert number(t.group(1)) == said and t.group(4) == row["verdict"]
+
+
+def overfull_boxes(log_path: Path) -> list[str]:
+    return build_report_module().overfull_hboxes(log_path.read_text(encoding="utf-8"))

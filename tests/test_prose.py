@@ -1,0 +1,126 @@
+"""Report prose: computed from results, never typed into Markdown cells."""
+
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from bnnet.prose import (
+    at_chance,
+    count,
+    earlier_reports,
+    effect,
+    interval,
+    outcome,
+    pct,
+    pm,
+    points,
+    prose,
+    sci,
+    stated_figures,
+)
+from bnnet.stats import compare
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def row(diff, low, high, verdict):
+    return {"diff": diff, "low": low, "high": high, "verdict": verdict}
+
+
+def test_formatters_give_the_table_figures():
+    assert pct(0.53474) == "53.5%"
+    assert pct(0.53474, 2) == "53.47%"
+    assert pm([0.52, 0.53, 0.54]) == "53.00 ± 1.00%"
+    assert points(0.0071) == "+0.71 points"
+    assert points(-0.008) == "−0.80 points"
+    assert points(-0.008, signed=False) == "0.80 points"
+    assert interval(row(0.007, 0.003, 0.0112, "real")) == "[+0.30, +1.12]"
+    assert sci(0.0026) == r"$2.6 \cdot 10^{-3}$"
+    assert sci(9.96e-5) == r"$1.0 \cdot 10^{-4}$"
+    assert sci(0.0) == "$0$"
+    assert sci(1.4) == "$1.4$"
+    assert count(1, "seed") == "1 seed" and count(5, "seed") == "5 seeds"
+    assert pct(float("nan")) == "n/a" and pm([]) == "n/a"
+
+
+def test_a_difference_whose_interval_includes_zero_is_never_a_gain():
+    noise = effect(row(0.002, -0.0004, 0.005, "noise"))
+    assert "noise" in noise and "includes 0" in noise
+    assert "raises" not in noise and "lowers" not in noise
+    assert effect(row(0.007, 0.003, 0.011, "real")).startswith("raises test accuracy by 0.70")
+    assert effect(row(-0.008, -0.012, -0.004, "real")).startswith("lowers test accuracy by 0.80")
+    assert "too few runs" in effect(row(float("nan"), float("nan"), float("nan"),
+                                        "too few runs"))
+
+
+def test_effect_follows_the_comparison_of_real_runs():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"arm": ["a"] * 5 + ["b"] * 5 + ["c"] * 5,
+                          "test_accuracy": np.r_[0.50 + 0.002 * rng.standard_normal(5),
+                                                 0.53 + 0.002 * rng.standard_normal(5),
+                                                 0.50 + 0.002 * rng.standard_normal(5)]})
+    ci = compare(table, "arm", "a").set_index("arm")
+    assert effect(ci.loc["b"]).startswith("raises")
+    assert "noise" in effect(ci.loc["c"])
+    assert f"{100 * ci.loc['b', 'diff']:.2f} points" in effect(ci.loc["b"])
+
+
+def test_outcome_says_when_seeds_stay_at_chance():
+    assert outcome([0.1, 0.1, 0.1]).endswith("chance level on every seed")
+    assert "(1 of 3 seeds at chance level)" in outcome([0.1, 0.5, 0.5])
+    assert outcome([0.5, 0.52]) == pm([0.5, 0.52])
+    assert at_chance([0.1, 0.105]) and not at_chance([0.1, 0.5])
+
+
+def test_prose_is_markdown_and_earlier_reports_name_their_source():
+    text = prose("  first\n", "", "second")
+    bundle = text._repr_mimebundle_()
+    assert bundle["text/markdown"] == "first\n\nsecond"
+    assert "earlier student reports" in earlier_reports("saw 53%.")
+    assert "not this run" in earlier_reports("saw 53%.")
+
+
+@pytest.mark.parametrize("sentence", [
+    "With three layers BN gains 0.7 points (52.8% → 53.5%).",
+    "gives 53.24 ± 0.34 on test",
+    r"the class scores have a spread of $3 \cdot 10^{-4}$",
+    "interval [+0.3, +1.1], real",
+    "the difference is *noise*, which is noise)",
+    "in 3.7 minutes per run",
+    "over 5 seeds",
+    "a ratio of 0.62 to PyTorch",
+])
+def test_stated_figures_finds_measured_numbers(sentence):
+    assert stated_figures(sentence), sentence
+
+
+@pytest.mark.parametrize("sentence", [
+    r"Course defaults: $n_s = 2250$, 2 cycles, $\lambda = 0.005$, $\alpha = 0.9$.",
+    "each difference comes with a 95% Welch confidence interval",
+    r"a band of $\pm$ one standard deviation; mean ± std over seeds",
+    "called *real* when it excludes 0 and *noise* otherwise",
+    r"widened by $0.25$ on each side; `lam=0.005` in code",
+])
+def test_stated_figures_lets_settings_and_method_through(sentence):
+    assert stated_figures(sentence) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_markdown_cell_states_a_measured_figure(path):
+    """Numbers, intervals and verdicts come from the run (bnnet.prose), never from a typed
+    Markdown cell, so a report on other data or a quick run cannot contradict its tables."""
+    nb = nbformat.read(path, as_version=4)
+    stale = {i: stated_figures(c.source) for i, c in enumerate(nb.cells)
+             if c.cell_type == "markdown"}
+    stale = {i: f for i, f in stale.items() if f}
+    assert not stale, (f"{path.name}: Markdown cells state measured figures {stale}; write "
+                       "them with bnnet.prose.prose() from the run's tables instead")
+
+
+def test_greek_letters_become_math_outside_math():
+    text = prose(r"λ = 0.005 and $\sigma = 1$, σ = 0.1").text
+    assert text == r"$\lambda$ = 0.005 and $\sigma = 1$, $\sigma$ = 0.1"
