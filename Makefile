@@ -31,8 +31,14 @@ test: $(STAMP) lint
 data: $(STAMP)
 	$(PY) scripts/get_data.py
 
+# Jupyter refuses to start as root without --allow-root; containers often run as root.
 lab: $(STAMP)
-	.venv/bin/jupyter lab notebooks/
+	@if [ "$$(id -u)" = 0 ]; then \
+		echo "make lab: running as root (as in many containers), so JupyterLab is started with --allow-root"; \
+		.venv/bin/jupyter lab --allow-root notebooks/; \
+	else \
+		.venv/bin/jupyter lab notebooks/; \
+	fi
 
 clean:
 	rm -rf .cache .pytest_cache .ruff_cache report/executed report/results report/report.pdf

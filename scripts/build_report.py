@@ -13,18 +13,24 @@ goes beside the executed notebooks (report.log); overfull boxes are reported.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import fcntl
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import papermill
 from nbconvert import PDFExporter
+from tqdm import tqdm
 from traitlets.config import Config as TraitletsConfig
 
 from bnnet.files import atomic_path
@@ -52,7 +58,86 @@ def git_commit() -> str:
         return "unknown"
 
 
-def execute(name: str, out_dir: Path, parameters: dict) -> Path:
+# The kernel's own warnings (e.g. "Kernel is running over TCP without encryption") are
+# chatter for a user of make report; its errors still reach the terminal.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+# A progress bar that run_many writes as text to the kernel's stderr (BNNET_PROGRESS=text):
+# "coarse search:  70%|#######   | 14/20 [02:41<01:10,  8.05s/run]"
+TQDM_LINE = re.compile(r"([^\r\n]*?):\s+\d+%\|[^|\r\n]*\|\s*(\d+)/(\d+)\s*\[([\d:]+)<([\d:?]+)")
+
+
+def parse_progress(text: str) -> tuple[str, int, int, str] | None:
+    """The last tqdm state in a chunk of stderr: (description, done, total, time left)."""
+    matches = list(TQDM_LINE.finditer(text))
+    if not matches:
+        return None
+    desc, done, total, _, left = matches[-1].groups()
+    return desc.strip(), int(done), int(total), left
+
+
+def clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class NotebookProgress:
+    """One live line per notebook on the terminal, fed by the kernel's stderr (papermill's
+    ``stderr_file``): ``[3/7] 03_lambda_search  coarse search 14/20 runs  2:41 elapsed,
+    ~1:10 left``. Other stderr text (warnings, library chatter) is dropped; it stays in the
+    executed notebook."""
+
+    def __init__(self, index: int, count: int, name: str):
+        self.prefix = f"[{index}/{count}] {name}"
+        self.start = time.monotonic()
+        self.state: tuple[str, int, int, str] | None = None
+        interactive = sys.stderr.isatty()
+        size = shutil.get_terminal_size((100, 20))  # a pty may report 0 x 0: tqdm hides bars
+        self.bar = tqdm(total=None, bar_format="{desc}", file=sys.stderr, leave=True,
+                        mininterval=0.5 if interactive else 60, ncols=size.columns or 100,
+                        nrows=size.lines or 20)
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, daemon=True,
+                                        args=(1.0 if interactive else 60.0,))
+        self._ticker.start()
+        self.refresh()
+
+    def line(self) -> str:
+        elapsed = clock(time.monotonic() - self.start)
+        if self.state is None:
+            return f"{self.prefix}  {elapsed} elapsed"
+        desc, done, total, left = self.state
+        eta = "" if done >= total or "?" in left else f", ~{left} left"
+        return f"{self.prefix}  {desc} {done}/{total} runs  {elapsed} elapsed{eta}"
+
+    def refresh(self) -> None:
+        self.bar.set_description_str(self.line(), refresh=True)
+
+    def _tick(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.refresh()
+
+    # papermill writes the kernel's stderr here
+    def write(self, text: str) -> int:
+        state = parse_progress(text)
+        if state is not None and state != self.state:
+            self.state = state
+            self.refresh()
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self, outcome: str) -> None:
+        self._stop.set()
+        self._ticker.join()
+        self.bar.set_description_str(
+            f"{self.prefix}  {outcome} in {clock(time.monotonic() - self.start)}", refresh=False)
+        self.bar.close()  # draws the final line once and ends it
+
+
+def execute(name: str, out_dir: Path, parameters: dict,
+            progress: NotebookProgress | None = None) -> Path:
     """Run one notebook. papermill writes as it goes, so it writes to a hidden temporary
     file that replaces the executed notebook only when the run ends (failed runs too, so
     the error can be read there); an interrupted run leaves the previous one in place."""
@@ -62,13 +147,43 @@ def execute(name: str, out_dir: Path, parameters: dict) -> Path:
         papermill.execute_notebook(
             ROOT / "notebooks" / f"{name}.ipynb", tmp, parameters=parameters,
             kernel_name="python3", cwd=ROOT / "notebooks", progress_bar=False,
-            log_output=False,
+            log_output=False, stderr_file=progress, extra_arguments=KERNEL_ARGUMENTS,
         )
     except papermill.PapermillExecutionError:
         os.replace(tmp, out)
         raise
     os.replace(tmp, out)
     return out
+
+
+class BuildLocked(RuntimeError):
+    """Another build is writing to the same output folder."""
+
+
+@contextlib.contextmanager
+def build_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder/.build.lock`` for the whole build, so that two builds started at once
+    in one checkout never share the executed notebooks; the second stops at once. The
+    kernel releases the lock when the process ends, however it ends."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ".build.lock"
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            raise BuildLocked(
+                f"another make report is writing to {folder} (process {holder}); wait for "
+                "it to finish or stop it, then run make report again") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}, started {dt.datetime.now():%H:%M:%S}")
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def clean_cells(nb: nbformat.NotebookNode) -> list:
@@ -178,37 +293,55 @@ def main() -> int:
         os.environ["BNNET_FIGURES_DIR"] = str(root / "figures")
         os.environ["BNNET_RESULTS_DIR"] = str(root / "results")
 
+    try:
+        with build_lock(executed_dir):
+            return build(args, pdf_path, executed_dir)
+    except BuildLocked as e:
+        print(f"make report: {e}", file=sys.stderr)
+        return 1
+
+
+def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
     import bnnet
-    from bnnet.data import DataError, find_batches_dir
+    from bnnet.data import DataError
+    from bnnet.experiments import PROGRESS_ENV
+    from bnnet.fetch import ensure_cifar10
     from bnnet.provenance import LEDGER_ENV, describe_data, training_summary
 
     try:
-        data_source = describe_data(find_batches_dir(args.data_dir))
+        folder, downloaded = ensure_cifar10(args.data_dir)
+        if downloaded:
+            print(f"[report] CIFAR-10 downloaded to {folder}", flush=True)
+        data_source = describe_data(folder)
     except DataError as e:
         print(f"make report: {e}", file=sys.stderr)
         return 1
     if args.data_note:
         data_source += f" ({args.data_note})"
 
-    executed_dir.mkdir(parents=True, exist_ok=True)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
     ledger = executed_dir / "runs.jsonl"  # every run the notebooks use (run_many appends)
     ledger.unlink(missing_ok=True)
     os.environ[LEDGER_ENV] = str(ledger)
+    os.environ[PROGRESS_ENV] = "text"  # the kernels' progress bars, read by NotebookProgress
     parameters = {"quick": args.quick, "n_jobs": args.n_jobs, "data_dir": args.data_dir}
     start = time.perf_counter()
     executed = []
-    for name in NOTEBOOKS:
-        t = time.perf_counter()
-        print(f"[report] running {name} ...", flush=True)
+    for index, name in enumerate(NOTEBOOKS, start=1):
+        progress = NotebookProgress(index, len(NOTEBOOKS), name)
         try:
-            executed.append(execute(name, executed_dir, parameters))
+            executed.append(execute(name, executed_dir, parameters, progress))
         except papermill.PapermillExecutionError as e:
-            print(f"make report: notebook {name} failed in cell {e.exec_count}: {e.ename}: "
-                  f"{e.evalue}\nSee {executed_dir / (name + '.ipynb')}. Finished runs are "
-                  "cached; fix the cause and run make report again.", file=sys.stderr)
+            progress.close("FAILED")
+            trace = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(e.traceback))
+            print(f"{trace}\nmake report: notebook {name} failed in cell {e.exec_count}: "
+                  f"{e.ename}: {e.evalue}\nSee {executed_dir / (name + '.ipynb')}. Finished "
+                  "runs are cached; fix the cause and run make report again.", file=sys.stderr)
             return 1
-        print(f"[report] {name} done in {time.perf_counter() - t:.0f} s", flush=True)
+        except BaseException:
+            progress.close("stopped")
+            raise
+        progress.close("done")
     seconds = time.perf_counter() - start
     nb = combine(executed, quick=args.quick, data_source=data_source, seconds=seconds,
                  commit=git_commit(), training=training_summary(ledger), title=args.title,

@@ -5,6 +5,7 @@ import hashlib
 import io
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -102,7 +103,7 @@ def test_no_network_says_how_to_get_the_data(tmp_path):
 
 @pytest.mark.parametrize(("params", "message"), [
     (dict(n_jobs=("two", "positive int")), r"n_jobs='two' \(str\): expected a positive integer"),
-    (dict(seeds=("0,1", "int list")), "-p seeds '\\[0, 1, 2\\]'"),
+    (dict(seeds=("0,1", "int list")), '-y "seeds: \\[0, 1, 2\\]"'),
     (dict(quick=("yes", "bool")), "expected True or False"),
     (dict(coarse_range=([-1, -5], "range")), "low < high"),
     (dict(n_train=(0, "optional positive int")), "positive integer or None"),
@@ -125,6 +126,29 @@ def test_papermill_parameter_of_the_wrong_type_stops_the_notebook_early(tmp_path
                                    progress_bar=False, cwd=ROOT / "notebooks")
     assert err.value.ename == "ParameterError"
     assert "n_jobs='two'" in err.value.evalue and "-p n_jobs 2" in err.value.evalue
+
+
+def papermill_cli(tmp_path, *args):
+    papermill = Path(sys.executable).parent / "papermill"
+    return subprocess.run(
+        [str(papermill), str(ROOT / "notebooks" / "02_three_vs_nine_layers.ipynb"),
+         str(tmp_path / "out.ipynb"), "--cwd", str(ROOT / "notebooks"), "-k", "python3", *args],
+        capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_papermill_cli_list_parameter_hint_works(tmp_path):
+    """A list given with -p (as text) stops with a hint; the hint, typed as given, passes
+    the check (the run then stops at the next, deliberately wrong, parameter)."""
+    typed = papermill_cli(tmp_path, "-p", "seeds", "[0, 1]")
+    assert typed.returncode != 0
+    assert "ParameterError" in typed.stderr + typed.stdout
+    hint = re.search(r'with papermill: -y "(seeds: \[[^"]*\])"', typed.stderr + typed.stdout)
+    assert hint, typed.stderr[-2000:]
+    followed = papermill_cli(tmp_path, "-y", hint.group(1), "-p", "n_jobs", "two")
+    output = followed.stderr + followed.stdout
+    assert followed.returncode != 0 and "n_jobs='two'" in output
+    assert "parameter seeds=" not in output
 
 
 RUNNER = textwrap.dedent("""
@@ -178,3 +202,29 @@ def test_interrupted_runs_resume_from_the_cache(tmp_path, sig):
     assert len(after) == 6
     for path, mtime in finished.items():  # finished runs were read back, not recomputed
         assert after[path] == mtime
+
+
+def test_a_corrupt_cached_run_is_recomputed_with_one_line(fake_cifar, caplog):
+    import logging
+
+    from bnnet import Config
+    from bnnet.experiments import DataSpec, run_many
+
+    configs = [Config(hidden=(16,), n_s=10, cycles=1, batch_size=20, seed=s) for s in (0, 1)]
+    spec = DataSpec(str(fake_cifar), n_val=30)
+    first = run_many(configs, spec, progress=False)
+    outputs = sorted((fake_cifar.parents[1] / "cache" / "runs").rglob("output.pkl"))
+    assert len(outputs) == 2
+    outputs[0].write_bytes(outputs[0].read_bytes()[:100])  # an interrupted copy, say
+    with caplog.at_level(logging.WARNING):
+        again = run_many(configs, spec, progress=False)
+    messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(messages) == 1, messages
+    assert "\n" not in messages[0] and "Traceback" not in messages[0]
+    assert "could not be read" in messages[0] and "training it again" in messages[0]
+    assert "of 'runs' (hidden=[16]" in messages[0]
+    assert [r.test_accuracy for r in again] == [r.test_accuracy for r in first]
+    with caplog.at_level(logging.WARNING):  # and it is cached again
+        caplog.clear()
+        run_many(configs, spec, progress=False)
+    assert not caplog.records

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +63,40 @@ def code_key() -> str:
     for name in RESULT_MODULES:
         h.update((Path(__file__).with_name(f"{name}.py")).read_bytes())
     return h.hexdigest()[:16]
+
+
+#: ``BNNET_PROGRESS=text``: progress bars as plain text on stderr (``make report`` reads
+#: them from the kernel's stderr to show one live line per notebook) instead of widgets.
+PROGRESS_ENV = "BNNET_PROGRESS"
+
+
+def progress_bar(**kwargs: Any) -> tqdm:
+    """A tqdm bar: a widget in JupyterLab, plain text on stderr under ``BNNET_PROGRESS=text``."""
+    if os.environ.get(PROGRESS_ENV) == "text":
+        from tqdm.std import tqdm as text_tqdm
+
+        return text_tqdm(file=sys.stderr, mininterval=0.5, **kwargs)
+    return tqdm(**kwargs)
+
+
+class _OneLineCacheErrors(logging.Filter):
+    """joblib logs a full traceback when a cached result cannot be read (a truncated
+    ``output.pkl``, say) and then recomputes it: say that in one line instead."""
+
+    run = ""  # the run being read back, set by run_many
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "Exception while loading results" in message:
+            lines = [line for line in message.splitlines() if line.strip()]
+            record.msg = (f"bnnet: the cached result of {self.run or 'a run'} could not be read "
+                          f"({lines[-1].strip()}); training it again")
+            record.args = ()
+        return True
+
+
+_cache_errors = _OneLineCacheErrors()
+logging.getLogger("joblib").addFilter(_cache_errors)
 
 
 @functools.lru_cache(maxsize=2)
@@ -162,11 +198,17 @@ def run_many(
     todo = []
     for i, config in enumerate(configs):
         if cache and train.check_call_in_cache(config, spec, key, probe):
-            results[i] = train(config, spec, key, probe)
+            _cache_errors.run = (f"run {i + 1} of {desc!r} (hidden={list(config.hidden)}, "
+                                  f"batch_norm={config.batch_norm}, lam={config.lam:g}, "
+                                  f"seed={config.seed})")
+            try:
+                results[i] = train(config, spec, key, probe)
+            finally:
+                _cache_errors.run = ""
         else:
             todo.append(i)
-    bar = tqdm(total=len(configs), initial=len(configs) - len(todo), desc=desc,
-               disable=not progress, unit="run")
+    bar = progress_bar(total=len(configs), initial=len(configs) - len(todo), desc=desc,
+                       disable=not progress, unit="run")
     if n_jobs == 1 or len(todo) <= 1:
         for i in todo:
             results[i] = train(configs[i], spec, key, probe)

@@ -44,10 +44,12 @@ _KINDS: dict[str, tuple[str, str]] = {
     "optional path": ("a folder path (a string) or None", "/data/cifar-10-batches-py"),
     "optional file": ("a file path (a string) or None", "report/results/bench.csv"),
     "positive number": ("a positive number", "0.005"),
-    "int list": ("a non-empty list of non-negative integers", "'[0, 1, 2]'"),
-    "number list": ("a non-empty list of numbers", "'[0.0, 0.1]'"),
-    "range": ("a pair [low, high] of numbers with low < high", "'[-5, -1]'"),
+    "int list": ("a non-empty list of non-negative integers", "[0, 1, 2]"),
+    "number list": ("a non-empty list of numbers", "[0.0, 0.1]"),
+    "range": ("a pair [low, high] of numbers with low < high", "[-5, -1]"),
 }
+# papermill's -p reads "[0, 1]" as a string; lists go through YAML: -y "seeds: [0, 1]"
+_LIST_KINDS = {"int list", "number list", "range"}
 
 
 def _is_int(v: Any) -> bool:
@@ -92,9 +94,11 @@ def check_parameters(**params: tuple[Any, str]) -> None:
     for name, (value, kind) in params.items():
         if not _matches(kind, value):
             expected, example = _KINDS[kind]
+            hint = (f'-y "{name}: {example}" (-p passes text)' if kind in _LIST_KINDS
+                    else f"-p {name} {example}")
             raise ParameterError(
                 f"parameter {name}={value!r} ({type(value).__name__}): expected {expected}; "
-                f"with papermill: -p {name} {example}"
+                f"with papermill: {hint}"
             )
 
 

@@ -1,0 +1,160 @@
+"""The report builder: one live progress line per notebook, one build per output folder,
+the data fetched when a fresh machine has none."""
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_fake_cifar
+from tests.report_checks import ROOT, build_report_module
+
+BUILD = ROOT / "scripts" / "build_report.py"
+
+
+@pytest.fixture(scope="module")
+def builder():
+    return build_report_module()
+
+
+def test_progress_is_read_from_tqdm_text(builder):
+    chunk = ("\rcoarse search:  65%|######5   | 13/20 [02:30<01:20,  8.0s/run]"
+             "\rcoarse search:  70%|#######   | 14/20 [02:41<01:10,  8.05s/run]")
+    assert builder.parse_progress(chunk) == ("coarse search", 14, 20, "01:10")
+    assert builder.parse_progress("\r3 vs 9 layers: 100%|██████████| 8/8 [00:00<?, ?run/s]") \
+        == ("3 vs 9 layers", 8, 8, "?")
+    assert builder.parse_progress("UserWarning: something else\n") is None
+
+
+def test_progress_line_says_where_the_build_is(builder, capsys):
+    progress = builder.NotebookProgress(3, 7, "03_lambda_search")
+    progress.write("\rcoarse search:  70%|#######   | 14/20 [02:41<01:10,  8.05s/run]")
+    line = progress.line()
+    assert line.startswith("[3/7] 03_lambda_search  coarse search 14/20 runs  0:0")
+    assert line.endswith("elapsed, ~01:10 left")
+    progress.write("some library chatter on stderr\n")  # ignored
+    assert progress.line() == line or "14/20 runs" in progress.line()
+    progress.close("done")
+    assert "[3/7] 03_lambda_search  done in 0:0" in capsys.readouterr().err
+
+
+def test_a_second_build_in_the_same_folder_stops_at_once(builder, tmp_path):
+    with builder.build_lock(tmp_path / "executed"):
+        proc = subprocess.run([sys.executable, str(BUILD), "--quick", "--output-root",
+                               str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "another make report is writing to" in proc.stderr
+    assert f"process {os.getpid()}" in proc.stderr
+    assert not list((tmp_path / "executed").glob("*.ipynb"))
+    with builder.build_lock(tmp_path / "executed"):  # released when the holder ends
+        pass
+
+
+def serve(folder: Path):
+    """An HTTP server on 127.0.0.1 (free port) standing in for the download site."""
+    handler = partial(SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *a: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def official_layout_archive(tmp_path: Path, n_per_batch: int) -> tuple[Path, str]:
+    source = write_fake_cifar(tmp_path / "source", n_per_batch=n_per_batch)
+    site = tmp_path / "site"
+    site.mkdir()
+    archive = site / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz", compresslevel=1) as tar:
+        for path in sorted(source.iterdir()):
+            data = path.read_bytes()
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{path.name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return archive, hashlib.md5(archive.read_bytes()).hexdigest()
+
+
+@pytest.mark.slow
+def test_fresh_clone_reaches_the_quick_pdf_with_the_readme_commands(tmp_path):
+    """`make setup && make report QUICK=1` in a fresh clone with an empty data/: the
+    archive comes from a local server through BNNET_CIFAR10_URL / BNNET_CIFAR10_MD5."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    # enough images for the quick sizes: 5,000 validation + 3,000 training
+    archive, md5 = official_layout_archive(tmp_path, n_per_batch=1700)
+    server = serve(archive.parent)
+    try:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("BNNET_", "PYTEST", "VIRTUAL_ENV"))}
+        env.update(BNNET_CIFAR10_URL=f"http://127.0.0.1:{server.server_port}/{archive.name}",
+                   BNNET_CIFAR10_MD5=md5, PYTHON=shutil.which("python3") or sys.executable)
+        steps = subprocess.run("make setup && make report QUICK=1 N_JOBS=1", shell=True,
+                               cwd=clone, env=env, capture_output=True, text=True,
+                               timeout=1500)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert steps.returncode == 0, steps.stdout[-3000:] + steps.stderr[-3000:]
+    assert (clone / "report" / "quick" / "report.pdf").stat().st_size > 10_000
+    assert (clone / "data" / "cifar-10-batches-py" / "test_batch").is_file()
+    assert "CIFAR-10 downloaded to" in steps.stdout
+    assert "Kernel is running over TCP" not in steps.stdout + steps.stderr
+    assert "[7/7] 07_benchmark  done in" in steps.stderr
+
+
+def test_a_configured_data_dir_without_data_is_an_error_not_a_download(tmp_path, monkeypatch):
+    from bnnet.data import DataError
+    from bnnet.fetch import ensure_cifar10
+
+    monkeypatch.setenv("BNNET_CIFAR10_URL", "http://127.0.0.1:9/never.tar.gz")
+    with pytest.raises(DataError, match="CIFAR-10 not found"):
+        ensure_cifar10(tmp_path / "empty")
+    monkeypatch.setenv("BNNET_DATA_DIR", str(tmp_path / "empty"))
+    with pytest.raises(DataError, match="from BNNET_DATA_DIR"):
+        ensure_cifar10()
+
+
+def test_offline_download_fails_at_once_with_the_usual_message(tmp_path, monkeypatch):
+    import bnnet.fetch as fetch
+    from bnnet.data import DataError
+
+    monkeypatch.delenv("BNNET_DATA_DIR", raising=False)
+    monkeypatch.setattr(fetch, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(fetch, "find_batches_dir", lambda d=None: (_ for _ in ()).throw(
+        DataError("CIFAR-10 not found")))
+    monkeypatch.setenv("BNNET_CIFAR10_URL", "http://127.0.0.1:9/cifar-10-python.tar.gz")
+    with pytest.raises(DataError, match=r"could not download.*BNNET_DATA_DIR"):
+        fetch.ensure_cifar10()
+
+
+def test_download_honours_the_url_and_md5_overrides(tmp_path, monkeypatch):
+    import bnnet.fetch as fetch
+    from bnnet.data import DataError
+
+    archive, md5 = official_layout_archive(tmp_path, n_per_batch=20)
+    server = serve(archive.parent)
+    try:
+        monkeypatch.delenv("BNNET_DATA_DIR", raising=False)
+        monkeypatch.setattr(fetch, "PROJECT_ROOT", tmp_path / "project")
+        monkeypatch.setattr(fetch, "find_batches_dir", lambda d=None: (_ for _ in ()).throw(
+            DataError("CIFAR-10 not found")))
+        monkeypatch.setenv("BNNET_CIFAR10_URL",
+                           f"http://127.0.0.1:{server.server_port}/{archive.name}")
+        monkeypatch.setenv("BNNET_CIFAR10_MD5", "0" * 32)
+        with pytest.raises(DataError, match=r"expected 0{32}"):
+            fetch.ensure_cifar10()
+        monkeypatch.setenv("BNNET_CIFAR10_MD5", md5)
+        folder, downloaded = fetch.ensure_cifar10()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert downloaded and (folder / "test_batch").is_file()
+    assert folder == tmp_path / "project" / "data" / "cifar-10-batches-py"
