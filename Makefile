@@ -12,7 +12,8 @@ help:
 	@echo "make lab     JupyterLab with the project kernel"
 	@echo "make report  run the notebooks (papermill) and build report/report.pdf (nbconvert)"
 	@echo "             QUICK=1: small sizes in <= 3 minutes; N_JOBS=2 worker processes;"
-	@echo "             AUTHOR=\"Ada Lovelace\" TITLE=\"...\" for the title page"
+	@echo "             AUTHOR=\"Ada Lovelace\" TITLE=\"...\" for the title page;"
+	@echo "             DASK_SCHEDULER=tcp://host:8786 trains on a Dask cluster"
 	@echo "make bench   time bnnet against PyTorch (CPU) and the matmul limit -> report/results/bench.csv"
 	@echo "make clean   remove caches and outputs (executed notebooks, results, figures, PDF)"
 
@@ -50,7 +51,8 @@ N_JOBS ?= 2
 report: $(STAMP)
 	$(PY) scripts/build_report.py $(if $(QUICK),--quick) --n-jobs $(N_JOBS) \
 		$(if $(DATA_NOTE),--data-note "$(DATA_NOTE)") \
-		$(if $(AUTHOR),--author "$(AUTHOR)") $(if $(TITLE),--title "$(TITLE)")
+		$(if $(AUTHOR),--author "$(AUTHOR)") $(if $(TITLE),--title "$(TITLE)") \
+		$(if $(DASK_SCHEDULER),--dask-scheduler "$(DASK_SCHEDULER)")
 
 # bnnet vs PyTorch (CPU) and the matmul limit; installs torch==2.13.0 (CPU) first.
 bench: $(STAMP)

@@ -1,6 +1,7 @@
 """`make report`: run the notebooks with papermill, then build one PDF with nbconvert.
 
 Usage: python scripts/build_report.py [--quick] [--n-jobs 2] [--data-dir DIR]
+                                     [--dask-scheduler tcp://host:8786]
                                      [--author NAME] [--title TITLE]
 
 The executed notebooks go to report/executed/, figures to figures/, tables to
@@ -274,6 +275,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (pipeline test)")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
+                        help="train on this Dask cluster (tcp://host:8786); default: "
+                             "BNNET_DASK_SCHEDULER, else this machine")
     parser.add_argument("--author", default=DEFAULT_AUTHOR,
                         help=f"the title page's author (default: {DEFAULT_AUTHOR!r})")
     parser.add_argument("--title", default=DEFAULT_TITLE,
@@ -324,7 +328,8 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
     ledger.unlink(missing_ok=True)
     os.environ[LEDGER_ENV] = str(ledger)
     os.environ[PROGRESS_ENV] = "text"  # the kernels' progress bars, read by NotebookProgress
-    parameters = {"quick": args.quick, "n_jobs": args.n_jobs, "data_dir": args.data_dir}
+    parameters = {"quick": args.quick, "n_jobs": args.n_jobs, "data_dir": args.data_dir,
+                  "scheduler": args.dask_scheduler}
     start = time.perf_counter()
     executed = []
     for index, name in enumerate(NOTEBOOKS, start=1):

@@ -15,7 +15,9 @@ import hashlib
 import logging
 import os
 import sys
-from collections.abc import Iterable
+import time
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,10 +29,10 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from bnnet.config import Config
-from bnnet.data import Dataset, cache_root, find_batches_dir, load_cifar10, source_key
+from bnnet.data import DataError, Dataset, cache_root, find_batches_dir, load_cifar10, source_key
 from bnnet.diagnostics import layer_statistics
 from bnnet.network import Params, evaluate, population_statistics
-from bnnet.provenance import record_runs
+from bnnet.provenance import file_md5s, record_runs
 from bnnet.train import HISTORY_COLUMNS, TrainingDivergedError, fit
 
 
@@ -178,6 +180,7 @@ def run_many(
     progress: bool = True,
     desc: str = "runs",
     probe: int = 0,
+    scheduler: str | None = None,
 ) -> list[RunResult]:
     """Train every configuration (cached runs are read back), in input order.
 
@@ -190,6 +193,10 @@ def run_many(
         probe: if > 0, record :func:`~bnnet.diagnostics.layer_statistics` on this many
             training images at every logged step, in ``RunResult.layers`` (with a
             ``step`` column).
+        scheduler: address of a Dask scheduler (``tcp://host:8786``); default
+            ``BNNET_DASK_SCHEDULER``. When set, the uncached runs go to that cluster
+            whatever ``n_jobs`` says; each result is written to the cache here, on the
+            driver, as soon as it comes back.
     """
     configs = list(configs)
     train = memory().cache(_train) if cache else _train
@@ -209,7 +216,17 @@ def run_many(
             todo.append(i)
     bar = progress_bar(total=len(configs), initial=len(configs) - len(todo), desc=desc,
                        disable=not progress, unit="run")
-    if n_jobs == 1 or len(todo) <= 1:
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV)
+    if todo and scheduler:
+        try:
+            for i, result in _run_on_cluster(scheduler, configs, todo, spec, key, probe):
+                if cache:
+                    _store(train, (configs[i], spec, key, probe), result)
+                results[i] = result
+                bar.update()
+        finally:
+            bar.close()
+    elif n_jobs == 1 or len(todo) <= 1:
         for i in todo:
             results[i] = train(configs[i], spec, key, probe)
             bar.update()
@@ -225,6 +242,81 @@ def run_many(
                  "seconds": float(r.seconds), "cached": i not in todo_set}
                 for i, r in enumerate(results) if r is not None)
     return results  # type: ignore[return-value]
+
+
+SCHEDULER_ENV = "BNNET_DASK_SCHEDULER"
+
+
+def _run_on_cluster(scheduler: str, configs: list[Config], todo: list[int], spec: DataSpec,
+                    key: str, probe: int) -> Iterator[tuple[int, RunResult]]:
+    """Train ``configs[i]`` for ``i`` in ``todo`` on a Dask cluster; yield ``(i, result)``
+    as results arrive. A worker that dies mid-run costs only that run, which the scheduler
+    gives to another worker."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise RuntimeError(f"{SCHEDULER_ENV}={scheduler} asks for a Dask cluster, but the "
+                           "distributed package is not installed: pip install -r "
+                           "requirements.txt") from None
+    fingerprint = _data_md5s(find_batches_dir(spec.data_dir))
+    try:
+        client = Client(scheduler, timeout="30s")
+    except (OSError, TimeoutError) as e:
+        raise RuntimeError(
+            f"cannot reach the Dask scheduler at {scheduler} ({e}). Start one with `dask "
+            f"scheduler` and workers with `dask worker {scheduler}`, or unset "
+            f"{SCHEDULER_ENV} to train on this machine.") from None
+    with client:
+        batch = uuid.uuid4().hex[:8]
+        futures = {client.submit(_worker_train, configs[i], spec, key, probe, fingerprint,
+                                 key=f"bnnet-run-{batch}-{i}", pure=False): i for i in todo}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+@functools.lru_cache(maxsize=4)
+def _data_md5s(folder: Path) -> tuple[tuple[str, str], ...]:
+    return file_md5s(folder)
+
+
+@functools.lru_cache(maxsize=4)
+def _worker_data_dir(fingerprint: tuple[tuple[str, str], ...]) -> str:
+    """The data folder of this worker process (its BNNET_DATA_DIR, or a download), checked
+    to hold the driver's data. Once per worker process."""
+    from distributed import get_worker
+
+    from bnnet.fetch import ensure_cifar10
+
+    where = f"Dask worker {get_worker().address}"
+    try:
+        folder, _ = ensure_cifar10()
+    except DataError as e:
+        raise DataError(f"{where}: {e}\nSet BNNET_DATA_DIR for that worker (BNNET_DATA_DIR="
+                        "/path/to/cifar-10-batches-py dask worker tcp://...) or let it reach "
+                        "the download site.") from None
+    if _data_md5s(folder) != fingerprint:
+        raise DataError(f"{where}: its CIFAR-10 copy at {folder} differs from the driver's "
+                        "(md5 of the batch files), so its runs would not be comparable; point "
+                        "its BNNET_DATA_DIR at the same copy.")
+    return str(folder)
+
+
+def _worker_train(config: Config, spec: DataSpec, key: str, probe: int,
+                  fingerprint: tuple[tuple[str, str], ...]) -> RunResult:
+    """One run on a Dask worker, on the worker's own copy of the data (loaded once per
+    worker process: :func:`_load` is cached)."""
+    local = DataSpec(_worker_data_dir(fingerprint), n_val=spec.n_val, seed=spec.seed,
+                     split=spec.split, n_train=spec.n_train)
+    return _train(config, local, key, probe)
+
+
+def _store(train: joblib.memory.MemorizedFunc, args: tuple, result: RunResult) -> None:
+    """Write a result computed elsewhere into the cache, as ``train(*args)`` would have.
+    joblib has no public call for this; these are the two steps of its own ``_call``
+    after the function returns (the output, then the call's metadata)."""
+    call_id = (train.func_id, train._get_args_id(*args))
+    seconds = result.seconds if np.isfinite(result.seconds) else 0.0
+    train._after_call(call_id, args, {}, False, result, time.time() - seconds)
 
 
 def results_table(results: Iterable[RunResult], columns: Iterable[str] = ()) -> pd.DataFrame:

@@ -28,6 +28,13 @@ OFFICIAL_MD5 = {
 LEDGER_ENV = "BNNET_RUN_LEDGER"
 
 
+def file_md5s(batches_dir: str | os.PathLike) -> tuple[tuple[str, str], ...]:
+    """(name, md5) of each batch file: identifies a copy of the data across machines."""
+    folder = Path(batches_dir)
+    return tuple((name, md5sum(folder / name) if (folder / name).is_file() else "missing")
+                 for name in (*TRAIN_FILES, TEST_FILE, META_FILE))
+
+
 def differing_files(batches_dir: str | os.PathLike) -> list[str]:
     """The batch files whose md5 differs from the official release's (missing ones too)."""
     folder = Path(batches_dir)

@@ -43,6 +43,8 @@ _KINDS: dict[str, tuple[str, str]] = {
     "optional positive int": ("a positive integer or None", "3000"),
     "optional path": ("a folder path (a string) or None", "/data/cifar-10-batches-py"),
     "optional file": ("a file path (a string) or None", "report/results/bench.csv"),
+    "optional address": ("a Dask scheduler address (a string like tcp://host:8786) or None",
+                         "tcp://10.0.0.5:8786"),
     "positive number": ("a positive number", "0.005"),
     "int list": ("a non-empty list of non-negative integers", "[0, 1, 2]"),
     "number list": ("a non-empty list of numbers", "[0.0, 0.1]"),
@@ -71,6 +73,8 @@ def _matches(kind: str, v: Any) -> bool:
         return v is None or (_is_int(v) and v > 0)
     if kind in ("optional path", "optional file"):
         return v is None or isinstance(v, (str, os.PathLike))
+    if kind == "optional address":
+        return v is None or (isinstance(v, str) and "://" in v)
     if kind == "positive number":
         return _is_number(v) and v > 0
     if kind == "int list":
@@ -111,9 +115,16 @@ def save_table(df: pd.DataFrame, name: str, *, index: bool = False) -> Path:
     return path
 
 
-def setup(quick: bool = False) -> None:
-    """Plot style and quiet output for a notebook run."""
+def setup(quick: bool = False, scheduler: str | None = None) -> None:
+    """Plot style and quiet output for a notebook run; ``scheduler`` (a Dask scheduler
+    address) sends this notebook's training runs to that cluster (see
+    :func:`bnnet.experiments.run_many`)."""
     import matplotlib
+
+    from bnnet.experiments import SCHEDULER_ENV
+
+    if scheduler:
+        os.environ[SCHEDULER_ENV] = scheduler
 
     matplotlib.rcParams.update({
         "figure.dpi": 110, "savefig.dpi": 150, "figure.figsize": (7.5, 3.2),
