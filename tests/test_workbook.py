@@ -70,6 +70,10 @@ def test_show_figure_refuses_a_legend_no_reader_can_scan(tmp_path, monkeypatch):
     bundle = show_figure(fig, "fine", "caption")
     assert (tmp_path / "fine.png").is_file()
     assert "keepaspectratio" in bundle.data["text/latex"]
+    # JupyterLab ranks text/html above text/latex: the figure must come as an image there
+    html = bundle.data["text/html"]
+    assert html.startswith("<figure") and '<img src="data:image/png;base64,' in html
+    assert "<figcaption>caption</figcaption>" in html
 
 
 @pytest.mark.parametrize(("size", "problem"), [((3, 6), "taller than a page"),

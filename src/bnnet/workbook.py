@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -290,7 +291,13 @@ def show_figure(fig, name: str, caption: str) -> _Bundle:
              "\\includegraphics[width=0.95\\linewidth,height=0.75\\textheight,"
              f"keepaspectratio]{{{path.as_posix()}}}\n"
              f"\\caption{{{_latex_escape(caption)}}}\n\\end{{figure}}\n")
-    return _Bundle({"image/png": base64.b64encode(png).decode(),
+    encoded = base64.b64encode(png).decode()
+    # JupyterLab prefers text/html to text/latex (which it would show as raw LaTeX) and
+    # nbconvert's LaTeX export prefers text/latex: each gets the figure with its caption
+    html = (f'<figure style="margin:0"><img src="data:image/png;base64,{encoded}" '
+            f'style="max-width:100%" alt="{html_escape(name)}"/><figcaption>'
+            f"{html_escape(caption)}</figcaption></figure>")
+    return _Bundle({"text/html": html, "image/png": encoded,
                     "text/latex": _unicode_to_latex(latex),
                     "text/plain": f"<figure {name}: {caption}>"})
 
