@@ -1,0 +1,53 @@
+"""What a report says it was built from: the data by md5, the runs by their ledger."""
+
+import json
+
+from bnnet import provenance
+from bnnet.data import md5sum
+
+
+def test_the_data_is_described_by_fingerprint_not_by_path(fake_cifar, monkeypatch):
+    text = provenance.describe_data(fake_cifar)
+    assert text.startswith("a copy that differs from the official CIFAR-10 python release "
+                           "in 7 of 7 files (md5)")
+    assert str(fake_cifar) not in text
+    official = {name: md5sum(fake_cifar / name) for name in provenance.OFFICIAL_MD5}
+    monkeypatch.setattr(provenance, "OFFICIAL_MD5", official)
+    assert provenance.describe_data(fake_cifar) == (
+        "the official CIFAR-10 python release (md5 of every batch file verified)")
+    (fake_cifar / "data_batch_3").write_bytes(b"changed")
+    assert "in 1 of 7 files (md5): data_batch_3" in provenance.describe_data(fake_cifar)
+
+
+def test_training_time_counts_each_run_once_and_says_what_was_trained_now(tmp_path,
+                                                                         monkeypatch):
+    ledger = tmp_path / "runs.jsonl"
+    monkeypatch.setenv(provenance.LEDGER_ENV, str(ledger))
+    provenance.record_runs([{"key": "a", "desc": "02", "seconds": 10.0, "cached": True},
+                            {"key": "b", "desc": "02", "seconds": 20.0, "cached": False}])
+    # the same run used again by a later notebook, and a diverged run
+    provenance.record_runs([{"key": "a", "desc": "05", "seconds": 10.0, "cached": True},
+                            {"key": "c", "desc": "03", "seconds": float("nan"),
+                             "cached": False}])
+    assert len(ledger.read_text().splitlines()) == 4
+    assert json.loads(ledger.read_text().splitlines()[0])["key"] == "a"
+    assert provenance.training_summary(ledger) == {"runs": 3, "seconds": 30.0,
+                                                   "trained_now": 2}
+    assert provenance.training_summary(tmp_path / "none.jsonl")["runs"] == 0
+
+
+def test_run_many_writes_the_ledger(fake_cifar, tmp_path, monkeypatch):
+    from bnnet import Config
+    from bnnet.experiments import DataSpec, run_many
+
+    ledger = tmp_path / "runs.jsonl"
+    monkeypatch.setenv(provenance.LEDGER_ENV, str(ledger))
+    configs = [Config(hidden=(8,), n_s=10, cycles=1, batch_size=20, seed=s) for s in (0, 1)]
+    spec = DataSpec(str(fake_cifar), n_val=30)
+    first = run_many(configs, spec, progress=False)
+    run_many(configs, spec, progress=False)
+    summary = provenance.training_summary(ledger)
+    assert summary["runs"] == 2 and summary["trained_now"] == 2
+    assert summary["seconds"] == sum(r.seconds for r in first)
+    entries = [json.loads(line) for line in ledger.read_text().splitlines()]
+    assert [e["cached"] for e in entries] == [False, False, True, True]
