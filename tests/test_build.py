@@ -158,3 +158,12 @@ def test_download_honours_the_url_and_md5_overrides(tmp_path, monkeypatch):
         server.server_close()
     assert downloaded and (folder / "test_batch").is_file()
     assert folder == tmp_path / "project" / "data" / "cifar-10-batches-py"
+
+
+def test_title_page_training_time_says_where_the_runs_came_from(builder):
+    assert builder.training_time({"runs": 3, "seconds": 600.0, "trained_now": 0}) == \
+        "10.0 min in 3 runs (all read from the run cache)"
+    assert builder.training_time({"runs": 3, "seconds": 60.0, "trained_now": 3}) == \
+        "1.0 min in 3 runs (all trained in this build)"
+    assert "1 trained in this build, 2 read from the run cache" in builder.training_time(
+        {"runs": 3, "seconds": 60.0, "trained_now": 1})
