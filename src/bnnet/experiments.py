@@ -218,14 +218,11 @@ def run_many(
                        disable=not progress, unit="run")
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV)
     if todo and scheduler:
-        try:
-            for i, result in _run_on_cluster(scheduler, configs, todo, spec, key, probe):
-                if cache:
-                    _store(train, (configs[i], spec, key, probe), result)
-                results[i] = result
-                bar.update()
-        finally:
-            bar.close()
+        for i, result in _run_on_cluster(scheduler, configs, todo, spec, key, probe):
+            if cache:
+                _store(train, (configs[i], spec, key, probe), result)
+            results[i] = result
+            bar.update()
     elif n_jobs == 1 or len(todo) <= 1:
         for i in todo:
             results[i] = train(configs[i], spec, key, probe)

@@ -9,6 +9,18 @@ import pandas as pd
 METRICS = {"cost": "cost", "loss": "loss", "accuracy": "accuracy"}
 
 
+def _train_and_val(ax: plt.Axes, histories: pd.DataFrame, metric: str, color: str,
+                   label: str | None = None) -> None:
+    """Training (dashed) and validation (solid) ``metric`` of one group of runs: the mean
+    over seeds at each step and a band of ± one std; legend labels only if ``label``."""
+    for split, style in (("train", "--"), ("val", "-")):
+        g = histories.groupby("step")[f"{split}_{metric}"]
+        mean, std = g.mean(), g.std().fillna(0)
+        ax.plot(mean.index, mean.values, style, color=color, lw=1.2,
+                label=None if label is None else f"{label} ({split})")
+        ax.fill_between(mean.index, mean - std, mean + std, color=color, alpha=0.15, lw=0)
+
+
 def learning_curves(histories: pd.DataFrame, labels: list[str] | None = None,
                     metrics: tuple[str, ...] = ("cost", "loss", "accuracy")) -> plt.Figure:
     """Train (dashed) and validation (solid) curves against the update step, one panel per
@@ -24,14 +36,8 @@ def learning_curves(histories: pd.DataFrame, labels: list[str] | None = None,
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, metric in zip(axes[0], metrics, strict=True):
         for k, label in enumerate(labels):
-            h = histories[histories["label"] == label]
-            for split, style in (("train", "--"), ("val", "-")):
-                g = h.groupby("step")[f"{split}_{metric}"]
-                mean, std = g.mean(), g.std().fillna(0)
-                ax.plot(mean.index, mean.values, style, color=colors[k % len(colors)],
-                        lw=1.2, label=f"{label} ({split})")
-                ax.fill_between(mean.index, mean - std, mean + std,
-                                color=colors[k % len(colors)], alpha=0.15, lw=0)
+            _train_and_val(ax, histories[histories["label"] == label], metric,
+                           colors[k % len(colors)], label)
         ax.set_xlabel("update step")
         ax.set_title(metric)
     axes[0][-1].legend(loc="lower right", fontsize=6.5, ncol=1)
@@ -61,13 +67,7 @@ def curve_panels(histories: pd.DataFrame, panel: str, line: str, metric: str = "
     for ax, value in zip(axes[0], panels, strict=True):
         part = histories[histories[panel] == value]
         for k, name in enumerate(lines):
-            h = part[part[line] == name]
-            for split, style in (("train", "--"), ("val", "-")):
-                g = h.groupby("step")[f"{split}_{metric}"]
-                mean, std = g.mean(), g.std().fillna(0)
-                ax.plot(mean.index, mean.values, style, color=colors[k % len(colors)], lw=1.2)
-                ax.fill_between(mean.index, mean - std, mean + std,
-                                color=colors[k % len(colors)], alpha=0.15, lw=0)
+            _train_and_val(ax, part[part[line] == name], metric, colors[k % len(colors)])
         ax.set_title(panel_format.format(value), fontsize=9)
         ax.set_xlabel("update step")
     axes[0][0].set_ylabel(metric)

@@ -37,13 +37,7 @@ def file_md5s(batches_dir: str | os.PathLike) -> tuple[tuple[str, str], ...]:
 
 def differing_files(batches_dir: str | os.PathLike) -> list[str]:
     """The batch files whose md5 differs from the official release's (missing ones too)."""
-    folder = Path(batches_dir)
-    differ = []
-    for name in (*TRAIN_FILES, TEST_FILE, META_FILE):
-        path = folder / name
-        if not path.is_file() or md5sum(path) != OFFICIAL_MD5[name]:
-            differ.append(name)
-    return differ
+    return [name for name, md5 in file_md5s(batches_dir) if md5 != OFFICIAL_MD5[name]]
 
 
 def describe_data(batches_dir: str | os.PathLike) -> str:
