@@ -59,18 +59,22 @@ def check_bn_prose_matches_table(text: str, ci_csv: Path) -> None:
     ci = pd.read_csv(ci_csv).set_index("net")
     for net, words in (("3-layer", "three"), ("9-layer", "nine")):
         m = re.search(rf"With {words} layers BN (raises|lowers|changes) test accuracy by\s+"
-                      rf"{NUMBER}\s+points(.*?)interval\s+\[{NUMBER},\s+{NUMBER}\]", text, re.S)
+                      rf"{NUMBER}\s+points(.*?)interval\s+\[{NUMBER},\s+{NUMBER}\]([^)]*)",
+                      text, re.S)
         assert m, f"no {net} sentence in section 2's prose"
-        verb, value, middle, low, high = m.groups()
+        verb, value, middle, low, high, after = m.groups()
         said = number(value) * (-1 if verb == "lowers" else 1)
         row = ci.loc[net]  # the CSV holds percentage points, as the printed table
         assert said == number(f"{row['diff']:.2f}"), (net, said, row["diff"])
         assert (number(low), number(high)) == (number(f"{row['low']:.2f}"),
                                                number(f"{row['high']:.2f}"))
-        real = row["verdict"] == "real"
-        assert (verb != "changes") == real and ("noise" in middle) == (not real)
+        real, few = row["verdict"] == "real", row["verdict"] == "too few runs"
+        assert (verb != "changes") == real
+        assert ("noise" in middle) == (row["verdict"] == "noise")
+        assert ("too few runs per arm" in " ".join(after.split())) == few
         # the table printed in the PDF
-        t = re.search(rf"\n{net} \d+/\d+ {NUMBER} {NUMBER} {NUMBER} \S+ (real|noise)", text)
+        t = re.search(rf"\n{net} \d+/\d+ {NUMBER} {NUMBER} {NUMBER} \S+ (real|noise|too few runs)",
+                      text)
         assert t, f"no {net} row of the BN table in the PDF"
         assert number(t.group(1)) == said and t.group(4) == row["verdict"]
 

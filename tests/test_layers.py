@@ -110,6 +110,24 @@ def test_softmax_cross_entropy_value_gradient_and_stability():
     np.testing.assert_allclose(dscores, expected, atol=1e-15)
 
 
+def test_label_smoothing_loss_and_gradient_match_the_smoothed_target(rng):
+    scores, y, eps = rng.standard_normal((6, 4)), rng.integers(0, 4, 6), 0.2
+    target = (1 - eps) * np.eye(4)[y] + eps / 4
+    loss, dscores = softmax_cross_entropy(scores, y, eps)
+    log_p = np.log(softmax(scores))
+    np.testing.assert_allclose(loss, -(target * log_p).sum(axis=1).mean())
+    np.testing.assert_allclose(dscores, (softmax(scores) - target) / 6, atol=1e-15)
+    h = 1e-6  # central differences of the loss against the analytic gradient
+    numeric = np.zeros_like(scores)
+    for idx in np.ndindex(scores.shape):
+        up, down = scores.copy(), scores.copy()
+        up[idx] += h
+        down[idx] -= h
+        numeric[idx] = (softmax_cross_entropy(up, y, eps)[0]
+                        - softmax_cross_entropy(down, y, eps)[0]) / (2 * h)
+    np.testing.assert_allclose(dscores, numeric, atol=1e-8)
+
+
 def test_dropout_drops_the_given_fraction_and_keeps_the_expectation():
     x = np.ones((400, 50), np.float32)
     out, mask = dropout_forward(x, 0.3, np.random.default_rng(0))

@@ -123,3 +123,24 @@ def test_dropout_is_seeded_in_train_mode_and_off_in_eval_mode():
     assert not np.allclose(a, c)
     np.testing.assert_array_equal(forward(X, params, cfg, train=False)[0],
                                   forward(X, params, cfg.replace(dropout=0.0), train=False)[0])
+
+
+def test_test_flip_averages_the_probabilities_of_each_image_and_its_mirror():
+    from bnnet.augment import flip_images
+    from bnnet.layers import softmax
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 3072)), rng.integers(0, 10, 20)
+    config = Config(hidden=[8], dtype="float64")
+    params = init_params(config, 3072, 10, rng)
+    mirrored = flip_images(X)
+    np.testing.assert_array_equal(flip_images(mirrored), X)
+    np.testing.assert_array_equal(mirrored.reshape(20, 3, 32, 32)[..., 0],
+                                  X.reshape(20, 3, 32, 32)[..., 31])
+    probs = 0.5 * (softmax(forward(X, params, config, train=False)[0])
+                   + softmax(forward(mirrored, params, config, train=False)[0]))
+    result = evaluate(params, X, y, config.replace(test_flip=True))
+    assert result["accuracy"] == (probs.argmax(axis=1) == y).mean()
+    np.testing.assert_allclose(result["loss"], -np.log(probs[np.arange(20), y]).mean())
+    plain = evaluate(params, X, y, config)
+    assert plain["loss"] != result["loss"]

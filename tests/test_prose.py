@@ -55,6 +55,10 @@ def test_a_difference_whose_interval_includes_zero_is_never_a_gain():
     assert effect(row(-0.008, -0.012, -0.004, "real")).startswith("lowers test accuracy by 0.80")
     assert "too few runs" in effect(row(float("nan"), float("nan"), float("nan"),
                                         "too few runs"))
+    # an interval from 3 seeds per arm is shown, but no gain, loss or noise verdict
+    few = effect(row(0.007, 0.003, 0.011, "too few runs"))
+    assert few.startswith("changes test accuracy by +0.70") and "[+0.30, +1.10]" in few
+    assert "too few runs per arm for a verdict" in few and "real" not in few
 
 
 def test_effect_follows_the_comparison_of_real_runs():

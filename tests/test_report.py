@@ -54,3 +54,13 @@ def test_quick_report_builds_a_pdf_with_every_section(real_data_dir, tmp_path):
         assert list((tmp_path / "results").glob(f"{key}_*.csv")), key
         assert (tmp_path / "executed" / next(
             p.name for p in (ROOT / "notebooks").glob(f"{key}_*.ipynb"))).is_file()
+
+    # runs shared between notebooks are trained once: section 6 reads section 4's runs
+    # and section 5 the course nets of section 2, all from the run cache
+    import json
+    ledger = [json.loads(line) for line in
+              (tmp_path / "executed" / "runs.jsonl").read_text().splitlines()]
+    shared = [r for r in ledger if r["desc"] == "sigma grid of section 4"]
+    assert shared and all(r["cached"] for r in shared)
+    trained = [r["key"] for r in ledger if not r["cached"]]
+    assert len(trained) == len(set(trained))  # no run trained twice

@@ -61,6 +61,9 @@ def test_compare_every_variant_with_the_baseline():
                                             0.50, 0.52, 0.48]})
     out = compare(table, "variant", "base")
     assert out["variant"].tolist() == ["wide", "deep"]
+    assert out["verdict"].tolist() == ["too few runs"] * 2  # 3 runs per arm: no verdict
+    assert out["low"].notna().all()  # but the interval is there
+    out = compare(table, "variant", "base", min_runs=3)
     assert out["verdict"].tolist() == ["real", "noise"]
     assert out["diff"].tolist() == pytest.approx([0.10, 0.0], abs=1e-12)
 

@@ -13,6 +13,14 @@ IMAGE_SHAPE = (3, 32, 32)
 IMAGE_SIZE = 3 * 32 * 32  # values per row of X
 
 
+def flip_images(X: np.ndarray) -> np.ndarray:
+    """Every image mirrored left to right, shape (N, 3072) -> (N, 3072) (a new array)."""
+    n, d = X.shape
+    if d != IMAGE_SIZE:
+        raise ValueError(f"flipping needs 32 x 32 x 3 images (3072 values per row), got {d}")
+    return np.ascontiguousarray(X.reshape(n, *IMAGE_SHAPE)[..., ::-1]).reshape(n, d)
+
+
 def augment_batch(
     X: np.ndarray, rng: np.random.Generator, *, flip: bool, shift: int
 ) -> np.ndarray:

@@ -47,6 +47,10 @@ class Config:
             CIFAR images as inputs).
         shift: translate each training image by up to ``shift`` pixels in each direction,
             filling with 0 (the training mean after normalisation).
+        label_smoothing: e in [0, 1); the training target of each image is
+            (1 - e) one_hot(y) + e / C (0 = plain cross-entropy).
+        test_flip: evaluate on each image and its mirror image and average the class
+            probabilities (test-time augmentation; needs 32 x 32 x 3 images).
         alpha: running-average factor for the BN population statistics,
             running = alpha * running + (1 - alpha) * batch.
         eps: added to the variance in BN.
@@ -73,6 +77,8 @@ class Config:
     dropout: float = 0.0
     flip: bool = False
     shift: int = 0
+    label_smoothing: float = 0.0
+    test_flip: bool = False
     alpha: float = 0.9
     eps: float = 1e-5
     seed: int = 0
@@ -102,6 +108,7 @@ class Config:
 
         _check_bool("batch_norm", self.batch_norm)
         _check_bool("flip", self.flip)
+        _check_bool("test_flip", self.test_flip)
         _check_choice("bn_position", self.bn_position, BN_POSITIONS)
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("init", self.init, INITS)
@@ -110,7 +117,7 @@ class Config:
         object.__setattr__(self, "dtype", dtype)
 
         for name in ("sigma", "lam", "eta_min", "eta_max", "eta_decay", "alpha", "eps",
-                     "dropout"):
+                     "dropout", "label_smoothing"):
             _check_real(name, getattr(self, name))
             object.__setattr__(self, name, float(getattr(self, name)))
         for name in ("n_s", "cycles", "batch_size", "seed", "shift"):
@@ -150,6 +157,10 @@ class Config:
         if not 0 <= self.dropout < 1:
             raise ConfigError(
                 f"dropout={self.dropout}: the drop probability must be in [0, 1) (0 = off)"
+            )
+        if not 0 <= self.label_smoothing < 1:
+            raise ConfigError(
+                f"label_smoothing={self.label_smoothing}: must be in [0, 1) (0 = off)"
             )
         if not 0 <= self.shift < 16:
             raise ConfigError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import logging
 import os
 import sys
@@ -214,6 +215,8 @@ def run_many(
                 _cache_errors.run = ""
         else:
             todo.append(i)
+    # longest runs first, so that no worker is left with a long run while the others idle
+    todo.sort(key=lambda i: -estimated_cost(configs[i]))
     bar = progress_bar(total=len(configs), initial=len(configs) - len(todo), desc=desc,
                        disable=not progress, unit="run")
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV)
@@ -242,6 +245,13 @@ def run_many(
 
 
 SCHEDULER_ENV = "BNNET_DASK_SCHEDULER"
+
+
+def estimated_cost(config: Config, d_in: int = 3072, n_classes: int = 10) -> float:
+    """A run's relative cost: update steps times multiply-adds per image of the weights
+    (for ordering runs only; augmentation and logging are left out)."""
+    sizes = [d_in, *config.hidden, n_classes]
+    return float(config.n_updates * sum(a * b for a, b in itertools.pairwise(sizes)))
 
 
 def _run_on_cluster(scheduler: str, configs: list[Config], todo: list[int], spec: DataSpec,
@@ -367,3 +377,27 @@ def bn_statistics_accuracy(results: Iterable[RunResult], spec: DataSpec) -> pd.D
         rows.append({"alpha": config.alpha, "seed": config.seed,
                      "running": r.test_accuracy, **accuracy})
     return pd.DataFrame(rows, columns=["alpha", "seed", "running", "precise", "adaptive"])
+
+
+def flip_test_accuracy(results: Iterable[RunResult], spec: DataSpec) -> pd.DataFrame:
+    """Test accuracy of each trained run evaluated as trained and with test-time flips.
+
+    ``plain``: each test image once; ``flipped``: the class probabilities of each image
+    and its mirror image averaged (``Config.test_flip``). The same trained net is evaluated
+    both ways, so the two columns pair by ``seed``.
+
+    Returns:
+        one row per run that did not diverge: ``seed``, ``plain`` and ``flipped``.
+    """
+    data = spec.load()
+    rows = []
+    for r in results:
+        if r.diverged or r.params is None:
+            continue
+        config = r.config
+        X_test = data.X_test.astype(config.np_dtype, copy=False)
+        plain = evaluate(r.params, X_test, data.y_test, config.replace(test_flip=False))
+        flipped = evaluate(r.params, X_test, data.y_test, config.replace(test_flip=True))
+        rows.append({"seed": config.seed, "plain": plain["accuracy"],
+                     "flipped": flipped["accuracy"]})
+    return pd.DataFrame(rows, columns=["seed", "plain", "flipped"])

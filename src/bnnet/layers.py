@@ -131,25 +131,37 @@ def batchnorm_eval(
     return x * scale + (beta - running_mean * scale)
 
 
-def softmax_cross_entropy(scores: Array, y: Array) -> tuple[np.floating, Array]:
+def softmax_cross_entropy(
+    scores: Array, y: Array, smoothing: float = 0.0
+) -> tuple[np.floating, Array]:
     """Mean cross-entropy of softmax(scores) against integer labels.
+
+    With ``smoothing`` = e the target of each row is (1 - e) one_hot(y) + e / C instead of
+    one_hot(y) (label smoothing); the loss is then -sum_c t_c log p_c and its gradient
+    (p - t) / N.
 
     Args:
         scores: class scores, shape (N, C).
         y: labels in [0, C), shape (N,).
+        smoothing: label smoothing e in [0, 1).
 
     Returns:
         the mean loss (a NumPy scalar of the dtype of ``scores``) and dL/dscores of
         shape (N, C).
     """
-    n = scores.shape[0]
+    n, c = scores.shape
     shifted = scores - scores.max(axis=1, keepdims=True)
     log_z = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     log_probs = shifted - log_z
     rows = np.arange(n)
     loss = -log_probs[rows, y].mean()
     dscores = np.exp(log_probs)
-    dscores[rows, y] -= 1
+    if smoothing:
+        loss = (1 - smoothing) * loss - smoothing / c * log_probs.sum(axis=1).mean()
+        dscores -= smoothing / c
+        dscores[rows, y] -= 1 - smoothing
+    else:
+        dscores[rows, y] -= 1
     dscores /= n
     return loss, dscores
 

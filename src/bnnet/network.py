@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bnnet.augment import flip_images
 from bnnet.config import Config
 from bnnet.layers import (
     affine_backward,
@@ -32,6 +33,7 @@ from bnnet.layers import (
     dropout_forward,
     relu_backward,
     relu_forward,
+    softmax,
     softmax_cross_entropy,
 )
 
@@ -215,7 +217,7 @@ def forward_backward(
     masks (see :func:`forward`).
     """
     scores, caches = forward(X, params, config, train=True, rng=rng)
-    loss, dscores = softmax_cross_entropy(scores, y)
+    loss, dscores = softmax_cross_entropy(scores, y, config.label_smoothing)
     grads = backward(dscores, caches, config, dW_out)
     if config.lam and l2_in_grads:
         for p, g in zip(params, grads, strict=True):
@@ -261,10 +263,20 @@ def predict(params: Params, X: np.ndarray, config: Config) -> np.ndarray:
 
 
 def evaluate(params: Params, X: np.ndarray, y: np.ndarray, config: Config) -> dict[str, float]:
-    """Eval-mode (running BN statistics) cost, loss and accuracy on ``(X, y)``."""
+    """Eval-mode (running BN statistics) cost, loss and accuracy on ``(X, y)``.
+
+    The loss is the plain cross-entropy (no label smoothing). With ``config.test_flip``
+    the class probabilities are the mean of those of each image and of its mirror image
+    (test-time augmentation; ``X`` must hold 32 x 32 x 3 images).
+    """
     scores = predict_scores(params, X, config)
-    loss = float(softmax_cross_entropy(scores, y)[0])
-    accuracy = float((scores.argmax(axis=1) == y).mean())
+    if config.test_flip:
+        probs = 0.5 * (softmax(scores) + softmax(predict_scores(params, flip_images(X), config)))
+        loss = float(-np.log(probs[np.arange(len(y)), y]).mean())
+        accuracy = float((probs.argmax(axis=1) == y).mean())
+    else:
+        loss = float(softmax_cross_entropy(scores, y)[0])
+        accuracy = float((scores.argmax(axis=1) == y).mean())
     return {"cost": loss + config.lam * l2_penalty(params), "loss": loss, "accuracy": accuracy}
 
 

@@ -80,20 +80,34 @@ def curve_panels(histories: pd.DataFrame, panel: str, line: str, metric: str = "
     return fig
 
 
-def search_scatter(tables: dict[str, pd.DataFrame]) -> plt.Figure:
-    """Validation accuracy against log10(lambda), one marker style per search stage."""
-    fig, ax = plt.subplots(figsize=(5.5, 3.0))
-    for (name, table), marker in zip(tables.items(), "os^", strict=False):
+def search_scatter(
+    stages: dict[str, pd.DataFrame], optimum: dict | None = None
+) -> plt.Figure:
+    """Validation accuracy against log10(lambda), one panel per search stage.
+
+    Stages differ in schedule, so each gets its own axes. With ``optimum`` (from
+    :func:`bnnet.search.smooth_optimum` on the last stage) that panel also shows the
+    quadratic fit, the chosen lambda and its interval.
+    """
+    fig, axes = plt.subplots(1, len(stages), figsize=(3.4 * len(stages), 3.0), squeeze=False)
+    for ax, (name, table) in zip(axes[0], stages.items(), strict=True):
         ok = table[~table["diverged"]]
-        ax.scatter(ok["log10_lam"], 100 * ok["val_accuracy"], marker=marker, label=name,
-                   alpha=0.8)
+        ax.scatter(ok["log10_lam"], 100 * ok["val_accuracy"], s=18, alpha=0.8, label="runs")
         bad = table[table["diverged"]]
         if len(bad):
             ax.scatter(bad["log10_lam"], np.full(len(bad), ax.get_ylim()[0]), marker="x",
-                       color="red", label=f"{name}: diverged")
-    ax.set_xlabel("log10 lambda")
-    ax.set_ylabel("validation accuracy (%)")
-    ax.legend()
+                       color="red", label="diverged")
+        if optimum is not None and name == list(stages)[-1]:
+            u = np.linspace(ok["log10_lam"].min(), ok["log10_lam"].max(), 100)
+            coef = np.polyfit(ok["log10_lam"], ok["val_accuracy"], 2)
+            ax.plot(u, 100 * np.polyval(coef, u), color="black", lw=1.2, label="quadratic fit")
+            ax.axvspan(optimum["low"], optimum["high"], color="tab:orange", alpha=0.2,
+                       label="95% interval")
+            ax.axvline(optimum["log10_lam"], color="tab:orange", lw=1.5, label="chosen")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("log10 lambda")
+        ax.legend(fontsize=7)
+    axes[0, 0].set_ylabel("validation accuracy (%)")
     fig.tight_layout()
     return fig
 

@@ -145,9 +145,12 @@ def effect(row: Mapping[str, Any], *, what: str = "test accuracy", digits: int =
     'changes test accuracy by +0.20 points, which is noise (95% interval [−0.10, +0.50] includes 0)'
     """
     diff = row["diff"]
-    if row["verdict"] == "too few runs" or not _finite(diff):
+    if not (_finite(diff) and _finite(row["low"])):
         return f"changes {what} by {points(diff, digits)} (too few runs for an interval)"
     ci = f"{level} interval {interval(row, digits)}"
+    if row["verdict"] == "too few runs":
+        return (f"changes {what} by {points(diff, digits)} ({ci}; too few runs per arm "
+                "for a verdict)")
     if is_real(row):
         verb = gain if diff > 0 else loss
         return f"{verb} {what} by {points(diff, digits, signed=False)} ({ci}, real)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -26,25 +28,35 @@ def lambda_search(
     n_trials: int,
     *,
     seed: int = 0,
+    seeds: Sequence[int] = (0,),
     n_jobs: int = 1,
     progress: bool = True,
     desc: str = "lambda search",
 ) -> tuple[pd.DataFrame, list[RunResult]]:
-    """Train ``base`` once per sampled lambda; table sorted by validation accuracy.
+    """Train ``base`` for each of ``n_trials`` sampled lambdas and each training seed.
 
-    Diverged trials are kept in the table (``diverged`` True, accuracies NaN) and sorted
-    last, so the search goes on and reports them.
+    ``seed`` draws the lambdas; ``seeds`` are the training seeds (initial weights and
+    mini-batch order) every lambda is trained with. The table has one row per run
+    (``lam``, ``log10_lam``, ``seed``, accuracies, ``diverged``), sorted by validation
+    accuracy. Diverged runs are kept (``diverged`` True, accuracies NaN) and sorted last,
+    so the search goes on and reports them.
     """
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds=[]: give at least one training seed, e.g. [0]")
     lams = sample_lambdas(*log10_range, n_trials, seed)
-    results = run_many([base.replace(lam=float(lam)) for lam in lams], spec, n_jobs=n_jobs,
-                       progress=progress, desc=desc)
+    grid = [(float(lam), s) for lam in lams for s in seeds]
+    results = run_many([base.replace(lam=lam, seed=s) for lam, s in grid], spec,
+                       n_jobs=n_jobs, progress=progress, desc=desc)
     table = pd.DataFrame({
-        "lam": lams, "log10_lam": np.log10(lams),
+        "lam": [lam for lam, _ in grid], "log10_lam": np.log10([lam for lam, _ in grid]),
+        "seed": [s for _, s in grid],
         "val_accuracy": [r.val_accuracy for r in results],
         "test_accuracy": [r.test_accuracy for r in results],
         "diverged": [r.diverged for r in results],
     })
-    table = table.sort_values("val_accuracy", ascending=False, na_position="last")
+    table = table.sort_values("val_accuracy", ascending=False, na_position="last",
+                              kind="stable")
     return table.reset_index(drop=True), results
 
 
@@ -54,3 +66,52 @@ def fine_range(table: pd.DataFrame, top: int = 3, margin: float = 0.25) -> tuple
     if best.empty:
         raise ValueError("every trial diverged: nothing to refine; lower eta_max")
     return float(best.min() - margin), float(best.max() + margin)
+
+
+def smooth_optimum(
+    table: pd.DataFrame, *, level: float = 0.95, n_boot: int = 2000, seed: int = 0
+) -> dict:
+    """The lambda that maximises a quadratic fit of validation accuracy against log10 lambda.
+
+    Every run of ``table`` (all lambdas and seeds; diverged runs are left out) enters the
+    least-squares fit ``val_accuracy ~ a + b u + c u^2`` with ``u = log10 lambda``, so the
+    choice averages over the seed noise of single runs instead of taking the luckiest one.
+    The peak ``-b / (2c)`` is clipped to the range of the runs; when the fit has no maximum
+    (``c >= 0``) the better end of the range is taken. The interval is a percentile
+    bootstrap: runs are resampled with replacement ``n_boot`` times (seeded), the fit and
+    its clipped peak recomputed.
+
+    Returns:
+        ``lam`` and ``log10_lam`` of the peak, ``low`` and ``high`` (the interval of
+        log10 lambda), ``peak_accuracy`` (the fitted validation accuracy there), ``runs``
+        and ``at_edge`` (True when the peak is clipped or the fit has no maximum).
+    """
+    ok = table.dropna(subset=["val_accuracy"])
+    if len(ok) < 4 or ok["log10_lam"].nunique() < 3:
+        raise ValueError(
+            f"a quadratic fit needs at least 4 runs at 3 or more lambdas, got {len(ok)} runs "
+            f"at {ok['log10_lam'].nunique()}; run more fine-search trials"
+        )
+    u, acc = ok["log10_lam"].to_numpy(), ok["val_accuracy"].to_numpy()
+    lo, hi = float(u.min()), float(u.max())
+    peak, at_edge = _quadratic_peak(u, acc, lo, hi)
+    rng = np.random.default_rng(seed)
+    boot = []
+    for _ in range(n_boot):
+        rows = rng.integers(0, len(u), len(u))
+        if np.unique(u[rows]).size >= 3:
+            boot.append(_quadratic_peak(u[rows], acc[rows], lo, hi)[0])
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(boot, [tail, 100 - tail])
+    coef = np.polyfit(u, acc, 2)
+    return {"lam": float(10 ** peak), "log10_lam": peak, "low": float(low),
+            "high": float(high), "peak_accuracy": float(np.polyval(coef, peak)),
+            "runs": len(ok), "at_edge": at_edge}
+
+
+def _quadratic_peak(u: np.ndarray, acc: np.ndarray, lo: float, hi: float) -> tuple[float, bool]:
+    c, b, a = np.polyfit(u, acc, 2)
+    if c >= 0:  # no maximum: the better end
+        return (lo, True) if np.polyval((c, b, a), lo) >= np.polyval((c, b, a), hi) else (hi, True)
+    peak = -b / (2 * c)
+    return float(np.clip(peak, lo, hi)), not lo <= peak <= hi

@@ -66,10 +66,14 @@ def _t_interval(diff: float, se: float, df: float, level: float) -> dict:
             "real": bool(low > 0 or high < 0)}
 
 
+#: Runs per arm below which a comparison gets no verdict (the interval is still given).
+MIN_RUNS = 5
+
+
 def compare(
     table: pd.DataFrame, factor: str, baseline: object, treatment: object = None, *,
     by: Sequence[str] = (), value: str = "test_accuracy", level: float = 0.95,
-    pair_by: str | None = None,
+    pair_by: str | None = None, min_runs: int = MIN_RUNS,
 ) -> pd.DataFrame:
     """Treatment minus baseline of ``value``, with a Welch interval, within each group.
 
@@ -83,12 +87,14 @@ def compare(
         level: confidence level.
         pair_by: a column that pairs the runs of the two arms (e.g. ``"seed"`` when each
             trained net is evaluated two ways): a paired t interval instead of Welch's.
+        min_runs: an arm with fewer runs gets the verdict "too few runs" (with 3 seeds a
+            95% interval is wide and a single lucky seed decides; the study asks for 5).
 
     Returns:
         one row per group and treatment: the ``by`` columns, ``factor`` (the treatment),
         ``runs`` ("n_baseline/n_treatment"), ``diff``, ``low``, ``high``, ``p_value`` and
         ``verdict``: "real" when the interval excludes 0, "noise" otherwise, "too few
-        runs" below 2 runs per arm.
+        runs" below ``min_runs`` runs per arm (the interval is still computed from 2 on).
     """
     by = list(by)
     missing = [c for c in [*by, factor, value] if c not in table.columns]
@@ -110,8 +116,8 @@ def compare(
                 both = arm_a.merge(arm_b, on=pair_by, suffixes=("_a", "_b"))
                 a, b = both[f"{value}_a"].to_numpy(), both[f"{value}_b"].to_numpy()
                 result = paired_interval(a, b, level)
-            verdict = ("too few runs" if np.isnan(result["diff"])
-                       else "real" if result["real"] else "noise")
+            few = np.isnan(result["diff"]) or min(len(a), len(b)) < min_runs
+            verdict = "too few runs" if few else "real" if result["real"] else "noise"
             rows.append({**dict(zip(by, key, strict=True)), factor: other,
                          "runs": f"{len(a)}/{len(b)}", "diff": result["diff"],
                          "low": result["low"], "high": result["high"],

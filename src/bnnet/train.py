@@ -96,10 +96,10 @@ def fit(
         )
     if X.dtype != config.np_dtype:
         X = X.astype(config.np_dtype)
-    if (config.flip or config.shift) and d_in != IMAGE_SIZE:
+    if (config.flip or config.shift or config.test_flip) and d_in != IMAGE_SIZE:
         raise ValueError(
             f"flip/shift augmentation needs 32 x 32 x 3 images ({IMAGE_SIZE} inputs), the "
-            f"data have {d_in}; set flip=False and shift=0"
+            f"data have {d_in}; set flip=False, shift=0 and test_flip=False"
         )
     # one stream per random choice; the first three are those of earlier versions
     seeds = np.random.SeedSequence(config.seed).spawn(5)
