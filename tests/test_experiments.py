@@ -9,10 +9,13 @@ from bnnet.experiments import (
     _train,
     bn_statistics_accuracy,
     code_key,
+    estimated_cost,
+    flip_test_accuracy,
     memory,
     run_many,
     summarise,
 )
+from bnnet.network import evaluate
 from bnnet.search import fine_range, lambda_search, sample_lambdas, smooth_optimum
 
 SMALL = dict(hidden=(16,), n_s=10, cycles=1, batch_size=20, log_every=5)
@@ -154,3 +157,36 @@ def test_bn_statistics_variants_of_trained_runs(spec):
     np.testing.assert_allclose(adapted[0]["running_mean"], s.mean(0), rtol=1e-4, atol=1e-5)
     assert forward(data.X_test, adapted, configs[0], train=False)[0].shape == (
         len(data.X_test), 10)
+
+
+def test_longest_runs_are_dispatched_first_and_results_keep_the_input_order(spec):
+    small = Config(**SMALL)
+    assert estimated_cost(small.replace(cycles=2)) == 2 * estimated_cost(small)
+    assert estimated_cost(small.replace(hidden=(64,))) > estimated_cost(small)
+    configs = [small.replace(seed=1), small.replace(hidden=(64,), seed=1), small.replace(seed=2)]
+    results = run_many(configs, spec, n_jobs=2, cache=False, progress=False)
+    assert [r.config for r in results] == configs
+    alone = run_many(configs[:1], spec, cache=False, progress=False)[0]
+    pd.testing.assert_frame_equal(results[0].history, alone.history)
+
+
+def test_flip_test_accuracy_evaluates_each_trained_net_both_ways(spec):
+    runs = run_many([Config(**SMALL, flip=True, seed=s) for s in (0, 1)], spec, progress=False)
+    table = flip_test_accuracy(runs, spec)
+    assert table["seed"].tolist() == [0, 1]
+    assert table["plain"].tolist() == [r.test_accuracy for r in runs]
+    data = spec.load()
+    for r, flipped in zip(runs, table["flipped"], strict=True):
+        expected = evaluate(r.params, data.X_test, data.y_test, r.config.replace(test_flip=True))
+        assert flipped == expected["accuracy"]
+
+
+def test_one_batch_of_runs_on_two_data_splits(spec, fake_cifar):
+    other = DataSpec(str(fake_cifar), n_val=40)
+    configs = [Config(**SMALL, seed=0), Config(**SMALL, seed=0)]
+    both = run_many(configs, [spec, other], n_jobs=2, progress=False)
+    assert both[0].history.equals(run_many(configs[:1], spec, progress=False)[0].history)
+    assert both[1].history.equals(run_many(configs[1:], other, progress=False)[0].history)
+    assert not both[0].history.equals(both[1].history)  # another split, another run
+    with pytest.raises(ValueError, match="one DataSpec, or one per config"):
+        run_many(configs, [spec], progress=False)

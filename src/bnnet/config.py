@@ -84,7 +84,7 @@ class Config:
     seed: int = 0
     dtype: Literal["float32", "float64"] = "float32"
     log_every: int | None = None
-    train_eval_size: int | None = 10_000
+    train_eval_size: int | None = 5_000
 
     def __post_init__(self) -> None:
         hidden = self.hidden

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,7 +174,7 @@ def memory(location: str | os.PathLike | None = None) -> joblib.Memory:
 
 def run_many(
     configs: Iterable[Config],
-    spec: DataSpec = DataSpec(),
+    spec: DataSpec | Sequence[DataSpec] = DataSpec(),
     *,
     n_jobs: int = 1,
     cache: bool = True,
@@ -187,7 +187,8 @@ def run_many(
 
     Args:
         configs: what to train.
-        spec: the data.
+        spec: the data, or one data spec per configuration (so that runs on different
+            splits share one batch of workers).
         n_jobs: worker processes; results do not depend on it.
         cache: read and write the on-disk cache.
         progress: a tqdm bar over the runs.
@@ -200,17 +201,22 @@ def run_many(
             driver, as soon as it comes back.
     """
     configs = list(configs)
+    specs = [spec] * len(configs) if isinstance(spec, DataSpec) else list(spec)
+    if len(specs) != len(configs):
+        raise ValueError(f"run_many: {len(specs)} data specs for {len(configs)} configs; give "
+                         "one DataSpec, or one per config")
     train = memory().cache(_train) if cache else _train
-    key = f"{spec.key()}-{code_key()}"
+    code = code_key()
+    keys = [f"{s.key()}-{code}" for s in specs]
     results: list[RunResult | None] = [None] * len(configs)
     todo = []
     for i, config in enumerate(configs):
-        if cache and train.check_call_in_cache(config, spec, key, probe):
+        if cache and train.check_call_in_cache(config, specs[i], keys[i], probe):
             _cache_errors.run = (f"run {i + 1} of {desc!r} (hidden={list(config.hidden)}, "
                                   f"batch_norm={config.batch_norm}, lam={config.lam:g}, "
                                   f"seed={config.seed})")
             try:
-                results[i] = train(config, spec, key, probe)
+                results[i] = train(config, specs[i], keys[i], probe)
             finally:
                 _cache_errors.run = ""
         else:
@@ -221,24 +227,25 @@ def run_many(
                        disable=not progress, unit="run")
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV)
     if todo and scheduler:
-        for i, result in _run_on_cluster(scheduler, configs, todo, spec, key, probe):
+        for i, result in _run_on_cluster(scheduler, configs, todo, specs, keys, probe):
             if cache:
-                _store(train, (configs[i], spec, key, probe), result)
+                _store(train, (configs[i], specs[i], keys[i], probe), result)
             results[i] = result
             bar.update()
     elif n_jobs == 1 or len(todo) <= 1:
         for i in todo:
-            results[i] = train(configs[i], spec, key, probe)
+            results[i] = train(configs[i], specs[i], keys[i], probe)
             bar.update()
     else:
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-        outputs = parallel(joblib.delayed(train)(configs[i], spec, key, probe) for i in todo)
+        outputs = parallel(joblib.delayed(train)(configs[i], specs[i], keys[i], probe)
+                           for i in todo)
         for i, result in zip(todo, outputs, strict=True):
             results[i] = result
             bar.update()
     bar.close()
     todo_set = set(todo)
-    record_runs({"key": joblib.hash((configs[i], spec, probe)), "desc": desc,
+    record_runs({"key": joblib.hash((configs[i], specs[i], probe)), "desc": desc,
                  "seconds": float(r.seconds), "cached": i not in todo_set}
                 for i, r in enumerate(results) if r is not None)
     return results  # type: ignore[return-value]
@@ -254,8 +261,9 @@ def estimated_cost(config: Config, d_in: int = 3072, n_classes: int = 10) -> flo
     return float(config.n_updates * sum(a * b for a, b in itertools.pairwise(sizes)))
 
 
-def _run_on_cluster(scheduler: str, configs: list[Config], todo: list[int], spec: DataSpec,
-                    key: str, probe: int) -> Iterator[tuple[int, RunResult]]:
+def _run_on_cluster(scheduler: str, configs: list[Config], todo: list[int],
+                    specs: list[DataSpec], keys: list[str],
+                    probe: int) -> Iterator[tuple[int, RunResult]]:
     """Train ``configs[i]`` for ``i`` in ``todo`` on a Dask cluster; yield ``(i, result)``
     as results arrive. A worker that dies mid-run costs only that run, which the scheduler
     gives to another worker."""
@@ -265,7 +273,6 @@ def _run_on_cluster(scheduler: str, configs: list[Config], todo: list[int], spec
         raise RuntimeError(f"{SCHEDULER_ENV}={scheduler} asks for a Dask cluster, but the "
                            "distributed package is not installed: pip install -r "
                            "requirements.txt") from None
-    fingerprint = _data_md5s(find_batches_dir(spec.data_dir))
     try:
         client = Client(scheduler, timeout="30s")
     except (OSError, TimeoutError) as e:
@@ -275,7 +282,8 @@ def _run_on_cluster(scheduler: str, configs: list[Config], todo: list[int], spec
             f"{SCHEDULER_ENV} to train on this machine.") from None
     with client:
         batch = uuid.uuid4().hex[:8]
-        futures = {client.submit(_worker_train, configs[i], spec, key, probe, fingerprint,
+        futures = {client.submit(_worker_train, configs[i], specs[i], keys[i], probe,
+                                 _data_md5s(find_batches_dir(specs[i].data_dir)),
                                  key=f"bnnet-run-{batch}-{i}", pure=False): i for i in todo}
         for future in as_completed(futures):
             yield futures[future], future.result()
