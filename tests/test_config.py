@@ -46,6 +46,9 @@ def test_lists_become_tuples_so_configs_hash_and_compare():
     (dict(shift=-1), "shift=-1"),
     (dict(shift=2.0), "write 2"),
     (dict(flip=1), "flip=1"),
+    (dict(label_smoothing=1.0), "label_smoothing=1.0"),
+    (dict(label_smoothing=-0.1), "label_smoothing=-0.1"),
+    (dict(test_flip="yes"), "test_flip"),
 ])
 def test_invalid_values_are_rejected_with_the_field_name(changes, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
