@@ -107,12 +107,14 @@ def test_no_network_says_how_to_get_the_data(tmp_path):
     (dict(quick=("yes", "bool")), "expected True or False"),
     (dict(coarse_range=([-1, -5], "range")), "low < high"),
     (dict(n_train=(0, "optional positive int")), "positive integer or None"),
+    (dict(position_nets=(["5-layer"], "net list")), '"3-layer" and "9-layer"'),
 ])
 def test_notebook_parameters_of_the_wrong_type_are_rejected(params, message):
     with pytest.raises(ParameterError, match=message):
         check_parameters(**params)
     check_parameters(n_jobs=(2, "positive int"), seeds=([0, 1], "int list"),
-                     data_dir=(None, "optional path"), n_train=(None, "optional positive int"))
+                     data_dir=(None, "optional path"), n_train=(None, "optional positive int"),
+                     position_nets=(["3-layer", "9-layer"], "net list"))
 
 
 @pytest.mark.slow

@@ -50,9 +50,10 @@ _KINDS: dict[str, tuple[str, str]] = {
     "int list": ("a non-empty list of non-negative integers", "[0, 1, 2]"),
     "number list": ("a non-empty list of numbers", "[0.0, 0.1]"),
     "range": ("a pair [low, high] of numbers with low < high", "[-5, -1]"),
+    "net list": ('a non-empty list of the net names "3-layer" and "9-layer"', '["9-layer"]'),
 }
 # papermill's -p reads "[0, 1]" as a string; lists go through YAML: -y "seeds: [0, 1]"
-_LIST_KINDS = {"int list", "number list", "range"}
+_LIST_KINDS = {"int list", "number list", "range", "net list"}
 
 
 def _is_int(v: Any) -> bool:
@@ -86,6 +87,9 @@ def _matches(kind: str, v: Any) -> bool:
     if kind == "range":
         return (isinstance(v, (list, tuple)) and len(v) == 2
                 and all(_is_number(x) for x in v) and v[0] < v[1])
+    if kind == "net list":
+        return isinstance(v, (list, tuple)) and len(v) > 0 and all(
+            x in ("3-layer", "9-layer") for x in v)
     raise ValueError(f"unknown parameter kind {kind!r}")
 
 
