@@ -14,7 +14,7 @@ SECTIONS = {
     "02": "Three versus nine layers, with and without batch normalization",
     "03": "Coarse-to-fine search for the regularisation strength",
     "04": "Sensitivity to the initial weight scale",
-    "05": "BN variants, optimisers, capacity and the best network",
+    "05": "BN variants, capacity and the best network",
     "06": "Diagnostics: why the signal dies without BN",
     "07": "Appendix: performance",
 }
