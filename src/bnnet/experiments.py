@@ -237,10 +237,11 @@ def run_many(
             results[i] = train(configs[i], specs[i], keys[i], probe)
             bar.update()
     else:
-        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-        outputs = parallel(joblib.delayed(train)(configs[i], specs[i], keys[i], probe)
-                           for i in todo)
-        for i, result in zip(todo, outputs, strict=True):
+        # as each run finishes (not in submission order), so that the bar moves with them
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        outputs = parallel(joblib.delayed(_indexed)(train, i, configs[i], specs[i], keys[i],
+                                                    probe) for i in todo)
+        for i, result in outputs:
             results[i] = result
             bar.update()
     bar.close()
@@ -252,6 +253,10 @@ def run_many(
 
 
 SCHEDULER_ENV = "BNNET_DASK_SCHEDULER"
+
+
+def _indexed(train: Any, i: int, *args: Any) -> tuple[int, RunResult]:
+    return i, train(*args)
 
 
 def estimated_cost(config: Config, d_in: int = 3072, n_classes: int = 10) -> float:
