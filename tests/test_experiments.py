@@ -89,6 +89,8 @@ def test_smooth_optimum_finds_the_peak_under_seed_noise_with_an_interval():
     assert best["low"] < -2.7 < best["high"] and abs(best["log10_lam"] + 2.7) < 0.15
     assert best["high"] - best["low"] < 0.6 and not best["at_edge"]
     assert best["lam"] == pytest.approx(10 ** best["log10_lam"])
+    assert np.polyval(best["coef"], best["log10_lam"]) == pytest.approx(best["peak_accuracy"])
+    assert best["coef"][0] < 0  # the fit that was maximised, for the figure to draw
     assert smooth_optimum(table, seed=0) == best  # seeded bootstrap
     # a lucky single run far from the peak is the best run, but not what is chosen
     lucky = table["log10_lam"].idxmin()

@@ -99,8 +99,8 @@ def search_scatter(
                        color="red", label="diverged")
         if optimum is not None and name == list(stages)[-1]:
             u = np.linspace(ok["log10_lam"].min(), ok["log10_lam"].max(), 100)
-            coef = np.polyfit(ok["log10_lam"], ok["val_accuracy"], 2)
-            ax.plot(u, 100 * np.polyval(coef, u), color="black", lw=1.2, label="quadratic fit")
+            ax.plot(u, 100 * np.polyval(optimum["coef"], u), color="black", lw=1.2,
+                    label="quadratic fit")
             ax.axvspan(optimum["low"], optimum["high"], color="tab:orange", alpha=0.2,
                        label="95% interval")
             ax.axvline(optimum["log10_lam"], color="tab:orange", lw=1.5, label="chosen")

@@ -83,8 +83,9 @@ def smooth_optimum(
 
     Returns:
         ``lam`` and ``log10_lam`` of the peak, ``low`` and ``high`` (the interval of
-        log10 lambda), ``peak_accuracy`` (the fitted validation accuracy there), ``runs``
-        and ``at_edge`` (True when the peak is clipped or the fit has no maximum).
+        log10 lambda), ``coef`` (the fit's coefficients, highest power first, for
+        ``np.polyval``), ``peak_accuracy`` (the fitted validation accuracy at the peak),
+        ``runs`` and ``at_edge`` (True when the peak is clipped or the fit has no maximum).
     """
     ok = table.dropna(subset=["val_accuracy"])
     if len(ok) < 4 or ok["log10_lam"].nunique() < 3:
@@ -94,7 +95,7 @@ def smooth_optimum(
         )
     u, acc = ok["log10_lam"].to_numpy(), ok["val_accuracy"].to_numpy()
     lo, hi = float(u.min()), float(u.max())
-    peak, at_edge = _quadratic_peak(u, acc, lo, hi)
+    peak, at_edge, coef = _quadratic_peak(u, acc, lo, hi)
     rng = np.random.default_rng(seed)
     boot = []
     for _ in range(n_boot):
@@ -103,15 +104,20 @@ def smooth_optimum(
             boot.append(_quadratic_peak(u[rows], acc[rows], lo, hi)[0])
     tail = 100 * (1 - level) / 2
     low, high = np.percentile(boot, [tail, 100 - tail])
-    coef = np.polyfit(u, acc, 2)
     return {"lam": float(10 ** peak), "log10_lam": peak, "low": float(low),
-            "high": float(high), "peak_accuracy": float(np.polyval(coef, peak)),
-            "runs": len(ok), "at_edge": at_edge}
+            "high": float(high), "coef": tuple(float(c) for c in coef),
+            "peak_accuracy": float(np.polyval(coef, peak)), "runs": len(ok),
+            "at_edge": at_edge}
 
 
-def _quadratic_peak(u: np.ndarray, acc: np.ndarray, lo: float, hi: float) -> tuple[float, bool]:
-    c, b, a = np.polyfit(u, acc, 2)
+def _quadratic_peak(
+    u: np.ndarray, acc: np.ndarray, lo: float, hi: float
+) -> tuple[float, bool, np.ndarray]:
+    """The clipped maximum of the least-squares quadratic, whether it was clipped, and the
+    quadratic's coefficients."""
+    coef = np.polyfit(u, acc, 2)
+    c, b = coef[0], coef[1]
     if c >= 0:  # no maximum: the better end
-        return (lo, True) if np.polyval((c, b, a), lo) >= np.polyval((c, b, a), hi) else (hi, True)
+        return (lo if np.polyval(coef, lo) >= np.polyval(coef, hi) else hi), True, coef
     peak = -b / (2 * c)
-    return float(np.clip(peak, lo, hi)), not lo <= peak <= hi
+    return float(np.clip(peak, lo, hi)), not lo <= peak <= hi, coef
