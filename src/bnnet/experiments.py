@@ -278,6 +278,8 @@ def _run_on_cluster(scheduler: str, configs: list[Config], todo: list[int],
         raise RuntimeError(f"{SCHEDULER_ENV}={scheduler} asks for a Dask cluster, but the "
                            "distributed package is not installed: pip install -r "
                            "requirements.txt") from None
+    # the md5s of each run's data folder, which its worker's copy must match (once per folder)
+    fingerprints = {i: _data_md5s(find_batches_dir(specs[i].data_dir)) for i in todo}
     try:
         client = Client(scheduler, timeout="30s")
     except (OSError, TimeoutError) as e:
@@ -288,7 +290,7 @@ def _run_on_cluster(scheduler: str, configs: list[Config], todo: list[int],
     with client:
         batch = uuid.uuid4().hex[:8]
         futures = {client.submit(_worker_train, configs[i], specs[i], keys[i], probe,
-                                 _data_md5s(find_batches_dir(specs[i].data_dir)),
+                                 fingerprints[i],
                                  key=f"bnnet-run-{batch}-{i}", pure=False): i for i in todo}
         for future in as_completed(futures):
             yield futures[future], future.result()
