@@ -19,6 +19,7 @@ from bnnet.prose import (
     points,
     prose,
     sci,
+    seeds_at_chance,
     stated_figures,
 )
 from bnnet.stats import compare
@@ -78,6 +79,7 @@ def test_outcome_says_when_seeds_stay_at_chance():
     assert "(1 of 3 seeds at chance level)" in outcome([0.1, 0.5, 0.5])
     assert outcome([0.5, 0.52]) == pm([0.5, 0.52])
     assert at_chance([0.1, 0.105]) and not at_chance([0.1, 0.5])
+    assert seeds_at_chance([0.1, 0.5, 0.119, 0.13]) == 2 and seeds_at_chance([]) == 0
 
 
 def test_prose_is_markdown_and_earlier_reports_name_their_source():

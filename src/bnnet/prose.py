@@ -191,14 +191,18 @@ def earlier_reports(text: str) -> str:
     return f"Earlier reports ({EARLIER_SOURCE}; not this run) {text}"
 
 
+def seeds_at_chance(values: Sequence[float] | np.ndarray, chance: float = 0.1,
+                    margin: float = 0.02) -> int:
+    """How many runs (one accuracy per seed) stay at chance level: below ``chance + margin``."""
+    return int((np.asarray(values, dtype=float) < chance + margin).sum())
+
+
 def outcome(values: Sequence[float] | np.ndarray, chance: float = 0.1,
             margin: float = 0.02) -> str:
-    """Mean ± std of per-seed accuracies, saying when seeds stay at chance level.
-
-    A seed is at chance when its accuracy is below ``chance + margin``.
-    """
+    """Mean ± std of per-seed accuracies, saying when seeds stay at chance level
+    (see :func:`seeds_at_chance`)."""
     v = np.asarray(values, dtype=float)
-    stuck = int((v < chance + margin).sum())
+    stuck = seeds_at_chance(v, chance, margin)
     if len(v) and stuck == len(v):
         return f"{pm(v)}, chance level on every seed"
     if stuck:
@@ -208,9 +212,9 @@ def outcome(values: Sequence[float] | np.ndarray, chance: float = 0.1,
 
 def at_chance(values: Sequence[float] | np.ndarray, chance: float = 0.1,
               margin: float = 0.02) -> bool:
-    """Whether every run's accuracy is at chance level (see :func:`outcome`)."""
-    v = np.asarray(values, dtype=float)
-    return bool(len(v)) and bool((v < chance + margin).all())
+    """Whether every run's accuracy is at chance level (see :func:`seeds_at_chance`)."""
+    n = len(values)
+    return bool(n) and seeds_at_chance(values, chance, margin) == n
 
 
 # Measured figures: a percentage, a ±, a number of points/seeds/runs/minutes/seconds, a
