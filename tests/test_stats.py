@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from bnnet.stats import compare, paired_interval, welch_interval
+from bnnet.stats import compare, in_points, paired_interval, welch_interval
 
 
 def test_welch_interval_agrees_with_scipys_t_test():
@@ -65,6 +65,9 @@ def test_compare_every_variant_with_the_baseline():
     assert out["low"].notna().all()  # but the interval is there
     out = compare(table, "variant", "base", min_runs=3)
     assert out["verdict"].tolist() == ["real", "noise"]
+    shown = in_points(out)
+    assert shown["diff"].tolist() == pytest.approx([10.0, 0.0], abs=1e-9)
+    assert shown["low"].tolist() == pytest.approx((100 * out["low"]).tolist())
     assert out["diff"].tolist() == pytest.approx([0.10, 0.0], abs=1e-12)
 
 

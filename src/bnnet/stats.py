@@ -123,3 +123,13 @@ def compare(
                          "low": result["low"], "high": result["high"],
                          "p_value": result["p_value"], "verdict": verdict})
     return pd.DataFrame(rows)
+
+
+#: Display formats of a :func:`compare` table in percentage points (see :func:`in_points`).
+POINTS_FORMATS = {"diff": "{:+.2f}", "low": "{:+.2f}", "high": "{:+.2f}", "p_value": "{:.3f}"}
+
+
+def in_points(table: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`compare` table with ``diff``, ``low`` and ``high`` in percentage points
+    (accuracies are fractions), for display with :data:`POINTS_FORMATS`."""
+    return table.assign(**{c: 100 * table[c] for c in ("diff", "low", "high")})
