@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 
 import bnnet
-from bnnet.network import init_params, predict_scores
-from bnnet.train import sgd_step
+from bnnet.core.network import init_params, predict_scores
+from bnnet.core.optimizers import SGD
+from bnnet.core.train import train_step
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN, D, C, BATCH = 45_000, 3072, 10, 100
@@ -76,13 +77,15 @@ def bnnet_epoch(config: bnnet.Config, X: np.ndarray, y: np.ndarray) -> Callable[
     rng = np.random.default_rng(0)
     X_batch = np.empty((BATCH, X.shape[1]), dtype=X.dtype)
     dW_out = [np.empty_like(p["W"]) for p in params]
+    optimizer = SGD(params, config.lam)
 
     def run() -> None:
         order = rng.permutation(len(y))
         for j in range(len(y) // BATCH):
             idx = order[j * BATCH : (j + 1) * BATCH]
             np.take(X, idx, axis=0, out=X_batch)
-            sgd_step(params, X_batch, y[idx], config, 0.01, config.alpha, dW_out)
+            train_step(params, X_batch, y[idx], config, 0.01, config.alpha, optimizer,
+                       dW_out=dW_out)
 
     return run
 

@@ -34,7 +34,11 @@ from nbconvert import PDFExporter
 from tqdm import tqdm
 from traitlets.config import Config as TraitletsConfig
 
+import bnnet
+from bnnet.cifar10 import DataError, ensure_cifar10
 from bnnet.files import atomic_path
+from bnnet.study.progress import PROGRESS_ENV
+from bnnet.study.provenance import LEDGER_ENV, describe_data, training_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["01_gradcheck", "02_three_vs_nine_layers", "03_lambda_search",
@@ -313,12 +317,6 @@ def main() -> int:
 
 
 def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
-    import bnnet
-    from bnnet.data import DataError
-    from bnnet.experiments import PROGRESS_ENV
-    from bnnet.fetch import ensure_cifar10
-    from bnnet.provenance import LEDGER_ENV, describe_data, training_summary
-
     try:
         folder, downloaded = ensure_cifar10(args.data_dir)
         if downloaded:

@@ -16,7 +16,8 @@ import time
 import numpy as np
 
 import bnnet
-from bnnet.experiments import DataSpec, run_many
+from bnnet.study.jobs import DataSpec
+from bnnet.study.runs import run_many
 
 
 def main() -> None:

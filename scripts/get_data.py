@@ -10,8 +10,7 @@ import sys
 import time
 
 import bnnet
-from bnnet.data import DataError
-from bnnet.fetch import ensure_cifar10
+from bnnet.cifar10 import DataError, ensure_cifar10
 
 
 def main() -> int:

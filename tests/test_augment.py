@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from bnnet.augment import augment_batch
+from bnnet.core.augment import augment_batch
 
 
 @pytest.fixture

@@ -111,8 +111,7 @@ def test_fresh_clone_reaches_the_quick_pdf_with_the_readme_commands(tmp_path):
 
 
 def test_a_configured_data_dir_without_data_is_an_error_not_a_download(tmp_path, monkeypatch):
-    from bnnet.data import DataError
-    from bnnet.fetch import ensure_cifar10
+    from bnnet.cifar10 import DataError, ensure_cifar10
 
     monkeypatch.setenv("BNNET_CIFAR10_URL", "http://127.0.0.1:9/never.tar.gz")
     with pytest.raises(DataError, match="CIFAR-10 not found"):
@@ -123,8 +122,8 @@ def test_a_configured_data_dir_without_data_is_an_error_not_a_download(tmp_path,
 
 
 def test_offline_download_fails_at_once_with_the_usual_message(tmp_path, monkeypatch):
-    import bnnet.fetch as fetch
-    from bnnet.data import DataError
+    import bnnet.cifar10 as fetch
+    from bnnet.cifar10 import DataError
 
     monkeypatch.delenv("BNNET_DATA_DIR", raising=False)
     monkeypatch.setattr(fetch, "PROJECT_ROOT", tmp_path)
@@ -136,8 +135,8 @@ def test_offline_download_fails_at_once_with_the_usual_message(tmp_path, monkeyp
 
 
 def test_download_honours_the_url_and_md5_overrides(tmp_path, monkeypatch):
-    import bnnet.fetch as fetch
-    from bnnet.data import DataError
+    import bnnet.cifar10 as fetch
+    from bnnet.cifar10 import DataError
 
     archive, md5 = official_layout_archive(tmp_path, n_per_batch=20)
     server = serve(archive.parent)
@@ -167,3 +166,42 @@ def test_title_page_training_time_says_where_the_runs_came_from(builder):
         "1.0 min in 3 runs (all trained in this build)"
     assert "1 trained in this build, 2 read from the run cache" in builder.training_time(
         {"runs": 3, "seconds": 60.0, "trained_now": 1})
+
+
+def test_load_with_download_takes_the_make_data_path(tmp_path, monkeypatch):
+    """load_cifar10(download=True) honours the URL/md5 overrides and never downloads into a
+    configured data directory (the local server must see no request)."""
+    import bnnet
+    import bnnet.cifar10 as cifar10
+    from bnnet.cifar10 import DataError
+
+    archive, md5 = official_layout_archive(tmp_path, n_per_batch=20)
+    requests = []
+
+    class Recorded(SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):
+            requests.append(format % args)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 partial(Recorded, directory=str(archive.parent)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("BNNET_CACHE_DIR", str(tmp_path / "cache"))
+        monkeypatch.setenv("BNNET_CIFAR10_URL",
+                           f"http://127.0.0.1:{server.server_port}/{archive.name}")
+        monkeypatch.setenv("BNNET_CIFAR10_MD5", md5)
+        (tmp_path / "empty").mkdir()
+        monkeypatch.setenv("BNNET_DATA_DIR", str(tmp_path / "empty"))
+        with pytest.raises(DataError, match="unset BNNET_DATA_DIR"):
+            bnnet.load_cifar10(download=True)
+        with pytest.raises(DataError, match="never downloaded into"):
+            bnnet.load_cifar10(tmp_path / "empty", download=True)
+        assert requests == [] and not any((tmp_path / "empty").iterdir())
+        monkeypatch.delenv("BNNET_DATA_DIR")
+        monkeypatch.setattr(cifar10, "PROJECT_ROOT", tmp_path / "project")
+        data = bnnet.load_cifar10(download=True, n_val=10)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(requests) == 1 and data.X_train.shape == (90, 3072)
+    assert (tmp_path / "project" / "data" / "cifar-10-batches-py" / "test_batch").is_file()

@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from bnnet import Config
-from bnnet.data import DataError
-from bnnet.experiments import DataSpec, run_many
+from bnnet.cifar10 import DataError
+from bnnet.study.jobs import DataSpec
+from bnnet.study.runs import run_many
 
 distributed = pytest.importorskip("distributed")
 

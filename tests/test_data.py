@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from bnnet import DataError, load_cifar10
-from bnnet.data import find_batches_dir, load_raw, read_batch
+from bnnet.cifar10 import find_batches_dir
+from bnnet.core.data import load_raw, read_batch
 from tests.conftest import LABEL_NAMES, write_fake_cifar
 
 

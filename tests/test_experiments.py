@@ -1,22 +1,17 @@
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from bnnet import Config
-from bnnet.diagnostics import layer_statistics
-from bnnet.experiments import (
-    DataSpec,
-    _train,
-    bn_statistics_accuracy,
-    code_key,
-    estimated_cost,
-    flip_test_accuracy,
-    memory,
-    run_many,
-    summarise,
-)
-from bnnet.network import evaluate
-from bnnet.search import fine_range, lambda_search, sample_lambdas, smooth_optimum
+from bnnet.core.diagnostics import layer_statistics
+from bnnet.core.network import evaluate
+from bnnet.study.analysis import bn_statistics_accuracy, flip_test_accuracy, summarise
+from bnnet.study.cache import code_key, memory
+from bnnet.study.jobs import DataSpec, train_run
+from bnnet.study.runs import estimated_cost, run_many
+from bnnet.study.search import fine_range, lambda_search, sample_lambdas, smooth_optimum
 
 SMALL = dict(hidden=(16,), n_s=10, cycles=1, batch_size=20, log_every=5)
 
@@ -40,17 +35,19 @@ def test_parallel_runs_equal_sequential_runs_bit_for_bit(spec):
 
 def test_finished_runs_come_from_the_cache(spec):
     cfg = Config(**SMALL)
-    cached = memory().cache(_train)
-    key = f"{spec.key()}-{code_key()}"
-    assert not cached.check_call_in_cache(cfg, spec, key)
+    cached = memory().cache(train_run)
+    pinned = spec.pinned()
+    assert not cached.check_call_in_cache(cfg, pinned, 0)
     (first,) = run_many([cfg], spec, progress=False)
-    assert cached.check_call_in_cache(cfg, spec, key)
+    assert cached.check_call_in_cache(cfg, pinned, 0)
     (again,) = run_many([cfg], spec, progress=False)
     pd.testing.assert_frame_equal(first.history, again.history)
     # another configuration, split, data or training code is a different cache entry
-    assert not cached.check_call_in_cache(cfg.replace(lam=0.1), spec, key)
-    assert not cached.check_call_in_cache(cfg, DataSpec(spec.data_dir, n_val=40), key)
-    assert not cached.check_call_in_cache(cfg, spec, f"{spec.key()}-0123456789abcdef")
+    assert not cached.check_call_in_cache(cfg.replace(lam=0.1), pinned, 0)
+    assert not cached.check_call_in_cache(cfg, DataSpec(spec.data_dir, n_val=40).pinned(), 0)
+    other_data = DataSpec(spec.data_dir, n_val=30, source="0123456789abcdef")
+    assert not cached.check_call_in_cache(cfg, other_data, 0)
+    assert Path(memory().location).name == code_key()  # other training code, other folder
 
 
 def test_lambda_search_is_seeded_sorted_and_reports_diverged_trials(spec):
@@ -152,7 +149,7 @@ def test_bn_statistics_variants_of_trained_runs(spec):
         assert 0 <= row[column] <= 1
     # adaptive BN normalises the test inputs with their own statistics: in eval mode the
     # first layer's BN output then has mean 0 over the test set
-    from bnnet.network import forward, population_statistics
+    from bnnet.core.network import forward, population_statistics
     data = spec.load()
     adapted = population_statistics(results[0].params, data.X_test, configs[0])
     s = data.X_test @ adapted[0]["W"]

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from bnnet import NINE_LAYER, Config, check_gradients, init_params
-from bnnet.gradcheck import numerical_gradients, relative_error
+from bnnet.core.gradcheck import numerical_gradients, relative_error
 
 DEPTHS = {2: (50,), 3: (50, 50), 4: (50, 30, 20), 9: NINE_LAYER}
 BN_MODES = {"no BN": dict(batch_norm=False), "BN before ReLU": dict(batch_norm=True),
@@ -50,16 +50,38 @@ def test_relative_error_formula():
 
 
 def test_grid_of_checks_is_cached_and_labelled(small_batch, tmp_path, monkeypatch):
-    from bnnet.experiments import code_key, memory
-    from bnnet.gradcheck import _check_keyed, check_gradients_grid
+    from bnnet.core.gradcheck import check_gradients
+    from bnnet.study.cache import memory
+    from bnnet.study.gradients import check_gradients_grid
 
     monkeypatch.setenv("BNNET_CACHE_DIR", str(tmp_path))
     X, y = small_batch[0][:, :5], small_batch[1]
     configs = [Config(hidden=(6,), batch_norm=False), Config(hidden=(6,), lam=0.1)]
     first = check_gradients_grid(configs, X, y, n_classes=10, cache=True)
-    assert memory().cache(_check_keyed).check_call_in_cache(
-        configs[0], X, y, None, 10, code_key())
+    assert memory().cache(check_gradients).check_call_in_cache(
+        configs[0], np.ascontiguousarray(X), y, None, n_classes=10)
     again = check_gradients_grid(configs, X, y, n_classes=10, cache=True)
     assert first.equals(again)
     assert set(first["bn"]) == {"none", "before ReLU"} and set(first["lam"]) == {0.005, 0.1}
     assert (first["max_rel_error"] < 1e-6).all()
+
+
+def test_a_corrupt_cached_check_costs_one_line(small_batch, tmp_path, monkeypatch, caplog):
+    import logging
+
+    from bnnet.study.gradients import check_gradients_grid
+
+    monkeypatch.setenv("BNNET_CACHE_DIR", str(tmp_path))
+    X, y = small_batch[0][:, :5], small_batch[1]
+    configs = [Config(hidden=(6,), batch_norm=False), Config(hidden=(6,), lam=0.1)]
+    first = check_gradients_grid(configs, X, y, n_classes=10, n_jobs=2, cache=True)
+    outputs = sorted(tmp_path.rglob("output.pkl"))
+    assert len(outputs) == 2
+    outputs[1].write_bytes(outputs[1].read_bytes()[:50])
+    with caplog.at_level(logging.WARNING):
+        again = check_gradients_grid(configs, X, y, n_classes=10, n_jobs=2, cache=True)
+    messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(messages) == 1 and "\n" not in messages[0], messages
+    assert "cached result of gradient check" in messages[0]
+    assert "checking it again" in messages[0]
+    assert first.equals(again)

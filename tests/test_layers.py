@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from bnnet.layers import (
+from bnnet.core.layers import (
     affine_backward,
     affine_forward,
     batchnorm_backward,

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from bnnet import NINE_LAYER, Config, cost_and_gradients, evaluate, forward, init_params
-from bnnet.network import population_statistics
+from bnnet.core.network import population_statistics
 
 
 def test_init_shapes_and_which_layers_have_bias_and_bn():
@@ -126,8 +126,8 @@ def test_dropout_is_seeded_in_train_mode_and_off_in_eval_mode():
 
 
 def test_test_flip_averages_the_probabilities_of_each_image_and_its_mirror():
-    from bnnet.augment import flip_images
-    from bnnet.layers import softmax
+    from bnnet.core.augment import flip_images
+    from bnnet.core.layers import softmax
 
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((20, 3072)), rng.integers(0, 10, 20)

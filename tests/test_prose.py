@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bnnet.prose import (
+from bnnet.report.prose import (
     at_chance,
     count,
     earlier_reports,
@@ -22,7 +22,7 @@ from bnnet.prose import (
     seeds_at_chance,
     stated_figures,
 )
-from bnnet.stats import compare
+from bnnet.study.stats import compare
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -124,7 +124,7 @@ def test_no_markdown_cell_states_a_measured_figure(path):
              if c.cell_type == "markdown"}
     stale = {i: f for i, f in stale.items() if f}
     assert not stale, (f"{path.name}: Markdown cells state measured figures {stale}; write "
-                       "them with bnnet.prose.prose() from the run's tables instead")
+                       "them with bnnet.report.prose.prose() from the run's tables instead")
 
 
 def test_greek_letters_become_math_outside_math():

@@ -2,8 +2,8 @@
 
 import json
 
-from bnnet import provenance
-from bnnet.data import md5sum
+from bnnet.cifar10 import md5sum
+from bnnet.study import provenance
 
 
 def test_the_data_is_described_by_fingerprint_not_by_path(fake_cifar, monkeypatch):
@@ -38,7 +38,8 @@ def test_training_time_counts_each_run_once_and_says_what_was_trained_now(tmp_pa
 
 def test_run_many_writes_the_ledger(fake_cifar, tmp_path, monkeypatch):
     from bnnet import Config
-    from bnnet.experiments import DataSpec, run_many
+    from bnnet.study.jobs import DataSpec
+    from bnnet.study.runs import run_many
 
     ledger = tmp_path / "runs.jsonl"
     monkeypatch.setenv(provenance.LEDGER_ENV, str(ledger))

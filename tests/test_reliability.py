@@ -18,8 +18,16 @@ import numpy as np
 import pytest
 
 from bnnet import DataError, download_cifar10, load_cifar10
-from bnnet.data import read_batch
-from bnnet.workbook import ParameterError, check_parameters
+from bnnet.core.data import read_batch
+from bnnet.report.notebook import (
+    NET_NAMES,
+    OPTIONAL_SIZE,
+    POSITIVE_INT,
+    SEEDS,
+    ParameterError,
+    check_parameters,
+)
+from bnnet.validation import PATH, Bool, Interval, Optional
 from tests.conftest import write_fake_cifar
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,19 +110,21 @@ def test_no_network_says_how_to_get_the_data(tmp_path):
 
 
 @pytest.mark.parametrize(("params", "message"), [
-    (dict(n_jobs=("two", "positive int")), r"n_jobs='two' \(str\): expected a positive integer"),
-    (dict(seeds=("0,1", "int list")), '-y "seeds: \\[0, 1, 2\\]"'),
-    (dict(quick=("yes", "bool")), "expected True or False"),
-    (dict(coarse_range=([-1, -5], "range")), "low < high"),
-    (dict(n_train=(0, "optional positive int")), "positive integer or None"),
-    (dict(position_nets=(["5-layer"], "net list")), '"3-layer" and "9-layer"'),
+    (dict(n_jobs=("two", POSITIVE_INT)), r"n_jobs='two' \(str\): expected a positive integer"),
+    (dict(seeds=("0,1", SEEDS)), '-y "seeds: \\[0, 1, 2\\]"'),
+    (dict(quick=("yes", Bool())), "expected True or False"),
+    (dict(coarse_range=([-1, -5], Interval())), "low < high"),
+    (dict(n_train=(0, OPTIONAL_SIZE)), "positive integer or None"),
+    (dict(position_nets=(["5-layer"], NET_NAMES)), '"3-layer" and "9-layer"'),
 ])
 def test_notebook_parameters_of_the_wrong_type_are_rejected(params, message):
     with pytest.raises(ParameterError, match=message):
-        check_parameters(**params)
-    check_parameters(n_jobs=(2, "positive int"), seeds=([0, 1], "int list"),
-                     data_dir=(None, "optional path"), n_train=(None, "optional positive int"),
-                     position_nets=(["3-layer", "9-layer"], "net list"))
+        check_parameters({k: v for k, (v, _) in params.items()},
+                         {k: c for k, (_, c) in params.items()})
+    good = {"n_jobs": (2, POSITIVE_INT), "seeds": ([0, 1], SEEDS),
+            "data_dir": (None, Optional(PATH)), "n_train": (None, OPTIONAL_SIZE),
+            "position_nets": (["3-layer", "9-layer"], NET_NAMES)}
+    check_parameters({k: v for k, (v, _) in good.items()}, {k: c for k, (_, c) in good.items()})
 
 
 @pytest.mark.slow
@@ -156,7 +166,8 @@ def test_papermill_cli_list_parameter_hint_works(tmp_path):
 RUNNER = textwrap.dedent("""
     import sys
     from bnnet import Config
-    from bnnet.experiments import DataSpec, run_many
+    from bnnet.study.jobs import DataSpec
+    from bnnet.study.runs import run_many
     configs = [Config(hidden=(64, 64), n_s=150, cycles=2, batch_size=20, seed=s)
                for s in range(6)]
     run_many(configs, DataSpec(sys.argv[1], n_val=30), n_jobs=1, progress=False)
@@ -210,7 +221,8 @@ def test_a_corrupt_cached_run_is_recomputed_with_one_line(fake_cifar, caplog):
     import logging
 
     from bnnet import Config
-    from bnnet.experiments import DataSpec, run_many
+    from bnnet.study.jobs import DataSpec
+    from bnnet.study.runs import run_many
 
     configs = [Config(hidden=(16,), n_s=10, cycles=1, batch_size=20, seed=s) for s in (0, 1)]
     spec = DataSpec(str(fake_cifar), n_val=30)

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from bnnet.stats import compare, in_points, paired_interval, welch_interval
+from bnnet.study.stats import compare, in_points, paired_interval, welch_interval
 
 
 def test_welch_interval_agrees_with_scipys_t_test():

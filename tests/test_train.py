@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from bnnet import Config, Dataset, TrainingDivergedError, fit
-from bnnet.train import HISTORY_COLUMNS
+from bnnet.core.train import HISTORY_COLUMNS
 
 
 def blobs(n: int, d: int = 40, classes: int = 10, seed: int = 0) -> Dataset:
@@ -91,11 +91,12 @@ def test_float64_training_runs_in_float64():
     assert all(v.dtype == np.float64 for p in result.params for v in p.values())
 
 
-def test_sgd_step_is_gradient_descent_on_the_full_cost():
+def test_sgd_train_step_is_gradient_descent_on_the_full_cost():
     """The in-place update (weight decay folded in, reused buffers) equals
     p - eta * dJ/dp with J including the L2 term."""
     from bnnet import cost_and_gradients, init_params
-    from bnnet.train import sgd_step
+    from bnnet.core.optimizers import SGD
+    from bnnet.core.train import train_step
 
     cfg = Config(hidden=(12, 8), lam=0.05, dtype="float64")
     rng = np.random.default_rng(0)
@@ -106,7 +107,7 @@ def test_sgd_step_is_gradient_descent_on_the_full_cost():
     buffers = [np.empty_like(p["W"]) for p in params]
     for _ in range(2):  # the buffers are reused: a second step must not see the first's
         work = [{k: v.copy() for k, v in p.items()} for p in params]
-        sgd_step(work, X, y, cfg, 0.3, 0.9, buffers)
+        train_step(work, X, y, cfg, 0.3, 0.9, SGD(work, cfg.lam), dW_out=buffers)
         for p, e in zip(work, expected, strict=True):
             for k in e:
                 np.testing.assert_allclose(p[k], e[k], rtol=1e-12, atol=1e-14)
@@ -114,7 +115,8 @@ def test_sgd_step_is_gradient_descent_on_the_full_cost():
 
 def test_adam_step_matches_the_textbook_update():
     from bnnet import cost_and_gradients, init_params
-    from bnnet.train import Adam, sgd_step
+    from bnnet.core.optimizers import Adam
+    from bnnet.core.train import train_step
 
     cfg = Config(hidden=(12, 8), lam=0.05, dtype="float64", optimizer="adam")
     rng = np.random.default_rng(0)
@@ -123,7 +125,7 @@ def test_adam_step_matches_the_textbook_update():
     ref = [{k: v.copy() for k, v in p.items()} for p in params]
     m = [{k: 0.0 for k in g} for g in cost_and_gradients(ref, X, y, cfg)[1]]
     v = [dict(mi) for mi in m]
-    adam = Adam(params)
+    adam = Adam(params, cfg.lam)
     for t in range(1, 4):
         _, grads = cost_and_gradients(ref, X, y, cfg)
         for p, g, mi, vi in zip(ref, grads, m, v, strict=True):
@@ -132,7 +134,7 @@ def test_adam_step_matches_the_textbook_update():
                 vi[k] = 0.999 * vi[k] + 0.001 * g[k] ** 2
                 m_hat, v_hat = mi[k] / (1 - 0.9**t), vi[k] / (1 - 0.999**t)
                 p[k] = p[k] - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-8)
-        sgd_step(params, X, y, cfg, 0.01, 0.9, optimizer=adam)
+        train_step(params, X, y, cfg, 0.01, 0.9, adam)
     for p, r in zip(params, ref, strict=True):
         for k in ("W", "b", "gamma", "beta"):
             if k in p:

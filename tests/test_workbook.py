@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from bnnet.workbook import load_benchmark
+from bnnet.report.benchmark import load_benchmark
 
 
 def write_bench(path, **override):
@@ -36,7 +36,7 @@ def test_missing_or_foreign_benchmark_file_says_what_to_run(tmp_path):
 
 
 def test_table_rows_starting_with_a_bracket_stay_rows_in_latex(tmp_path, monkeypatch):
-    from bnnet.workbook import show_table
+    from bnnet.report.display import show_table
 
     monkeypatch.setenv("BNNET_RESULTS_DIR", str(tmp_path))
     table = pd.DataFrame({"net": ["[50, 50]", "[200, 200] + dropout"], "acc": [0.5, 0.6]})
@@ -52,7 +52,8 @@ def test_show_figure_refuses_a_legend_no_reader_can_scan(tmp_path, monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from bnnet.workbook import MAX_LEGEND_ENTRIES, FigureError, show_figure
+    from bnnet.report.display import show_figure
+    from bnnet.report.figure_checks import MAX_LEGEND_ENTRIES, FigureError
 
     monkeypatch.setenv("BNNET_FIGURES_DIR", str(tmp_path))
     fig, ax = plt.subplots(figsize=(6, 3))
@@ -84,7 +85,8 @@ def test_show_figure_refuses_a_shape_no_page_can_hold(tmp_path, monkeypatch, siz
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from bnnet.workbook import FigureError, show_figure
+    from bnnet.report.display import show_figure
+    from bnnet.report.figure_checks import FigureError
 
     monkeypatch.setenv("BNNET_FIGURES_DIR", str(tmp_path))
     fig, ax = plt.subplots(figsize=size)
@@ -96,7 +98,7 @@ def test_show_figure_refuses_a_shape_no_page_can_hold(tmp_path, monkeypatch, siz
 def test_committed_figures_fit_a_page():
     from pathlib import Path
 
-    from bnnet.workbook import check_figure_shape, png_size
+    from bnnet.report.figure_checks import check_figure_shape, png_size
 
     figures = sorted((Path(__file__).resolve().parents[1] / "figures").glob("*.png"))
     assert figures
@@ -105,7 +107,7 @@ def test_committed_figures_fit_a_page():
 
 
 def test_wide_tables_are_shrunk_to_the_line_width(tmp_path, monkeypatch):
-    from bnnet.workbook import show_table
+    from bnnet.report.display import show_table
 
     monkeypatch.setenv("BNNET_RESULTS_DIR", str(tmp_path))
     latex = show_table(pd.DataFrame({"a": [1.0]}), "t", "caption").data["text/latex"]

@@ -5,24 +5,26 @@ The main entry points::
     data = bnnet.load_cifar10()                    # normalised 45k / 5k / 10k splits
     result = bnnet.fit(bnnet.Config(hidden=[50, 50], batch_norm=True), data)
     result.test_accuracy, result.history           # float, pandas DataFrame
+
+The package has three floors, each importing only from those below it: :mod:`bnnet.core`
+(the numbers of one run), :mod:`bnnet.study` (many runs into tables: the run cache, the
+Dask backend, analyses, search, statistics) and :mod:`bnnet.report` (tables into notebooks
+and the PDF). Beneath them, modules that compute no number: :mod:`bnnet.files`,
+:mod:`bnnet.validation` and :mod:`bnnet.cifar10` (getting the data).
 """
 
-from bnnet.config import NINE_LAYER, THREE_LAYER, Config, ConfigError
-from bnnet.data import DataError, Dataset, download_cifar10, load_cifar10
-from bnnet.gradcheck import check_gradients, numerical_gradients, relative_error
-from bnnet.network import (
-    cost_and_gradients,
-    evaluate,
-    forward,
-    init_params,
-    predict,
-)
-from bnnet.schedule import cyclical_eta
-from bnnet.train import Result, TrainingDivergedError, fit
+from bnnet.cifar10 import DataError, download_cifar10, ensure_cifar10
+from bnnet.core.config import NETS, NINE_LAYER, THREE_LAYER, Config, ConfigError
+from bnnet.core.data import Dataset, load_cifar10
+from bnnet.core.gradcheck import check_gradients, numerical_gradients, relative_error
+from bnnet.core.network import cost_and_gradients, evaluate, forward, init_params
+from bnnet.core.schedule import cyclical_eta
+from bnnet.core.train import Result, TrainingDivergedError, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "NETS",
     "NINE_LAYER",
     "THREE_LAYER",
     "Config",
@@ -35,12 +37,12 @@ __all__ = [
     "cost_and_gradients",
     "cyclical_eta",
     "download_cifar10",
+    "ensure_cifar10",
     "evaluate",
     "fit",
     "forward",
     "init_params",
     "load_cifar10",
     "numerical_gradients",
-    "predict",
     "relative_error",
 ]

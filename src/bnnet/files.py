@@ -1,4 +1,5 @@
-"""Writing files so that an interruption never leaves a half-written one."""
+"""Where the project keeps things, and writing files so that an interruption never leaves a
+half-written one."""
 
 from __future__ import annotations
 
@@ -7,6 +8,19 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+#: The project folder (the one with ``pyproject.toml``) of an editable install.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def cache_root() -> Path:
+    """``BNNET_CACHE_DIR``, else ``.cache/`` in the project, else the user's cache folder."""
+    env = os.environ.get("BNNET_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    if (PROJECT_ROOT / "pyproject.toml").is_file() and os.access(PROJECT_ROOT, os.W_OK):
+        return PROJECT_ROOT / ".cache"
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bnnet"
 
 
 @contextlib.contextmanager

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bnnet.config import Config
-from bnnet.layers import affine_forward
-from bnnet.network import Params, forward_backward, init_params
+from bnnet.core.config import Config
+from bnnet.core.layers import affine_forward
+from bnnet.core.network import Params, forward_backward, init_params
 
 
 def layer_statistics(

@@ -1,5 +1,5 @@
 """What a report was built from: the data (as a fingerprint, not a local path) and the
-training runs it contains (a ledger that :func:`bnnet.experiments.run_many` appends to).
+training runs it contains (a ledger that :func:`bnnet.study.runs.run_many` appends to).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from bnnet.data import META_FILE, TEST_FILE, TRAIN_FILES, md5sum
+from bnnet.cifar10 import ALL_FILES, md5sum
 
 #: md5 of each file of the official "CIFAR-10 python version" archive (the same values as
 #: torchvision's CIFAR10 dataset class).
@@ -32,7 +32,7 @@ def file_md5s(batches_dir: str | os.PathLike) -> tuple[tuple[str, str], ...]:
     """(name, md5) of each batch file: identifies a copy of the data across machines."""
     folder = Path(batches_dir)
     return tuple((name, md5sum(folder / name) if (folder / name).is_file() else "missing")
-                 for name in (*TRAIN_FILES, TEST_FILE, META_FILE))
+                 for name in ALL_FILES)
 
 
 def differing_files(batches_dir: str | os.PathLike) -> list[str]:

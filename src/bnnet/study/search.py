@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from bnnet.config import Config
-from bnnet.experiments import DataSpec, RunResult, run_many
+from bnnet.core.config import Config
+from bnnet.study.jobs import DataSpec, RunResult
+from bnnet.study.runs import run_many
 
 
 def sample_lambdas(log10_low: float, log10_high: float, n: int, seed: int) -> np.ndarray:
@@ -32,6 +33,7 @@ def lambda_search(
     n_jobs: int = 1,
     progress: bool = True,
     desc: str = "lambda search",
+    scheduler: str | None = None,
 ) -> tuple[pd.DataFrame, list[RunResult]]:
     """Train ``base`` for each of ``n_trials`` sampled lambdas and each training seed.
 
@@ -39,7 +41,8 @@ def lambda_search(
     mini-batch order) every lambda is trained with. The table has one row per run
     (``lam``, ``log10_lam``, ``seed``, accuracies, ``diverged``), sorted by validation
     accuracy. Diverged runs are kept (``diverged`` True, accuracies NaN) and sorted last,
-    so the search goes on and reports them.
+    so the search goes on and reports them. ``n_jobs``, ``progress``, ``desc`` and
+    ``scheduler`` are those of :func:`~bnnet.study.runs.run_many`.
     """
     seeds = list(seeds)
     if not seeds:
@@ -47,7 +50,7 @@ def lambda_search(
     lams = sample_lambdas(*log10_range, n_trials, seed)
     grid = [(float(lam), s) for lam in lams for s in seeds]
     results = run_many([base.replace(lam=lam, seed=s) for lam, s in grid], spec,
-                       n_jobs=n_jobs, progress=progress, desc=desc)
+                       n_jobs=n_jobs, progress=progress, desc=desc, scheduler=scheduler)
     table = pd.DataFrame({
         "lam": [lam for lam, _ in grid], "log10_lam": np.log10([lam for lam, _ in grid]),
         "seed": [s for _, s in grid],

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bnnet.augment import flip_images
-from bnnet.config import Config
-from bnnet.layers import (
+from bnnet.core.augment import flip_images
+from bnnet.core.config import Config
+from bnnet.core.layers import (
     affine_backward,
     affine_forward,
     batchnorm_backward,
@@ -51,13 +51,18 @@ def layer_has_bias(config: Config, layer: int) -> bool:
     return not (layer_has_bn(config, layer) and config.bn_position == "before")
 
 
+#: Standard deviation of the initial weights of a layer with ``d_in`` inputs, per
+#: ``Config.init`` (``sigma`` is ``Config.sigma``).
+INIT_STDS = {
+    "he": lambda d_in, sigma: float(np.sqrt(2.0 / d_in)),
+    "xavier": lambda d_in, sigma: float(np.sqrt(1.0 / d_in)),
+    "normal": lambda d_in, sigma: sigma,
+}
+
+
 def init_std(config: Config, d_in: int) -> float:
     """Standard deviation of the initial weights of a layer with ``d_in`` inputs."""
-    if config.init == "he":
-        return float(np.sqrt(2.0 / d_in))
-    if config.init == "xavier":
-        return float(np.sqrt(1.0 / d_in))
-    return config.sigma
+    return INIT_STDS[config.init](d_in, config.sigma)
 
 
 def init_params(
@@ -255,11 +260,6 @@ def predict_scores(
     parts = [forward(X[i : i + chunk], params, config, train=False)[0]
              for i in range(0, X.shape[0], chunk)]
     return np.concatenate(parts) if parts else np.empty((0, params[-1]["W"].shape[1]))
-
-
-def predict(params: Params, X: np.ndarray, config: Config) -> np.ndarray:
-    """Eval-mode predicted labels, shape (N,)."""
-    return predict_scores(params, X, config).argmax(axis=1)
 
 
 def evaluate(params: Params, X: np.ndarray, y: np.ndarray, config: Config) -> dict[str, float]:

@@ -33,6 +33,10 @@ from typing import Any
 
 import numpy as np
 
+from bnnet.report.display import Output, markdown
+from bnnet.report.latex import greek_to_math
+from bnnet.study.stats import format_pm
+
 EARLIER_SOURCE = "earlier student reports of the course assignment, official CIFAR-10 files"
 
 #: Test accuracies of earlier reports of the same assignment (literal: not from this run).
@@ -47,34 +51,7 @@ EARLIER_REPORTS = {
 }
 
 
-class Markdown:
-    """A displayable Markdown paragraph (``text/markdown`` plus a plain-text copy)."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/markdown": self.text, "text/plain": self.text}
-
-    def __str__(self) -> str:
-        return self.text
-
-
-_GREEK = {"λ": r"$\lambda$", "σ": r"$\sigma$", "α": r"$\alpha$", "ε": r"$\varepsilon$",
-          "η": r"$\eta$"}
-
-
-def _greek_to_math(text: str) -> str:
-    """Greek letters outside math as inline math: the PDF's text font has no glyphs for
-    them, and JupyterLab renders both the same."""
-    pieces = re.split(r"(\$[^$]*\$)", text)
-    for i in range(0, len(pieces), 2):  # even pieces are outside math
-        for letter, math_ in _GREEK.items():
-            pieces[i] = pieces[i].replace(letter, math_)
-    return "".join(pieces)
-
-
-def prose(*paragraphs: str) -> Markdown:
+def prose(*paragraphs: str) -> Output:
     """Markdown computed from the run: each argument is one paragraph (dedented, stripped;
     Greek letters become inline math).
 
@@ -82,8 +59,8 @@ def prose(*paragraphs: str) -> Markdown:
 
         display(prose(f"**Reading the table.** BN {effect(row)}.", "Second paragraph."))
     """
-    parts = [_greek_to_math(textwrap.dedent(p).strip()) for p in paragraphs]
-    return Markdown("\n\n".join(p for p in parts if p))
+    parts = [greek_to_math(textwrap.dedent(p).strip()) for p in paragraphs]
+    return markdown("\n\n".join(p for p in parts if p))
 
 
 def _finite(x: Any) -> bool:
@@ -104,7 +81,7 @@ def pm(values: Sequence[float] | np.ndarray, digits: int = 2) -> str:
     if len(v) == 0 or not np.isfinite(v).all():
         return "n/a"
     std = v.std(ddof=1) if len(v) > 1 else 0.0
-    return f"{100 * v.mean():.{digits}f} ± {100 * std:.{digits}f}%"
+    return f"{format_pm(100 * v.mean(), 100 * std, digits)}%"
 
 
 def _signed(x: float, digits: int) -> str:
@@ -122,20 +99,22 @@ def points(diff: float, digits: int = 2, signed: bool = True) -> str:
 
 
 def interval(row: Mapping[str, Any], digits: int = 2) -> str:
-    """The 95 % interval of a :func:`bnnet.stats.compare` row, in points: ``"[+0.30, +1.12]"``."""
+    """The 95 % interval of a :func:`~bnnet.study.stats.compare` row, in points:
+    ``"[+0.30, +1.12]"``."""
     if not (_finite(row["low"]) and _finite(row["high"])):
         return "[n/a]"
     return f"[{_signed(100 * row['low'], digits)}, {_signed(100 * row['high'], digits)}]"
 
 
 def is_real(row: Mapping[str, Any]) -> bool:
-    """Whether a comparison's interval excludes 0 (the ``verdict`` of :func:`compare`)."""
+    """Whether a comparison's interval excludes 0 (the ``verdict`` of
+    :func:`~bnnet.study.stats.compare`)."""
     return row["verdict"] == "real"
 
 
 def effect(row: Mapping[str, Any], *, what: str = "test accuracy", digits: int = 2,
            gain: str = "raises", loss: str = "lowers", level: str = "95%") -> str:
-    """The verb phrase for a treatment-minus-baseline row of :func:`bnnet.stats.compare`.
+    """The verb phrase for a treatment-minus-baseline row of :func:`bnnet.study.stats.compare`.
 
     A gain or a loss only when the interval excludes 0; otherwise "changes … by … (noise)".
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bnnet.config import Config
-from bnnet.layers import softmax_cross_entropy
-from bnnet.network import TRAINABLE, Params, cost_and_gradients, forward, init_params
+from bnnet.core.config import Config
+from bnnet.core.layers import softmax_cross_entropy
+from bnnet.core.network import TRAINABLE, Params, cost_and_gradients, forward, init_params
 
 # The cost is evaluated in extended precision where the platform has it (80-bit on
 # x86-64): in float64 its round-off, ~1e-15, divided by 2h = 2e-5 gives absolute errors
@@ -124,30 +124,3 @@ def check_gradients(
                 "max_abs_grad": float(np.abs(ga[key]).max()),
             })
     return pd.DataFrame(rows)
-
-
-def _check_keyed(config: Config, X: np.ndarray, y: np.ndarray, h: float | None,
-                 n_classes: int, key: str) -> pd.DataFrame:
-    del key  # part of the cache key only
-    return check_gradients(config, X, y, h, n_classes=n_classes)
-
-
-def check_gradients_grid(
-    configs: list[Config], X: np.ndarray, y: np.ndarray, *, n_classes: int,
-    n_jobs: int = 1, h: float | None = None, cache: bool = False,
-) -> pd.DataFrame:
-    """:func:`check_gradients` for several configurations (in parallel with ``n_jobs``),
-    one table with ``layers``, ``bn`` and ``lam`` columns added. With ``cache`` each check
-    is stored on disk like a training run (keyed by its inputs and the code)."""
-    import joblib
-
-    from bnnet.experiments import code_key, memory
-
-    check = memory().cache(_check_keyed) if cache else _check_keyed
-    tables = joblib.Parallel(n_jobs=n_jobs)(
-        joblib.delayed(check)(c, X, y, h, n_classes, code_key()) for c in configs)
-    return pd.concat([
-        t.assign(layers=c.n_layers,
-                 bn="none" if not c.batch_norm else f"{c.bn_position} ReLU", lam=c.lam)
-        for c, t in zip(configs, tables, strict=True)
-    ], ignore_index=True)

@@ -8,6 +8,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+
+def format_pm(mean: float, std: float, digits: int = 2) -> str:
+    """``"53.47 ± 0.23"``: a mean and its spread, in the units given."""
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
 NAN_RESULT = {"diff": float("nan"), "low": float("nan"), "high": float("nan"),
               "p_value": float("nan"), "real": False}
 
@@ -78,7 +84,7 @@ def compare(
     """Treatment minus baseline of ``value``, with a Welch interval, within each group.
 
     Args:
-        table: one row per run (e.g. from :func:`bnnet.experiments.results_table`).
+        table: one row per run (e.g. from :func:`bnnet.study.analysis.results_table`).
         factor: the column that differs between the arms (e.g. ``"batch_norm"``).
         baseline: its value for the baseline arm (e.g. ``False``).
         treatment: its value for the other arm; ``None`` = every other value in turn.

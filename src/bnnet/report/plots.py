@@ -5,8 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-
-METRICS = {"cost": "cost", "loss": "loss", "accuracy": "accuracy"}
+from matplotlib.lines import Line2D
 
 
 def _train_and_val(ax: plt.Axes, histories: pd.DataFrame, metric: str, color: str,
@@ -27,7 +26,7 @@ def learning_curves(histories: pd.DataFrame, labels: list[str] | None = None,
     metric; the line is the mean over seeds and the band mean ± std.
 
     Args:
-        histories: long table from :func:`bnnet.experiments.stacked_histories`.
+        histories: long table from :func:`bnnet.study.analysis.stacked_histories`.
         labels: which labels to draw, in order (default: all).
     """
     labels = labels or list(dict.fromkeys(histories["label"]))
@@ -53,12 +52,10 @@ def curve_panels(histories: pd.DataFrame, panel: str, line: str, metric: str = "
     per split, however many seeds and panels there are.
 
     Args:
-        histories: long table from :func:`bnnet.experiments.stacked_histories` with a
+        histories: long table from :func:`bnnet.study.analysis.stacked_histories` with a
             ``panel`` and a ``line`` column.
         panel_format: format of the panel titles, e.g. ``"σ = {:g}"``.
     """
-    from matplotlib.lines import Line2D
-
     panels = list(dict.fromkeys(histories[panel]))
     lines = list(dict.fromkeys(histories[line]))
     fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels) + 0.6, 2.7),
@@ -86,7 +83,7 @@ def search_scatter(
     """Validation accuracy against log10(lambda), one panel per search stage.
 
     Stages differ in schedule, so each gets its own axes. With ``optimum`` (from
-    :func:`bnnet.search.smooth_optimum` on the last stage) that panel also shows the
+    :func:`bnnet.study.search.smooth_optimum` on the last stage) that panel also shows the
     quadratic fit, the chosen lambda and its interval.
     """
     fig, axes = plt.subplots(1, len(stages), figsize=(3.4 * len(stages), 3.0), squeeze=False)
@@ -149,7 +146,7 @@ def gradcheck_overview(table: pd.DataFrame, threshold: float = 1e-6) -> plt.Figu
 
 def benchmark_bars(table: pd.DataFrame) -> plt.Figure:
     """Grouped bars of bnnet and PyTorch time, one panel per task (from
-    :func:`bnnet.workbook.load_benchmark`)."""
+    :func:`bnnet.report.benchmark.load_benchmark`)."""
     tasks = list(dict.fromkeys(table["task"]))
     fig, axes = plt.subplots(1, len(tasks), figsize=(3.6 * len(tasks), 2.8), squeeze=False)
     for ax, task in zip(axes[0], tasks, strict=True):

@@ -1,11 +1,9 @@
-"""CIFAR-10: find, download, read safely, cache, split and normalise.
+"""CIFAR-10 as a run sees it: read the batches safely, cache them, split and normalise.
 
-The data directory is, in order: the ``data_dir`` argument, the environment variable
-``BNNET_DATA_DIR``, or ``data/`` in the project. It may be the ``cifar-10-batches-py``
-folder itself or a folder that contains it. Data directories are only ever read: the
-fast ``.npy`` cache goes to ``BNNET_CACHE_DIR``, or ``.cache/`` in the project, or the
-user's cache folder, under a key made of the batch files' names, sizes and modification
-times, so that a changed source is read again.
+Where the batches are, and the download, are :mod:`bnnet.cifar10`'s job. Data directories
+are only ever read: the fast ``.npy`` cache goes to ``BNNET_CACHE_DIR``, or ``.cache/`` in
+the project, or the user's cache folder, under a key made of the batch files' names, sizes
+and modification times, so that a changed source is read again.
 """
 
 from __future__ import annotations
@@ -15,32 +13,26 @@ import json
 import os
 import pickle
 import shutil
-import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
-URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
-MD5 = "c58f30108f718f92721af3b95e74349a"
-ARCHIVE_NAME = "cifar-10-python.tar.gz"
-FOLDER_NAME = "cifar-10-batches-py"
-TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
-TEST_FILE = "test_batch"
-META_FILE = "batches.meta"
+from bnnet.cifar10 import (
+    META_FILE,
+    TEST_FILE,
+    TRAIN_FILES,
+    DataError,
+    ensure_cifar10,
+    find_batches_dir,
+)
+from bnnet.files import cache_root
+
 N_FEATURES = 3072  # 32 x 32 x 3, stored as 1024 R, 1024 G, 1024 B values
 N_CLASSES = 10
 CACHE_VERSION = 1
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-class DataError(RuntimeError):
-    """The data could not be found or read; the message says what to do."""
 
 
 @dataclass
@@ -85,35 +77,6 @@ class Dataset:
                    label_names or [str(c) for c in range(n_classes)],
                    mean=np.zeros(X_train.shape[1]), std=np.ones(X_train.shape[1]),
                    source="arrays")
-
-
-# ---------------------------------------------------------------------------------------
-# Finding the data
-
-
-def default_data_dir() -> Path:
-    """``BNNET_DATA_DIR`` if set, else ``data/`` in the project."""
-    env = os.environ.get("BNNET_DATA_DIR")
-    return Path(env).expanduser() if env else PROJECT_ROOT / "data"
-
-
-def find_batches_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """The folder holding ``data_batch_1`` ... ``test_batch``; a clear error if none."""
-    given = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
-    origin = ("the data_dir argument" if data_dir is not None
-              else "BNNET_DATA_DIR" if os.environ.get("BNNET_DATA_DIR")
-              else "the default data/ folder of the project")
-    for candidate in (given, given / FOLDER_NAME):
-        if (candidate / TEST_FILE).is_file() or (candidate / TRAIN_FILES[0]).is_file():
-            return candidate
-    raise DataError(
-        f"CIFAR-10 not found in {given} (from {origin}): expected the files "
-        f"{', '.join(TRAIN_FILES)}, {TEST_FILE} and {META_FILE} there or in "
-        f"{given / FOLDER_NAME}.\n"
-        "To get it: run `make data` (or bnnet.load_cifar10(download=True)), which downloads "
-        f"{URL} (163 MB) into data/ and checks its md5; or, with a local copy, set "
-        "BNNET_DATA_DIR=/path/to/cifar-10-batches-py or pass data_dir=..."
-    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -206,16 +169,6 @@ def read_label_names(batches_dir: Path) -> list[str]:
 # The .npy cache
 
 
-def cache_root() -> Path:
-    """``BNNET_CACHE_DIR``, else ``.cache/`` in the project, else the user's cache folder."""
-    env = os.environ.get("BNNET_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    if (PROJECT_ROOT / "pyproject.toml").is_file() and os.access(PROJECT_ROOT, os.W_OK):
-        return PROJECT_ROOT / ".cache"
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bnnet"
-
-
 def source_key(batches_dir: Path) -> str:
     entries = []
     for name in (*TRAIN_FILES, TEST_FILE, META_FILE):
@@ -299,7 +252,7 @@ def load_cifar10(
     """CIFAR-10 split into train / validation / test and normalised.
 
     Args:
-        data_dir: folder with the batches (see the module docstring for the default).
+        data_dir: folder with the batches (see :mod:`bnnet.cifar10` for the default).
         n_val: with ``split="full"``, images held out of the 50,000 training images for
             validation, chosen with ``seed`` (the course setup: 45,000 / 5,000 / 10,000).
         seed: seed of the validation split and of the ``n_train`` subsample.
@@ -308,8 +261,10 @@ def load_cifar10(
             ``data_batch_2`` for validation (the assignment's small setup).
         n_train: keep only this many training images (random, with ``seed``), for quick
             runs; ``None`` keeps all.
-        download: download the official archive into ``data_dir`` (or ``data/``) if the
-            data are not there.
+        download: when no data directory is configured and ``data/`` of the project has
+            no batches, download the archive there first (as ``make data`` does,
+            :func:`bnnet.cifar10.ensure_cifar10`); a configured directory is never
+            downloaded into.
         cache: use and fill the ``.npy`` cache.
 
     Returns:
@@ -321,12 +276,27 @@ def load_cifar10(
         raise ValueError(f"dtype={dtype}: expected a float dtype such as np.float32")
     if split not in ("full", "small"):
         raise ValueError(f"split={split!r}: expected 'full' or 'small'")
-    if download:
-        try:
-            find_batches_dir(data_dir)
-        except DataError:
-            download_cifar10(Path(data_dir) if data_dir is not None else default_data_dir())
-    raw = load_raw(data_dir, cache=cache)
+    folder = ensure_cifar10(data_dir)[0] if download else data_dir
+    raw = load_raw(folder, cache=cache)
+    train_idx, val_idx = split_indices(raw, split=split, n_val=n_val, n_train=n_train,
+                                       seed=seed)
+    X_train_u8 = np.asarray(raw["X_train"][train_idx])
+    mean = X_train_u8.mean(axis=0, dtype=np.float64)
+    std = X_train_u8.std(axis=0, dtype=np.float64)
+    std[std == 0] = 1.0  # a constant pixel carries no information; avoid 0/0
+    return Dataset(
+        X_train=normalise(X_train_u8, mean, std, dtype),
+        y_train=np.asarray(raw["y_train"][train_idx]),
+        X_val=normalise(raw["X_train"][val_idx], mean, std, dtype),
+        y_val=np.asarray(raw["y_train"][val_idx]),
+        X_test=normalise(raw["X_test"], mean, std, dtype), y_test=np.asarray(raw["y_test"]),
+        label_names=list(raw["label_names"]), mean=mean, std=std, source=raw["source"],
+    )
+
+
+def split_indices(raw: dict, *, split: str, n_val: int, n_train: int | None,
+                  seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted row indices of the training and validation images in ``raw["X_train"]``."""
     n_all = len(raw["y_train"])
     rng = np.random.default_rng(seed)
     if split == "small":
@@ -344,85 +314,12 @@ def load_cifar10(
             raise ValueError(f"n_train={n_train!r}: must be an integer between 1 and "
                              f"{len(train_idx)} (the size of the training split)")
         train_idx = np.sort(rng.choice(train_idx, n_train, replace=False))
-
-    X_train_u8 = np.asarray(raw["X_train"][train_idx])
-    mean = X_train_u8.mean(axis=0, dtype=np.float64)
-    std = X_train_u8.std(axis=0, dtype=np.float64)
-    std[std == 0] = 1.0  # a constant pixel carries no information; avoid 0/0
-
-    def normalise(X_u8: np.ndarray) -> np.ndarray:
-        X = np.asarray(X_u8, dtype=dtype)
-        X -= mean.astype(dtype)
-        X *= (1.0 / std).astype(dtype)
-        return X
-
-    return Dataset(
-        X_train=normalise(X_train_u8), y_train=np.asarray(raw["y_train"][train_idx]),
-        X_val=normalise(raw["X_train"][val_idx]), y_val=np.asarray(raw["y_train"][val_idx]),
-        X_test=normalise(raw["X_test"]), y_test=np.asarray(raw["y_test"]),
-        label_names=list(raw["label_names"]), mean=mean, std=std, source=raw["source"],
-    )
+    return train_idx, val_idx
 
 
-# ---------------------------------------------------------------------------------------
-# Downloading
-
-
-def md5sum(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
-def download_cifar10(root: str | os.PathLike, *, url: str = URL, md5: str = MD5) -> Path:
-    """Download the official archive into ``root``, verify its md5 and extract it.
-
-    Returns:
-        the extracted ``cifar-10-batches-py`` folder.
-    """
-    from tqdm.auto import tqdm
-
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    archive = root / ARCHIVE_NAME
-    if not archive.is_file():
-        part = archive.with_name(archive.name + ".part")
-        try:
-            with urllib.request.urlopen(url, timeout=30) as response, open(part, "wb") as out:
-                total = int(response.headers.get("Content-Length") or 0) or None
-                with tqdm(total=total, unit="B", unit_scale=True, desc=ARCHIVE_NAME) as bar:
-                    while block := response.read(1 << 20):
-                        out.write(block)
-                        bar.update(len(block))
-        except (urllib.error.URLError, OSError, TimeoutError) as e:
-            part.unlink(missing_ok=True)
-            raise DataError(
-                f"could not download {url} ({e}). Without network access: fetch "
-                f"{ARCHIVE_NAME} (md5 {md5}) on another machine, put it in {root} and run "
-                "`make data` again, or extract it anywhere and set "
-                "BNNET_DATA_DIR=/path/to/cifar-10-batches-py."
-            ) from None
-        part.rename(archive)
-    actual = md5sum(archive)
-    if actual != md5:
-        archive.unlink()
-        raise DataError(f"{archive} has md5 {actual}, expected {md5}: the download is corrupt "
-                        "or not the official archive. It was removed; run `make data` again.")
-    extract_archive(archive, root)
-    return root / FOLDER_NAME
-
-
-def extract_archive(archive: Path, root: Path) -> None:
-    """Extract a tar archive into ``root``, refusing members that would land outside it."""
-    root_resolved = root.resolve()
-    with tarfile.open(archive, "r:gz") as tar:
-        for member in tar.getmembers():
-            target = (root / member.name).resolve()
-            if not (member.isfile() or member.isdir()) or not target.is_relative_to(
-                root_resolved
-            ):
-                raise DataError(f"{archive}: refusing to extract '{member.name}', which is not "
-                                f"a plain file or folder inside {root}")
-        tar.extractall(root, filter="data")
+def normalise(X_u8: np.ndarray, mean: np.ndarray, std: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``(X - mean) / std`` per feature, computed in ``dtype`` (a new array)."""
+    X = np.asarray(X_u8, dtype=dtype)
+    X -= mean.astype(dtype)
+    X *= (1.0 / std).astype(dtype)
+    return X

@@ -1,0 +1,173 @@
+"""Training configuration: one small, validated, hashable dataclass.
+
+Each field declares its constraint beside its default (:func:`setting`); one check,
+:meth:`Config.__post_init__` through :func:`bnnet.validation.validate`, enforces them all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bnnet.validation import (
+    Bool,
+    Constraint,
+    Integer,
+    Invalid,
+    ListOf,
+    Optional,
+    Options,
+    Real,
+    validate,
+)
+
+# The course assignment: 3-layer net [50, 50], 9-layer net [50, 30, 20, 20, 10, 10, 10, 10].
+THREE_LAYER = (50, 50)
+NINE_LAYER = (50, 30, 20, 20, 10, 10, 10, 10)
+#: The course's two nets by the names the report gives them.
+NETS = {"3-layer": THREE_LAYER, "9-layer": NINE_LAYER}
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the field and what to do."""
+
+
+def setting(default: Any, constraint: Constraint, note: str = "") -> Any:
+    """A :class:`Config` field with its default, its constraint and advice for the error
+    message."""
+    return dataclasses.field(default=default,
+                             metadata={"constraint": constraint, "note": note})
+
+
+def _dtype_name(value: Any) -> Any:
+    try:
+        return np.dtype(value).name
+    except TypeError:
+        return value
+
+
+POSITIVE = Real(0, low_open=True)
+FRACTION = Real(0, 1, high_open=True)  # [0, 1)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that defines one training run. Defaults are the course defaults.
+
+    Attributes:
+        hidden: sizes of the hidden layers; ``(50, 50)`` is the 3-layer net.
+        batch_norm: normalise every hidden layer with batch normalization.
+        bn_position: ``"before"`` the ReLU (s -> BN -> ReLU) or ``"after"`` it.
+        init: ``"he"`` (std sqrt(2/d_in)), ``"xavier"`` (std sqrt(1/d_in)) or ``"normal"``
+            (std ``sigma`` for every layer).
+        sigma: standard deviation for ``init="normal"``.
+        lam: L2 regularisation strength; cost = mean cross-entropy + lam * sum ||W||^2.
+        eta_min, eta_max, n_s, cycles: triangular cyclical learning rate; one cycle is
+            2 * n_s updates.
+        eta_decay: the peak of cycle l is ``eta_max * eta_decay**l`` (1 = every cycle alike).
+        optimizer: ``"sgd"`` (plain mini-batch gradient descent) or ``"adam"`` (Adam with the
+            same learning-rate schedule, which then needs a much smaller ``eta_max``).
+        batch_size: mini-batch size.
+        dropout: probability of zeroing each hidden unit during training (inverted dropout
+            on every hidden layer's output; nothing changes at evaluation).
+        flip: flip each training image horizontally with probability 1/2 (needs 32 x 32 x 3
+            CIFAR images as inputs).
+        shift: translate each training image by up to ``shift`` pixels in each direction,
+            filling with 0 (the training mean after normalisation).
+        label_smoothing: e in [0, 1); the training target of each image is
+            (1 - e) one_hot(y) + e / C (0 = plain cross-entropy).
+        test_flip: evaluate on each image and its mirror image and average the class
+            probabilities (test-time augmentation; needs 32 x 32 x 3 images).
+        alpha: running-average factor for the BN population statistics,
+            running = alpha * running + (1 - alpha) * batch.
+        eps: added to the variance in BN.
+        seed: fixes the initial weights and the mini-batch order.
+        dtype: ``"float32"`` for training, ``"float64"`` for gradient checks.
+        log_every: updates between two evaluations of the history; ``None`` = n_s // 5.
+        train_eval_size: training images used for the train curves (a fixed subset, to keep
+            logging cheap); ``None`` = all.
+    """
+
+    hidden: tuple[int, ...] = setting(
+        THREE_LAYER,
+        ListOf(Integer(1), into=tuple, scalar=True,
+               expected="a list of hidden-layer sizes, each a positive integer, e.g. [50, 50]"),
+        "give at least one hidden layer: bnnet studies batch normalization of hidden layers, "
+        "so k >= 2")
+    batch_norm: bool = setting(True, Bool())
+    bn_position: str = setting("before", Options(("before", "after")))
+    init: str = setting("he", Options(("he", "xavier", "normal")))
+    sigma: float = setting(1e-1, POSITIVE, "the weight std must be > 0")
+    lam: float = setting(0.005, Real(0), "the regularisation strength must be >= 0")
+    eta_min: float = setting(1e-5, POSITIVE, "learning rates must be > 0")
+    eta_max: float = setting(1e-1, POSITIVE, "learning rates must be > 0")
+    n_s: int = setting(2250, Integer(1))
+    cycles: int = setting(2, Integer(1))
+    eta_decay: float = setting(1.0, Real(0, 1, low_open=True),
+                               "the per-cycle peak factor; 1 keeps every cycle's peak at eta_max")
+    optimizer: str = setting("sgd", Options(("sgd", "adam")))
+    batch_size: int = setting(100, Integer(1))
+    dropout: float = setting(0.0, FRACTION, "the drop probability; 0 = off")
+    flip: bool = setting(False, Bool())
+    shift: int = setting(0, Integer(0, 15),
+                         "the translation in pixels, 0 = off; 2-4 is usual for 32 x 32 images")
+    label_smoothing: float = setting(0.0, FRACTION, "0 = off")
+    test_flip: bool = setting(False, Bool())
+    alpha: float = setting(0.9, FRACTION,
+                           "the running-average factor: 0.9 keeps 90% of the old statistics "
+                           "each update")
+    eps: float = setting(1e-5, POSITIVE)
+    seed: int = setting(0, Integer(0))
+    dtype: str = setting("float32", Options(("float32", "float64"), convert=_dtype_name))
+    log_every: int | None = setting(None, Optional(Integer(1)))
+    train_eval_size: int | None = setting(5_000, Optional(Integer(1)))
+
+    def __post_init__(self) -> None:
+        fields = dataclasses.fields(self)
+        try:
+            values = validate({f.name: getattr(self, f.name) for f in fields},
+                              {f.name: f.metadata["constraint"] for f in fields})
+        except Invalid as e:
+            note = next(f.metadata["note"] for f in fields if f.name == e.name)
+            raise ConfigError(e.describe(note)) from None
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        if self.eta_min > self.eta_max:
+            raise ConfigError(
+                f"eta_min={self.eta_min} > eta_max={self.eta_max}: swap them "
+                "(the cycle rises from eta_min to eta_max)"
+            )
+
+    @classmethod
+    def constraint(cls, name: str) -> Constraint:
+        """The declared constraint of field ``name`` (notebook parameters that set a field
+        reuse it)."""
+        return next(f.metadata["constraint"] for f in dataclasses.fields(cls)
+                    if f.name == name)
+
+    @property
+    def n_updates(self) -> int:
+        """Total number of parameter updates: ``2 * n_s * cycles``."""
+        return 2 * self.n_s * self.cycles
+
+    @property
+    def n_layers(self) -> int:
+        """Number of affine layers (hidden layers + the output layer)."""
+        return len(self.hidden) + 1
+
+    @property
+    def np_dtype(self) -> np.dtype:
+        return np.dtype(self.dtype)
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-friendly dict of the fields (used as a cache key and in tables)."""
+        d = dataclasses.asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d

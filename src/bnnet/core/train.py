@@ -1,0 +1,257 @@
+"""Mini-batch gradient descent with a cyclical learning rate: :func:`fit`.
+
+The loop reads on one screen; its helpers: :func:`minibatches` (shuffled, augmented
+batches), :func:`train_step` (one update), :class:`History` (the logged curves).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from bnnet.core.augment import IMAGE_SIZE, augment_batch
+from bnnet.core.config import Config
+from bnnet.core.data import Dataset
+from bnnet.core.network import Params, evaluate, forward_backward, init_params
+from bnnet.core.optimizers import OPTIMIZERS, SGD, Adam
+from bnnet.core.schedule import cyclical_eta
+
+HISTORY_COLUMNS = [
+    "step", "epoch", "eta",
+    "train_cost", "train_loss", "train_accuracy",
+    "val_cost", "val_loss", "val_accuracy",
+]
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The cost became NaN or infinite. ``history`` and ``params`` hold what was reached."""
+
+    def __init__(self, message: str, step: int, history: pd.DataFrame, params: Params):
+        super().__init__(message)
+        self.step = step
+        self.history = history
+        self.params = params
+
+
+@dataclass
+class Result:
+    """The outcome of a training run.
+
+    Attributes:
+        config: the configuration that was trained.
+        params: final parameters (with the BN running statistics); ``None`` for a run
+            that diverged.
+        history: one row per logged update step, columns ``HISTORY_COLUMNS``; train metrics
+            are on ``config.train_eval_size`` training images, all in eval mode.
+        test: eval-mode cost, loss and accuracy on the test split (empty if diverged).
+        seconds: wall time of the training loop (logging included; NaN if diverged).
+        diverged: the cost became NaN or infinite (see ``message``).
+        message: why the run diverged.
+    """
+
+    config: Config
+    params: Params | None
+    history: pd.DataFrame
+    test: dict[str, float]
+    seconds: float
+    diverged: bool = False
+    message: str = ""
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.test.get("accuracy", float("nan"))
+
+    @property
+    def val_accuracy(self) -> float:
+        if self.diverged or not len(self.history):
+            return float("nan")
+        return float(self.history["val_accuracy"].iloc[-1])
+
+
+def fit(
+    config: Config, data: Dataset, *, progress: bool = True,
+    callback: Callable[[int, Params], None] | None = None,
+) -> Result:
+    """Train the network of ``config`` on ``data`` with mini-batch gradient descent.
+
+    The training set is reshuffled every epoch (the last incomplete batch of an epoch is
+    dropped so that every BN batch has ``batch_size`` rows); with ``flip`` or ``shift`` each
+    mini-batch is augmented (:func:`~bnnet.core.augment.augment_batch`); the learning rate
+    follows :func:`~bnnet.core.schedule.cyclical_eta` for ``config.n_updates`` updates, with
+    the optimizer of ``config.optimizer``; BN running statistics are updated after every
+    step with factor ``alpha`` (set to the first batch's statistics at step 0). Cost, loss
+    and accuracy on the training and validation sets are logged every ``log_every``
+    updates and at the end.
+
+    Args:
+        config: what to train.
+        data: the dataset; ``data.X_train`` is cast to ``config.dtype`` if needed.
+        progress: show a tqdm progress bar.
+        callback: called as ``callback(step, params)`` at every logged step (0 included),
+            e.g. to record per-layer statistics; it must not modify ``params``.
+
+    Raises:
+        ValueError: the data do not fit the configuration.
+        TrainingDivergedError: the cost became NaN or infinite (e.g. eta_max too large).
+    """
+    X, y = training_inputs(config, data)
+    # one stream per random choice, in the order of earlier versions
+    init_rng, shuffle_rng, eval_rng, augment_rng, dropout_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(5))
+    params = init_params(config, X.shape[1], data.n_classes, init_rng)
+    optimizer = OPTIMIZERS[config.optimizer](params, config.lam)
+    etas = cyclical_eta(np.arange(config.n_updates + 1), config.eta_min, config.eta_max,
+                        config.n_s, config.eta_decay)
+    history = History(config, data, X, y, params, etas, eval_rng, callback)
+    log_every = config.log_every or max(1, config.n_s // 5)
+    # the W gradients go to reused buffers (large arrays allocated anew each step cost
+    # page faults that were measured to double the epoch time)
+    dW_out = [np.empty_like(p["W"]) for p in params]
+    bar = tqdm(total=config.n_updates, disable=not progress, desc=_describe(config),
+               unit="step", mininterval=0.5, leave=False)
+    start = time.perf_counter()
+    # a diverging run overflows; the cost check below turns that into one clear error
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), bar:
+        history.log(0)
+        batches = minibatches(X, y, config, shuffle_rng, augment_rng)
+        for step, (X_batch, y_batch) in enumerate(batches):
+            alpha = 0.0 if step == 0 else config.alpha
+            cost = train_step(params, X_batch, y_batch, config, etas[step], alpha, optimizer,
+                              dW_out=dW_out, rng=dropout_rng)
+            if not np.isfinite(cost):
+                raise diverged(config, step, cost, etas[step], history.frame(), params)
+            bar.update()
+            if (step + 1) % log_every == 0 or step + 1 == config.n_updates:
+                history.log(step + 1)
+                bar.set_postfix(val_acc=f"{history.rows[-1]['val_accuracy']:.3f}",
+                                refresh=False)
+    seconds = time.perf_counter() - start
+    test = evaluate(params, data.X_test.astype(config.np_dtype, copy=False), data.y_test, config)
+    return Result(config, params, history.frame(), test, seconds)
+
+
+def training_inputs(config: Config, data: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The training inputs in ``config.dtype`` and their labels, checked against
+    ``config`` (a clear ``ValueError`` before any training)."""
+    X, y = data.X_train, data.y_train
+    n, d_in = X.shape
+    if config.batch_size > n:
+        raise ValueError(
+            f"batch_size={config.batch_size} is larger than the training set ({n} images); "
+            "use a smaller batch_size or more training data"
+        )
+    if (config.flip or config.shift or config.test_flip) and d_in != IMAGE_SIZE:
+        raise ValueError(
+            f"flip/shift augmentation needs 32 x 32 x 3 images ({IMAGE_SIZE} inputs), the "
+            f"data have {d_in}; set flip=False, shift=0 and test_flip=False"
+        )
+    return (X if X.dtype == config.np_dtype else X.astype(config.np_dtype)), y
+
+
+def minibatches(
+    X: np.ndarray, y: np.ndarray, config: Config, shuffle_rng: np.random.Generator,
+    augment_rng: np.random.Generator,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``config.n_updates`` mini-batches ``(X_batch, y_batch)``: a new permutation every
+    epoch, the last incomplete batch of an epoch dropped, each batch flipped and shifted
+    as ``config`` says. ``X_batch`` is a buffer reused from one batch to the next."""
+    n, d_in = X.shape
+    size = config.batch_size
+    X_batch = np.empty((size, d_in), dtype=config.np_dtype)
+    step = 0
+    while step < config.n_updates:
+        order = shuffle_rng.permutation(n)
+        for j in range(min(n // size, config.n_updates - step)):
+            idx = order[j * size : (j + 1) * size]
+            np.take(X, idx, axis=0, out=X_batch)
+            batch = X_batch
+            if config.flip or config.shift:
+                batch = augment_batch(X_batch, augment_rng, flip=config.flip,
+                                      shift=config.shift)
+            yield batch, y[idx]
+            step += 1
+
+
+def train_step(params: Params, X: np.ndarray, y: np.ndarray, config: Config, eta: float,
+               alpha: float, optimizer: SGD | Adam, *, dW_out: list | None = None,
+               rng: np.random.Generator | None = None) -> float:
+    """One update on the mini-batch ``(X, y)``, in place; returns its train-mode cost.
+
+    The optimizer updates every trained parameter; for BN layers running = alpha * running
+    + (1 - alpha) * batch statistic (alpha = 0 at the first step starts the running
+    statistics at the batch's). A non-finite cost changes nothing. ``dW_out``: reusable
+    buffers for the W gradients (``[np.empty_like(p["W"]) ...]``); ``rng``: draws the
+    dropout masks.
+    """
+    result = forward_backward(params, X, y, config, l2_in_grads=False, dW_out=dW_out,
+                              rng=rng)
+    if np.isfinite(result.cost):
+        optimizer.update(params, result.grads, float(eta))
+        update_running_statistics(params, result.batch_stats, alpha)
+    return result.cost
+
+
+def update_running_statistics(params: Params, batch_stats: list, alpha: float) -> None:
+    """running = alpha * running + (1 - alpha) * batch, for every BN layer, in place."""
+    for p, stats in zip(params, batch_stats, strict=True):
+        if stats is not None:
+            for key, batch_value in zip(("running_mean", "running_var"), stats, strict=True):
+                p[key] *= alpha
+                p[key] += (1 - alpha) * batch_value
+
+
+class History:
+    """The logged curves: eval-mode cost, loss and accuracy on a fixed random subset of
+    ``config.train_eval_size`` training images and on the validation set."""
+
+    def __init__(self, config: Config, data: Dataset, X: np.ndarray, y: np.ndarray,
+                 params: Params, etas: np.ndarray, rng: np.random.Generator,
+                 callback: Callable[[int, Params], None] | None = None):
+        rows = _eval_subset(len(X), config.train_eval_size, rng)
+        self.X_train, self.y_train = X[rows], y[rows]
+        self.X_val, self.y_val = data.X_val.astype(config.np_dtype, copy=False), data.y_val
+        self.config, self.params, self.etas, self.callback = config, params, etas, callback
+        self.batches_per_epoch = len(X) // config.batch_size
+        self.rows: list[dict] = []
+
+    def log(self, step: int) -> None:
+        """Evaluate the current parameters and append one row (and call the callback)."""
+        train = evaluate(self.params, self.X_train, self.y_train, self.config)
+        val = evaluate(self.params, self.X_val, self.y_val, self.config)
+        self.rows.append({
+            "step": step, "epoch": step / self.batches_per_epoch,
+            "eta": float(self.etas[step]),
+            **{f"train_{k}": v for k, v in train.items()},
+            **{f"val_{k}": v for k, v in val.items()},
+        })
+        if self.callback is not None:
+            self.callback(step, self.params)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=HISTORY_COLUMNS)
+
+
+def diverged(config: Config, step: int, cost: float, eta: float, history: pd.DataFrame,
+             params: Params) -> TrainingDivergedError:
+    return TrainingDivergedError(
+        f"training diverged: the cost became {cost} at update step {step} (eta={eta:.3g}); "
+        f"lower eta_max (now {config.eta_max}) or check the input normalisation. The history "
+        "up to that step is in error.history.",
+        step, history, params,
+    )
+
+
+def _eval_subset(n: int, size: int | None, rng: np.random.Generator) -> np.ndarray:
+    if size is None or size >= n:
+        return np.arange(n)
+    return np.sort(rng.choice(n, size, replace=False))
+
+
+def _describe(config: Config) -> str:
+    bn = f"BN-{config.bn_position}" if config.batch_norm else "no BN"
+    return f"{config.n_layers}-layer {bn}"

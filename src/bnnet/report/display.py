@@ -1,0 +1,149 @@
+"""What a notebook shows: tables, figures and prose as one output each, with an HTML (or
+Markdown) form for JupyterLab and a LaTeX form for the PDF (nbconvert's LaTeX export
+prefers ``text/latex``). Tables are also saved as CSV and figures as PNG, where
+:func:`output_dirs` says.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+from html import escape as html_escape
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from bnnet.files import PROJECT_ROOT, atomic_path
+from bnnet.report.figure_checks import check_figure_shape, check_legend, png_size
+from bnnet.report.latex import escape, unicode_to_latex
+
+
+class Output:
+    """One displayable output: a MIME bundle (``data``), as IPython's ``display`` takes it."""
+
+    def __init__(self, data: dict[str, str | bytes]):
+        self.data = data
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return self.data
+
+    @property
+    def text(self) -> str:
+        return str(self.data.get("text/markdown", self.data.get("text/plain", "")))
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def markdown(text: str) -> Output:
+    """A Markdown paragraph (rendered by JupyterLab, turned into LaTeX by nbconvert)."""
+    return Output({"text/markdown": text, "text/plain": text})
+
+
+def output_dirs() -> tuple[Path, Path]:
+    """Where figures (PNG) and tables (CSV) go, created if missing: ``figures/`` and
+    ``report/results/`` of the project, or ``BNNET_FIGURES_DIR`` and ``BNNET_RESULTS_DIR``
+    (the quick report sets them so that it never overwrites the study's outputs)."""
+    figures = Path(os.environ.get("BNNET_FIGURES_DIR") or PROJECT_ROOT / "figures")
+    results = Path(os.environ.get("BNNET_RESULTS_DIR") or PROJECT_ROOT / "report" / "results")
+    figures.mkdir(parents=True, exist_ok=True)
+    results.mkdir(parents=True, exist_ok=True)
+    return figures, results
+
+
+def save_table(df: pd.DataFrame, name: str, *, index: bool = False) -> Path:
+    """Write ``df`` to ``<results>/<name>.csv`` (atomically) and return the path."""
+    _, results = output_dirs()
+    path = results / f"{name}.csv"
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=index)
+    return path
+
+
+def show_table(
+    df: pd.DataFrame,
+    name: str,
+    caption: str,
+    *,
+    formats: dict[str, str] | None = None,
+    percent: list[str] | tuple[str, ...] = (),
+    index: bool = False,
+) -> Output:
+    """Save ``df`` to ``<results>/<name>.csv`` and return it as a displayable table.
+
+    Args:
+        df: the table (saved as is, unformatted).
+        name: file name without extension.
+        caption: the caption in the PDF (and above the table in JupyterLab).
+        formats: column -> format string, e.g. ``{"lam": "{:.2e}"}``.
+        percent: columns holding fractions, shown as percentages with 2 decimals.
+        index: show the index.
+    """
+    save_table(df, name, index=index)
+    shown = df.copy()
+    for col in percent:
+        shown[col] = 100 * shown[col]
+    fmt = {c: "{:.2f}" for c in percent}
+    fmt.update(formats or {})
+    for col in shown.columns:
+        if col not in fmt and pd.api.types.is_float_dtype(shown[col]):
+            fmt[col] = "{:.4g}"
+    styler = shown.style.format(fmt, na_rep="--", escape="latex")
+    styler = styler.format_index(escape="latex", axis=1)
+    if not index:
+        styler = styler.hide(axis="index")
+    latex = styler.to_latex(
+        caption=escape(caption), hrules=True, position="H",
+        position_float="centering", label=f"tab:{name}",
+    )
+    # a row starting with "[" would be read as the optional argument of the \\ or \midrule
+    # before it
+    latex = re.sub(r"(?m)^(\s*)\[", r"\1{}[", latex)
+    # never wider than the text: shrink a wide tabular to the line width (adjustbox is
+    # loaded by nbconvert's LaTeX template)
+    latex = latex.replace("\\begin{tabular}", "\\begin{adjustbox}{max width=\\linewidth}\n"
+                          "\\begin{tabular}").replace("\\end{tabular}",
+                                                        "\\end{tabular}\n\\end{adjustbox}")
+    html_styler = shown.style.format(fmt, na_rep="--").set_caption(caption)
+    if not index:
+        html_styler = html_styler.hide(axis="index")
+    return Output({"text/html": html_styler.to_html(), "text/latex": unicode_to_latex(latex),
+                   "text/plain": df.to_string(index=index)})
+
+
+def show_figure(fig: plt.Figure, name: str, caption: str) -> Output:
+    """Save ``fig`` to ``<figures>/<name>.png`` and return it with its caption.
+
+    Raises:
+        FigureError: the figure has more legend entries than a reader can scan or an
+            aspect ratio no page can hold (:mod:`bnnet.report.figure_checks`); nothing is
+            saved.
+    """
+    try:
+        check_legend(fig, name)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, bbox_inches="tight", format="png")
+    finally:
+        plt.close(fig)
+    png = buffer.getvalue()
+    check_figure_shape(*png_size(png), name)
+    figures, _ = output_dirs()
+    path = figures / f"{name}.png"
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(png)
+    latex = ("\\begin{figure}[H]\n\\centering\n"
+             "\\includegraphics[width=0.95\\linewidth,height=0.75\\textheight,"
+             f"keepaspectratio]{{{path.as_posix()}}}\n"
+             f"\\caption{{{escape(caption)}}}\n\\end{{figure}}\n")
+    encoded = base64.b64encode(png).decode()
+    # JupyterLab prefers text/html to text/latex (which it would show as raw LaTeX) and
+    # nbconvert's LaTeX export prefers text/latex: each gets the figure with its caption
+    html = (f'<figure style="margin:0"><img src="data:image/png;base64,{encoded}" '
+            f'style="max-width:100%" alt="{html_escape(name)}"/><figcaption>'
+            f"{html_escape(caption)}</figcaption></figure>")
+    return Output({"text/html": html, "image/png": encoded,
+                   "text/latex": unicode_to_latex(latex),
+                   "text/plain": f"<figure {name}: {caption}>"})

@@ -1,0 +1,177 @@
+"""A notebook's parameters and set-up, declared once per notebook.
+
+Each notebook of ``notebooks/`` has a parameters cell (papermill's ``parameters`` tag)
+and, in its first code cell, one call::
+
+    begin("02_three_vs_nine_layers", globals())
+
+which checks every parameter against the constraints declared here (:data:`NOTEBOOKS`;
+parameters that set a :class:`~bnnet.core.config.Config` field reuse that field's
+constraint), applies the notebook's quick preset when ``quick`` is true (the small sizes of
+``make report QUICK=1``, also for ``quick = True`` typed in JupyterLab), and sets up plots
+and pandas. A wrong parameter stops the notebook before any work, with a message that says
+how to pass the parameter on papermill's command line.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import matplotlib
+import pandas as pd
+from IPython.display import display
+
+from bnnet.core.config import NETS, Config, ConfigError
+from bnnet.report.display import markdown
+from bnnet.validation import (
+    ADDRESS,
+    FILE,
+    PATH,
+    Bool,
+    Constraint,
+    Integer,
+    Interval,
+    Invalid,
+    ListOf,
+    Optional,
+    Options,
+    validate,
+)
+
+
+class ParameterError(ValueError):
+    """A notebook parameter has the wrong type or value."""
+
+
+class ConfigChanges(Constraint):
+    """A dict of :class:`Config` fields and values (e.g. the best network's settings)."""
+
+    expected = "a dict of Config fields and values"
+    example = '{"hidden": [500, 500]}'
+    is_list = True  # a dict needs -y on papermill's command line, as a list does
+
+    def coerce(self, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise self.invalid(value, f"got {type(value).__name__}")
+        try:
+            Config(**value)
+        except (ConfigError, TypeError) as e:
+            raise self.invalid(value, str(e)) from None
+        return value
+
+
+POSITIVE_INT = Integer(1, example="2")
+SEED = Integer(0)
+SEEDS = ListOf(Integer(0), example="[0, 1, 2]")
+OPTIONAL_SIZE = Optional(Integer(1, example="3000"))
+NET_NAMES = ListOf(Options(NETS), example='["9-layer"]',
+                   expected='a non-empty list of the net names "3-layer" and "9-layer"')
+
+#: The parameters every notebook takes (``make report`` passes them to all).
+COMMON = {"data_dir": Optional(PATH), "quick": Bool(), "n_jobs": POSITIVE_INT,
+          "scheduler": Optional(ADDRESS)}
+#: The course schedule and data size, shared by the notebooks that train.
+SCHEDULE = {"n_train": OPTIONAL_SIZE, "n_s": Config.constraint("n_s"),
+            "cycles": Config.constraint("cycles")}
+
+
+@dataclass
+class Notebook:
+    """One notebook's parameters: their constraints, and the values of its quick preset
+    (a dict value is merged into the parameter's dict)."""
+
+    parameters: dict[str, Constraint]
+    quick: dict[str, Any] = field(default_factory=dict)
+
+
+_QUICK_TRAINING = {"n_train": 3000, "n_s": 60, "cycles": 1, "seeds": [0, 1]}
+
+NOTEBOOKS = {
+    "01_gradcheck": Notebook(
+        {"n_samples": POSITIVE_INT, "n_features": POSITIVE_INT,
+         "lam_values": ListOf(Config.constraint("lam"), example="[0.0, 0.1]"),
+         "depths": ListOf(Integer(2), example="[2, 3, 9]")},
+        quick={"depths": [2, 3]}),
+    "02_three_vs_nine_layers": Notebook(
+        {"seeds": SEEDS, **SCHEDULE, "lam": Config.constraint("lam")},
+        quick=_QUICK_TRAINING),
+    "03_lambda_search": Notebook(
+        {"coarse_range": Interval(), "n_coarse": POSITIVE_INT,
+         "coarse_n_s": Config.constraint("n_s"), "coarse_cycles": Config.constraint("cycles"),
+         "n_fine": POSITIVE_INT, "fine_seeds": SEEDS, "search_seed": SEED, **SCHEDULE,
+         "default_lam": Config.constraint("lam"), "final_n_val": POSITIVE_INT,
+         "final_seeds": SEEDS},
+        quick={"n_train": 3000, "n_s": 60, "cycles": 1, "n_coarse": 4, "n_fine": 4,
+               "coarse_n_s": 30, "coarse_cycles": 1, "final_seeds": [0, 1]}),
+    "04_init_sensitivity": Notebook(
+        {"sigmas": ListOf(Config.constraint("sigma"), example="[0.1, 0.001]"),
+         "seeds": SEEDS, **SCHEDULE, "n_probe": POSITIVE_INT},
+        quick=_QUICK_TRAINING),
+    "05_bn_variants": Notebook(
+        {"seeds": SEEDS, **SCHEDULE,
+         "alphas": ListOf(Config.constraint("alpha"), example="[0.5, 0.9]"),
+         "position_nets": NET_NAMES, "wide": ListOf(Integer(1), example="[100, 100]"),
+         "best": ConfigChanges(), "best_seeds": SEEDS, "best_n_val": POSITIVE_INT},
+        quick={"n_train": 3000, "n_s": 30, "cycles": 2, "seeds": [0, 1],
+               "best_seeds": [0, 1], "wide": [64, 64],
+               "best": {"hidden": [128, 128], "n_s": 120, "log_every": None}}),
+    "06_diagnostics": Notebook(
+        {"sigmas": ListOf(Config.constraint("sigma"), example="[0.1, 0.001]"),
+         "seeds": SEEDS, **SCHEDULE, "n_probe": POSITIVE_INT, "seed": SEED},
+        quick=_QUICK_TRAINING),
+    "07_benchmark": Notebook({"bench_csv": Optional(FILE)}),
+}
+
+
+def check_parameters(values: Mapping[str, Any], constraints: Mapping[str, Constraint]) -> None:
+    """Check notebook parameters before any work.
+
+    Raises:
+        ParameterError: naming the parameter, its value, what was expected and how to pass
+            it with papermill.
+    """
+    try:
+        validate(values, constraints)
+    except Invalid as e:
+        example = e.constraint.example
+        hint = (f'-y "{e.name}: {example}" (-p passes text)' if e.constraint.is_list
+                else f"-p {e.name} {example}")
+        detail = f", {e.detail}" if e.detail else ""
+        raise ParameterError(
+            f"parameter {e.name}={e.value!r} ({type(e.value).__name__}): expected "
+            f"{e.constraint.expected}{detail}; with papermill: {hint}") from None
+
+
+def begin(name: str, namespace: MutableMapping[str, Any]) -> None:
+    """Check notebook ``name``'s parameters in ``namespace`` (its ``globals()``), apply its
+    quick preset if ``quick`` is true, and set up plots and pandas."""
+    notebook = NOTEBOOKS[name]
+    constraints = {**COMMON, **notebook.parameters}
+    missing = [p for p in constraints if p not in namespace]
+    if missing:
+        raise ParameterError(f"notebook {name} has no parameter(s) {missing} in its "
+                             "parameters cell; see bnnet.report.notebook.NOTEBOOKS")
+    check_parameters({p: namespace[p] for p in constraints}, constraints)
+    if namespace["quick"]:
+        for p, value in notebook.quick.items():
+            current = namespace[p]
+            namespace[p] = ({**current, **value} if isinstance(value, dict)
+                            and isinstance(current, dict) else value)
+    setup(namespace["quick"])
+
+
+def setup(quick: bool = False) -> None:
+    """Plot style and quiet output for a notebook run; a banner on a quick run."""
+    matplotlib.rcParams.update({
+        "figure.dpi": 110, "savefig.dpi": 150, "figure.figsize": (7.5, 3.2),
+        "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
+        "axes.spines.right": False, "font.size": 9, "legend.fontsize": 8,
+    })
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    pd.set_option("display.precision", 4)
+    if quick:
+        display(markdown("> **Quick run**: small data and short schedules to test the "
+                         "pipeline. These are not the study's results."))

@@ -1,0 +1,91 @@
+"""Tables of runs and analyses of trained nets: one row per run, mean ± std per group, the
+histories in one long table, and trained nets evaluated again (other BN statistics,
+test-time flips)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from bnnet.core.network import evaluate, population_statistics
+from bnnet.core.train import HISTORY_COLUMNS
+from bnnet.study.jobs import DataSpec, RunResult
+from bnnet.study.stats import format_pm
+
+
+def results_table(results: Iterable[RunResult], columns: Iterable[str] = ()) -> pd.DataFrame:
+    """One row per run: the chosen config fields and the final metrics."""
+    rows = [r.row() for r in results]
+    keep = [*columns, "val_accuracy", "test_accuracy", "seconds", "diverged"]
+    return pd.DataFrame(rows)[keep]
+
+
+def summarise(table: pd.DataFrame, by: list[str], value: str = "test_accuracy") -> pd.DataFrame:
+    """Mean, std and count of ``value`` per group, plus a "mean ± std" text column."""
+    g = table.groupby(by, sort=False)[value]
+    out = pd.DataFrame({"mean": g.mean(), "std": g.std(ddof=1), "runs": g.count()})
+    out[value] = [format_pm(100 * m, 100 * s) for m, s in zip(out["mean"], out["std"],
+                                                               strict=True)]
+    return out.reset_index()
+
+
+def stacked_histories(results: Iterable[RunResult], labels: Iterable[str]) -> pd.DataFrame:
+    """All histories in one long DataFrame with a ``label`` and a ``seed`` column."""
+    frames = [r.history.assign(label=label, seed=r.config.seed)
+              for r, label in zip(results, labels, strict=True)]
+    if not frames:
+        return pd.DataFrame(columns=[*HISTORY_COLUMNS, "label", "seed"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def bn_statistics_accuracy(results: Iterable[RunResult], spec: DataSpec) -> pd.DataFrame:
+    """Test accuracy of each trained BN run with three choices of BN statistics.
+
+    ``running``: the running averages of training (as trained); ``precise``: mean and
+    variance recomputed over the whole training set; ``adaptive``: recomputed over the
+    (unlabelled) test inputs. See :func:`bnnet.network.population_statistics`.
+
+    Returns:
+        one row per run (diverged runs and runs without BN are skipped): ``alpha``,
+        ``seed`` and the three accuracies.
+    """
+    data = spec.load()
+    rows = []
+    for r in results:
+        if r.diverged or r.params is None or not r.config.batch_norm:
+            continue
+        config = r.config
+        X_train = data.X_train.astype(config.np_dtype, copy=False)
+        X_test = data.X_test.astype(config.np_dtype, copy=False)
+        accuracy = {}
+        for name, X in (("precise", X_train), ("adaptive", X_test)):
+            params = population_statistics(r.params, X, config)
+            accuracy[name] = evaluate(params, X_test, data.y_test, config)["accuracy"]
+        rows.append({"alpha": config.alpha, "seed": config.seed,
+                     "running": r.test_accuracy, **accuracy})
+    return pd.DataFrame(rows, columns=["alpha", "seed", "running", "precise", "adaptive"])
+
+
+def flip_test_accuracy(results: Iterable[RunResult], spec: DataSpec) -> pd.DataFrame:
+    """Test accuracy of each trained run evaluated as trained and with test-time flips.
+
+    ``plain``: each test image once; ``flipped``: the class probabilities of each image
+    and its mirror image averaged (``Config.test_flip``). The same trained net is evaluated
+    both ways, so the two columns pair by ``seed``.
+
+    Returns:
+        one row per run that did not diverge: ``seed``, ``plain`` and ``flipped``.
+    """
+    data = spec.load()
+    rows = []
+    for r in results:
+        if r.diverged or r.params is None:
+            continue
+        config = r.config
+        X_test = data.X_test.astype(config.np_dtype, copy=False)
+        plain = evaluate(r.params, X_test, data.y_test, config.replace(test_flip=False))
+        flipped = evaluate(r.params, X_test, data.y_test, config.replace(test_flip=True))
+        rows.append({"seed": config.seed, "plain": plain["accuracy"],
+                     "flipped": flipped["accuracy"]})
+    return pd.DataFrame(rows, columns=["seed", "plain", "flipped"])

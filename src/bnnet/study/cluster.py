@@ -1,0 +1,83 @@
+"""Training runs on a Dask cluster (``distributed``, an optional dependency: imported only
+when a scheduler is given)."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from bnnet.cifar10 import DataError, ensure_cifar10, find_batches_dir
+from bnnet.core.config import Config
+from bnnet.study.jobs import DataSpec, RunResult, train_run
+from bnnet.study.provenance import file_md5s
+
+#: The Dask scheduler that :func:`bnnet.study.runs.run_many` uses when none is given.
+SCHEDULER_ENV = "BNNET_DASK_SCHEDULER"
+
+Fingerprint = tuple[tuple[str, str], ...]
+
+
+def run_on_cluster(scheduler: str, jobs: list[tuple[int, Config, DataSpec]],
+                   probe: int) -> Iterator[tuple[int, RunResult]]:
+    """Train each job ``(i, config, spec)`` on the cluster; yield ``(i, result)`` as results
+    arrive. A worker that dies mid-run costs only that run, which the scheduler gives to
+    another worker. Each worker trains on its own copy of the data, checked (md5) to be
+    the driver's."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise RuntimeError(f"{SCHEDULER_ENV}={scheduler} asks for a Dask cluster, but the "
+                           "distributed package is not installed: pip install -r "
+                           "requirements.txt") from None
+    # the md5s of each run's data folder, which its worker's copy must match (once per folder)
+    fingerprints = {i: _data_md5s(find_batches_dir(spec.data_dir)) for i, _, spec in jobs}
+    try:
+        client = Client(scheduler, timeout="30s")
+    except (OSError, TimeoutError) as e:
+        raise RuntimeError(
+            f"cannot reach the Dask scheduler at {scheduler} ({e}). Start one with `dask "
+            f"scheduler` and workers with `dask worker {scheduler}`, or unset "
+            f"{SCHEDULER_ENV} to train on this machine.") from None
+    with client:
+        batch = uuid.uuid4().hex[:8]
+        futures = {client.submit(_worker_train, config, spec, probe, fingerprints[i],
+                                 key=f"bnnet-run-{batch}-{i}", pure=False): i
+                   for i, config, spec in jobs}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+@functools.lru_cache(maxsize=4)
+def _data_md5s(folder: Path) -> Fingerprint:
+    return file_md5s(folder)
+
+
+@functools.lru_cache(maxsize=4)
+def _worker_data_dir(fingerprint: Fingerprint) -> str:
+    """The data folder of this worker process (its BNNET_DATA_DIR, or a download), checked
+    to hold the driver's data. Once per worker process."""
+    from distributed import get_worker  # runs on a worker: distributed is there
+
+    where = f"Dask worker {get_worker().address}"
+    try:
+        folder, _ = ensure_cifar10()
+    except DataError as e:
+        raise DataError(f"{where}: {e}\nSet BNNET_DATA_DIR for that worker (BNNET_DATA_DIR="
+                        "/path/to/cifar-10-batches-py dask worker tcp://...) or let it reach "
+                        "the download site.") from None
+    if _data_md5s(folder) != fingerprint:
+        raise DataError(f"{where}: its CIFAR-10 copy at {folder} differs from the driver's "
+                        "(md5 of the batch files), so its runs would not be comparable; point "
+                        "its BNNET_DATA_DIR at the same copy.")
+    return str(folder)
+
+
+def _worker_train(config: Config, spec: DataSpec, probe: int,
+                  fingerprint: Fingerprint) -> RunResult:
+    """One run on a Dask worker, on the worker's own copy of the data (loaded once per
+    worker process: :meth:`DataSpec.load` is cached)."""
+    local = DataSpec(_worker_data_dir(fingerprint), n_val=spec.n_val, seed=spec.seed,
+                     split=spec.split, n_train=spec.n_train)
+    return train_run(config, local, probe)

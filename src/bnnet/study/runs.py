@@ -1,0 +1,122 @@
+"""Many training runs: read back from the cache, or trained in parallel worker processes or
+on a Dask cluster, in input order.
+
+Every run uses one BLAS thread, in a worker process or not, so that parallel and sequential
+runs give bit-identical results.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+import joblib
+
+from bnnet.core.config import Config
+from bnnet.study.cache import memory, read_back, store
+from bnnet.study.cluster import SCHEDULER_ENV, run_on_cluster
+from bnnet.study.jobs import DataSpec, RunResult, train_run
+from bnnet.study.progress import progress_bar
+from bnnet.study.provenance import record_runs
+
+Job = tuple[int, Config, DataSpec]
+#: The course data: 45,000 / 5,000 / 10,000 from the configured data directory.
+COURSE_DATA = DataSpec()
+
+
+def run_many(
+    configs: Iterable[Config],
+    spec: DataSpec | Sequence[DataSpec] = COURSE_DATA,
+    *,
+    n_jobs: int = 1,
+    cache: bool = True,
+    progress: bool = True,
+    desc: str = "runs",
+    probe: int = 0,
+    scheduler: str | None = None,
+) -> list[RunResult]:
+    """Train every configuration (cached runs are read back), in input order.
+
+    Args:
+        configs: what to train.
+        spec: the data, or one data spec per configuration (so that runs on different
+            splits share one batch of workers).
+        n_jobs: worker processes; results do not depend on it.
+        cache: read and write the on-disk cache (:mod:`bnnet.study.cache`).
+        progress: a tqdm bar over the runs.
+        desc: the bar's label, also used in messages about the runs.
+        probe: if > 0, record :func:`~bnnet.core.diagnostics.layer_statistics` on this many
+            training images at every logged step, in ``RunResult.layers`` (with a
+            ``step`` column).
+        scheduler: address of a Dask scheduler (``tcp://host:8786``); default
+            ``BNNET_DASK_SCHEDULER``. When set, the uncached runs go to that cluster
+            whatever ``n_jobs`` says; each result is written to the cache here, on the
+            driver, as soon as it comes back.
+    """
+    configs = list(configs)
+    specs = [spec] * len(configs) if isinstance(spec, DataSpec) else list(spec)
+    if len(specs) != len(configs):
+        raise ValueError(f"run_many: {len(specs)} data specs for {len(configs)} configs; give "
+                         "one DataSpec, or one per config")
+    pinned = {s: s.pinned() for s in set(specs)}  # each data folder's key, once
+    specs = [pinned[s] for s in specs]
+    train = memory().cache(train_run) if cache else train_run
+    calls = [((config, s, probe), {}) for config, s in zip(configs, specs, strict=True)]
+    results: list[RunResult | None] = [None] * len(configs)
+    indices = list(range(len(configs)))
+    if cache:
+        results, indices = read_back(train, calls, lambda i: _describe(i, desc, configs[i]))
+    todo: list[Job] = [(i, configs[i], specs[i]) for i in indices]
+    # longest runs first, so that no worker is left with a long run while the others idle
+    todo.sort(key=lambda job: -estimated_cost(job[1]))
+    with progress_bar(total=len(configs), initial=len(configs) - len(todo), desc=desc,
+                      disable=not progress, unit="run") as bar:
+        for i, result in _train(train, todo, probe, n_jobs=n_jobs, cache=cache,
+                                scheduler=scheduler or os.environ.get(SCHEDULER_ENV)):
+            results[i] = result
+            bar.update()
+    trained = {i for i, _, _ in todo}
+    record_runs({"key": joblib.hash((configs[i], specs[i], probe)), "desc": desc,
+                 "seconds": float(r.seconds), "cached": i not in trained}
+                for i, r in enumerate(results) if r is not None)
+    return results  # type: ignore[return-value]
+
+
+def _train(train: Callable[..., RunResult], jobs: list[Job], probe: int, *, n_jobs: int,
+           cache: bool, scheduler: str | None) -> Iterator[tuple[int, RunResult]]:
+    """``(i, result)`` for every job, as the runs finish."""
+    if jobs and scheduler:
+        for i, result in run_on_cluster(scheduler, jobs, probe):
+            if cache:
+                _, config, spec = next(job for job in jobs if job[0] == i)
+                store(train, (config, spec, probe), result, _finite(result.seconds))
+            yield i, result
+    elif n_jobs == 1 or len(jobs) <= 1:
+        for i, config, spec in jobs:
+            yield i, train(config, spec, probe)
+    else:
+        # as each run finishes (not in submission order), so that the bar moves with them
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        yield from parallel(joblib.delayed(_indexed)(train, i, config, spec, probe)
+                            for i, config, spec in jobs)
+
+
+def _indexed(train: Callable[..., RunResult], i: int, *args: object) -> tuple[int, RunResult]:
+    return i, train(*args)
+
+
+def _finite(seconds: float) -> float:
+    return seconds if seconds == seconds else 0.0  # NaN for a diverged run
+
+
+def _describe(i: int, desc: str, config: Config) -> str:
+    return (f"run {i + 1} of {desc!r} (hidden={list(config.hidden)}, "
+            f"batch_norm={config.batch_norm}, lam={config.lam:g}, seed={config.seed})")
+
+
+def estimated_cost(config: Config, d_in: int = 3072, n_classes: int = 10) -> float:
+    """A run's relative cost: update steps times multiply-adds per image of the weights
+    (for ordering runs only; augmentation and logging are left out)."""
+    sizes = [d_in, *config.hidden, n_classes]
+    return float(config.n_updates * sum(a * b for a, b in itertools.pairwise(sizes)))

@@ -1,0 +1,90 @@
+"""The package's floors: numbers (core) <- study <- report, each importing only downward,
+and beneath them the modules that compute no number (files, validation, cifar10)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "bnnet"
+
+#: floor of each module or subpackage; a module may import only from its floor or below
+FLOORS = {"files": 0, "validation": 0, "cifar10": 1, "core": 2, "study": 3, "report": 4}
+NAMES = {0: "ground", 1: "data source", 2: "core (the numbers)", 3: "study", 4: "report"}
+
+
+def floor_of(module: str) -> int | None:
+    """The floor of a dotted module name inside bnnet (``None``: bnnet itself or outside)."""
+    parts = module.split(".")
+    if parts[0] != "bnnet" or len(parts) < 2:
+        return None
+    return FLOORS[parts[1]]
+
+
+def bnnet_imports(tree: ast.AST) -> list[tuple[str, int, bool]]:
+    """(module, line, inside a function) for every import of a bnnet module."""
+    found = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if isinstance(child, ast.Import):
+                found.extend((a.name, child.lineno, in_function) for a in child.names
+                             if a.name.split(".")[0] == "bnnet")
+            elif isinstance(child, ast.ImportFrom) and child.module and child.level == 0 \
+                    and child.module.split(".")[0] == "bnnet":
+                found.append((child.module, child.lineno, in_function))
+            visit(child, inner)
+
+    visit(tree, False)
+    return found
+
+
+MODULES = sorted(p for p in SRC.rglob("*.py") if p.name != "__init__.py" or p.parent != SRC)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
+def test_every_module_imports_only_from_its_floor_or_below(path):
+    own = FLOORS[path.relative_to(SRC).parts[0].removesuffix(".py")]
+    for module, line, in_function in bnnet_imports(ast.parse(path.read_text())):
+        target = floor_of(module)
+        assert target is not None, f"{path.name}:{line} imports {module}: import a module"
+        assert target <= own, (f"{path.relative_to(SRC)}:{line} ({NAMES[own]}) imports "
+                               f"{module} ({NAMES[target]}), a higher floor")
+        assert not in_function, (f"{path.relative_to(SRC)}:{line} imports {module} inside a "
+                                 "function: import it at the top of the module")
+
+
+def test_the_checker_sees_an_upward_import():
+    tree = ast.parse("def f():\n    from bnnet.report.prose import pm\nimport bnnet.core.config")
+    assert bnnet_imports(tree) == [("bnnet.report.prose", 2, True),
+                                   ("bnnet.core.config", 3, False)]
+    assert floor_of("bnnet.report.prose") > floor_of("bnnet.core.config")
+
+
+def test_every_module_has_a_floor():
+    for path in MODULES:
+        assert path.relative_to(SRC).parts[0].removesuffix(".py") in FLOORS, path
+
+
+def test_the_run_cache_key_hashes_the_numbers_and_nothing_else(tmp_path, monkeypatch):
+    import shutil
+
+    from bnnet.study import cache
+
+    core = tmp_path / "core"
+    shutil.copytree(cache.CORE_DIR, core, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "CORE_DIR", core)
+    cache.code_key.cache_clear()
+    try:
+        before = cache.code_key()
+        (core / "layers.py").write_text((core / "layers.py").read_text() + "\n# edited\n")
+        cache.code_key.cache_clear()
+        assert cache.code_key() != before
+    finally:
+        cache.code_key.cache_clear()
+    # getting the data (its messages, the download) is not part of the numbers
+    assert not (cache.CORE_DIR / "cifar10.py").exists()
+    assert (SRC / "cifar10.py").is_file()
