@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import re
 from pathlib import Path
 
@@ -22,12 +22,8 @@ NUMBER = r"([+\-−]?\d+\.\d+)"
 
 
 def build_report_module():
-    """scripts/build_report.py as a module (for its LaTeX-log checks)."""
-    spec = importlib.util.spec_from_file_location("build_report",
-                                                  ROOT / "scripts" / "build_report.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The report builder behind scripts/build_report.py (for its LaTeX-log checks)."""
+    return importlib.import_module("bnnet.report.build")
 
 
 def number(text: str) -> float:

@@ -1,0 +1,370 @@
+"""The report builder behind ``make report`` (``scripts/build_report.py`` is its command
+line): run the notebooks with papermill, one live progress line each, then build one PDF
+with nbconvert, with a title page that says what the report was built from.
+
+The executed notebooks go to report/executed/, figures to figures/, tables to
+report/results/ and the PDF to report/report.pdf. A quick run writes all of these under
+report/quick/ instead, so it never overwrites the study's outputs. Expensive runs are
+cached (.cache/), so a second build after a prose edit is fast. The LaTeX log of the PDF
+goes beside the executed notebooks (report.log); overfull boxes are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from importlib.metadata import version
+from pathlib import Path
+
+import nbformat
+import papermill
+from nbconvert import PDFExporter
+from tqdm import tqdm
+from traitlets.config import Config as TraitletsConfig
+
+from bnnet.cifar10 import DataError, ensure_cifar10
+from bnnet.files import PROJECT_ROOT, atomic_path
+from bnnet.study.progress import PROGRESS_ENV
+from bnnet.study.provenance import LEDGER_ENV, describe_data, training_summary
+
+ROOT = PROJECT_ROOT
+NOTEBOOKS = ["01_gradcheck", "02_three_vs_nine_layers", "03_lambda_search",
+             "04_init_sensitivity", "05_bn_variants", "06_diagnostics", "07_benchmark"]
+TEMPLATE = ROOT / "scripts" / "report_template" / "bnnet.tex.j2"
+DROP_MIMETYPES = {"application/vnd.jupyter.widget-view+json"}
+USAGE = """`make report`: run the notebooks with papermill, then build one PDF with nbconvert.
+
+Usage: python scripts/build_report.py [--quick] [--n-jobs 2] [--data-dir DIR]
+                                     [--dask-scheduler tcp://host:8786]
+                                     [--author NAME] [--title TITLE]
+"""
+DEFAULT_TITLE = "Batch normalization in k-layer networks on CIFAR-10"
+DEFAULT_AUTHOR = "bnnet workbook"
+OVERFULL_TOLERANCE_PT = 3.0  # what a reader cannot see; wider boxes run into the margin
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.strip()
+        # only the code counts: the outputs (figures, results, PDF) change with every run
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                "src", "notebooks", "scripts"],
+                               cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        return out + (" (with uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+# The kernel's own warnings (e.g. "Kernel is running over TCP without encryption") are
+# chatter for a user of make report; its errors still reach the terminal.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+# A progress bar that run_many writes as text to the kernel's stderr (BNNET_PROGRESS=text):
+# "coarse search:  70%|#######   | 14/20 [02:41<01:10,  8.05s/run]"
+TQDM_LINE = re.compile(r"([^\r\n]*?):\s+\d+%\|[^|\r\n]*\|\s*(\d+)/(\d+)\s*\[([\d:]+)<([\d:?]+)")
+
+
+def parse_progress(text: str) -> tuple[str, int, int, str] | None:
+    """The last tqdm state in a chunk of stderr: (description, done, total, time left)."""
+    matches = list(TQDM_LINE.finditer(text))
+    if not matches:
+        return None
+    desc, done, total, _, left = matches[-1].groups()
+    return desc.strip(), int(done), int(total), left
+
+
+def clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class NotebookProgress:
+    """One live line per notebook on the terminal, fed by the kernel's stderr (papermill's
+    ``stderr_file``): ``[3/7] 03_lambda_search  coarse search 14/20 runs  2:41 elapsed,
+    ~1:10 left``. Other stderr text (warnings, library chatter) is dropped; it stays in the
+    executed notebook."""
+
+    def __init__(self, index: int, count: int, name: str):
+        self.prefix = f"[{index}/{count}] {name}"
+        self.start = time.monotonic()
+        self.state: tuple[str, int, int, str] | None = None
+        interactive = sys.stderr.isatty()
+        size = shutil.get_terminal_size((100, 20))  # a pty may report 0 x 0: tqdm hides bars
+        self.bar = tqdm(total=None, bar_format="{desc}", file=sys.stderr, leave=True,
+                        mininterval=0.5 if interactive else 60, ncols=size.columns or 100,
+                        nrows=size.lines or 20)
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, daemon=True,
+                                        args=(1.0 if interactive else 60.0,))
+        self._ticker.start()
+        self.refresh()
+
+    def line(self) -> str:
+        elapsed = clock(time.monotonic() - self.start)
+        if self.state is None:
+            return f"{self.prefix}  {elapsed} elapsed"
+        desc, done, total, left = self.state
+        eta = "" if done >= total or "?" in left else f", ~{left} left"
+        return f"{self.prefix}  {desc} {done}/{total} runs  {elapsed} elapsed{eta}"
+
+    def refresh(self) -> None:
+        self.bar.set_description_str(self.line(), refresh=True)
+
+    def _tick(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.refresh()
+
+    # papermill writes the kernel's stderr here
+    def write(self, text: str) -> int:
+        state = parse_progress(text)
+        if state is not None and state != self.state:
+            self.state = state
+            self.refresh()
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self, outcome: str) -> None:
+        self._stop.set()
+        self._ticker.join()
+        self.bar.set_description_str(
+            f"{self.prefix}  {outcome} in {clock(time.monotonic() - self.start)}", refresh=False)
+        self.bar.close()  # draws the final line once and ends it
+
+
+def execute(name: str, out_dir: Path, parameters: dict,
+            progress: NotebookProgress | None = None) -> Path:
+    """Run one notebook. papermill writes as it goes, so it writes to a hidden temporary
+    file that replaces the executed notebook only when the run ends (failed runs too, so
+    the error can be read there); an interrupted run leaves the previous one in place."""
+    out = out_dir / f"{name}.ipynb"
+    tmp = out_dir / f".{name}.running.ipynb"
+    try:
+        papermill.execute_notebook(
+            ROOT / "notebooks" / f"{name}.ipynb", tmp, parameters=parameters,
+            kernel_name="python3", cwd=ROOT / "notebooks", progress_bar=False,
+            log_output=False, stderr_file=progress, extra_arguments=KERNEL_ARGUMENTS,
+        )
+    except papermill.PapermillExecutionError:
+        os.replace(tmp, out)
+        raise
+    os.replace(tmp, out)
+    return out
+
+
+class BuildLocked(RuntimeError):
+    """Another build is writing to the same output folder."""
+
+
+@contextlib.contextmanager
+def build_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder/.build.lock`` for the whole build, so that two builds started at once
+    in one checkout never share the executed notebooks; the second stops at once. The
+    kernel releases the lock when the process ends, however it ends."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ".build.lock"
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            raise BuildLocked(
+                f"another make report is writing to {folder} (process {holder}); wait for "
+                "it to finish or stop it, then run make report again") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}, started {dt.datetime.now():%H:%M:%S}")
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def clean_cells(nb: nbformat.NotebookNode) -> list:
+    """The cells worth printing: no parameter cells, no stderr, no widget debris."""
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.metadata.get("tags", []))
+        if tags & {"parameters", "injected-parameters"}:
+            continue
+        if cell.cell_type == "code":
+            outputs = []
+            for output in cell.outputs:
+                if output.output_type == "stream" and output.name == "stderr":
+                    continue
+                if output.output_type in ("display_data", "execute_result"):
+                    data = output.get("data", {})
+                    if DROP_MIMETYPES & set(data):
+                        continue
+                outputs.append(output)
+            cell.outputs = outputs
+            if not outputs:
+                continue
+        cells.append(cell)
+    return cells
+
+
+def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: float,
+            commit: str, training: dict | None = None, title: str = DEFAULT_TITLE,
+            author: str = DEFAULT_AUTHOR) -> nbformat.NotebookNode:
+    combined = nbformat.v4.new_notebook()
+    for path in executed:
+        combined.cells.extend(clean_cells(nbformat.read(path, as_version=4)))
+    combined.metadata["title"] = title + (" (quick run)" if quick else "")
+    combined.metadata["authors"] = [{"name": author}]
+    combined.metadata["date"] = dt.date.today().isoformat()
+    training = training or {"runs": 0, "seconds": 0.0, "trained_now": 0}
+    combined.metadata["bnnet"] = {
+        "quick": quick, "commit": commit, "data_source": data_source,
+        "build_time": f"{seconds / 60:.1f} min",
+        "training_time": training_time(training),
+        "notebooks": ", ".join(NOTEBOOKS),
+    }
+    return combined
+
+
+def training_time(training: dict) -> str:
+    """"88.4 min in 174 runs (all read from the run cache)" for the title page."""
+    runs, now = training["runs"], training["trained_now"]
+    origin = ("all trained in this build" if now == runs
+              else "all read from the run cache" if now == 0
+              else f"{now} trained in this build, {runs - now} read from the run cache")
+    return f"{training['seconds'] / 60:.1f} min in {runs} runs ({origin})"
+
+
+class _LoggedPDFExporter(PDFExporter):
+    """nbconvert's PDF exporter, keeping the LaTeX log of the last run (``latex_log``)."""
+
+    latex_log = ""
+
+    def run_latex(self, filename, raise_on_failure=None):
+        kwargs = {} if raise_on_failure is None else {"raise_on_failure": raise_on_failure}
+        ok = super().run_latex(filename, **kwargs)
+        log = Path(filename).with_suffix(".log")
+        if log.is_file():
+            self.latex_log = log.read_text(encoding="utf-8", errors="replace")
+        return ok
+
+
+def overfull_hboxes(log: str, tolerance: float = OVERFULL_TOLERANCE_PT) -> list[str]:
+    """The overfull \\hbox warnings of a LaTeX log wider than ``tolerance`` points."""
+    return [m.group(0) for m in re.finditer(
+        r"Overfull \\hbox \(([\d.]+)pt too wide\)[^\n]*", log)
+        if float(m.group(1)) > tolerance]
+
+
+def to_pdf(nb: nbformat.NotebookNode, out: Path, log_path: Path | None = None) -> list[str]:
+    """Write the PDF (atomically) and the LaTeX log; return the overfull boxes."""
+    c = TraitletsConfig()
+    c.TemplateExporter.exclude_input = True
+    c.TemplateExporter.exclude_input_prompt = True
+    c.TemplateExporter.exclude_output_prompt = True
+    exporter = _LoggedPDFExporter(config=c, template_file=str(TEMPLATE))
+    exporter.verbose = False
+    pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": "report"}})
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(pdf)
+    if log_path is not None:
+        log_path.write_text(exporter.latex_log, encoding="utf-8")
+    return overfull_hboxes(exporter.latex_log)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="build_report.py", description=USAGE,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes (pipeline test)")
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
+                        help="train on this Dask cluster (tcp://host:8786); default: "
+                             "BNNET_DASK_SCHEDULER, else this machine")
+    parser.add_argument("--author", default=DEFAULT_AUTHOR,
+                        help=f"the title page's author (default: {DEFAULT_AUTHOR!r})")
+    parser.add_argument("--title", default=DEFAULT_TITLE,
+                        help=f"the report's title (default: {DEFAULT_TITLE!r})")
+    parser.add_argument("--data-note", default="",
+                        help="what the title page should say about the data, e.g. where "
+                             "the copy differs from the official archive")
+    parser.add_argument("--output-root", type=Path, default=None,
+                        help="put report.pdf, executed/, figures/ and results/ here "
+                             "(default: the project layout; report/quick/ with --quick)")
+    args = parser.parse_args()
+    root = args.output_root or (ROOT / "report" / "quick" if args.quick else None)
+    if root is None:
+        pdf_path, executed_dir = ROOT / "report" / "report.pdf", ROOT / "report" / "executed"
+    else:
+        pdf_path, executed_dir = root / "report.pdf", root / "executed"
+        os.environ["BNNET_FIGURES_DIR"] = str(root / "figures")
+        os.environ["BNNET_RESULTS_DIR"] = str(root / "results")
+
+    try:
+        with build_lock(executed_dir):
+            return build(args, pdf_path, executed_dir)
+    except BuildLocked as e:
+        print(f"make report: {e}", file=sys.stderr)
+        return 1
+
+
+def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
+    try:
+        folder, downloaded = ensure_cifar10(args.data_dir)
+        if downloaded:
+            print(f"[report] CIFAR-10 downloaded to {folder}", flush=True)
+        data_source = describe_data(folder)
+    except DataError as e:
+        print(f"make report: {e}", file=sys.stderr)
+        return 1
+    if args.data_note:
+        data_source += f" ({args.data_note})"
+
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    ledger = executed_dir / "runs.jsonl"  # every run the notebooks use (run_many appends)
+    ledger.unlink(missing_ok=True)
+    os.environ[LEDGER_ENV] = str(ledger)
+    os.environ[PROGRESS_ENV] = "text"  # the kernels' progress bars, read by NotebookProgress
+    parameters = {"quick": args.quick, "n_jobs": args.n_jobs, "data_dir": args.data_dir,
+                  "scheduler": args.dask_scheduler}
+    start = time.perf_counter()
+    executed = []
+    for index, name in enumerate(NOTEBOOKS, start=1):
+        progress = NotebookProgress(index, len(NOTEBOOKS), name)
+        try:
+            executed.append(execute(name, executed_dir, parameters, progress))
+        except papermill.PapermillExecutionError as e:
+            progress.close("FAILED")
+            trace = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(e.traceback))
+            print(f"{trace}\nmake report: notebook {name} failed in cell {e.exec_count}: "
+                  f"{e.ename}: {e.evalue}\nSee {executed_dir / (name + '.ipynb')}. Finished "
+                  "runs are cached; fix the cause and run make report again.", file=sys.stderr)
+            return 1
+        except BaseException:
+            progress.close("stopped")
+            raise
+        progress.close("done")
+    seconds = time.perf_counter() - start
+    nb = combine(executed, quick=args.quick, data_source=data_source, seconds=seconds,
+                 commit=git_commit(), training=training_summary(ledger), title=args.title,
+                 author=args.author)
+    print("[report] building the PDF ...", flush=True)
+    overfull = to_pdf(nb, pdf_path, executed_dir / "report.log")
+    for box in overfull:
+        print(f"[report] warning: LaTeX {box} (see {executed_dir / 'report.log'})",
+              file=sys.stderr)
+    total = time.perf_counter() - start
+    print(f"[report] {pdf_path} written; notebooks {seconds:.0f} s, total {total:.0f} s "
+          f"(bnnet {version('bnnet')})")
+    return 0
