@@ -1,21 +1,24 @@
-# bnnet: `make setup`, `make test`, `make data`, `make lab`, `make clean`.
+# bnnet: `make help` lists the targets.
 PY     := .venv/bin/python
 STAMP  := .venv/.setup-done
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint data lab report bench clean help
+.PHONY: setup test lint data lab report bench clean clean-study help
 
 help:
-	@echo "make setup   create .venv, install requirements + bnnet, Jupyter kernel, TeX for the PDF"
-	@echo "make test    lint and run the whole test suite (runs setup when needed)"
-	@echo "make data    download CIFAR-10 into data/ (md5-checked), unless BNNET_DATA_DIR is set"
-	@echo "make lab     JupyterLab with the project kernel"
-	@echo "make report  run the notebooks (papermill) and build report/report.pdf (nbconvert)"
-	@echo "             QUICK=1: small sizes in <= 3 minutes; N_JOBS=2 worker processes;"
-	@echo "             AUTHOR=\"Ada Lovelace\" TITLE=\"...\" for the title page;"
-	@echo "             DASK_SCHEDULER=tcp://host:8786 trains on a Dask cluster"
-	@echo "make bench   time bnnet against PyTorch (CPU) and the matmul limit -> report/results/bench.csv"
-	@echo "make clean   remove caches and outputs (executed notebooks, results, figures, PDF)"
+	@echo "make setup        create .venv, install requirements + bnnet, Jupyter kernel, TeX for the PDF"
+	@echo "make test         lint and run the whole test suite (runs setup when needed)"
+	@echo "make lint         ruff over src, tests and scripts"
+	@echo "make data         download CIFAR-10 into data/ (md5-checked), unless BNNET_DATA_DIR is set"
+	@echo "make lab          JupyterLab with the project kernel"
+	@echo "make report       run the notebooks (papermill) and build report/report.pdf (nbconvert)"
+	@echo "                  QUICK=1: small sizes in about 2 minutes, into report/quick/;"
+	@echo "                  N_JOBS=2 worker processes; AUTHOR=\"Ada Lovelace\" TITLE=\"...\";"
+	@echo "                  DASK_SCHEDULER=tcp://host:8786 trains on a Dask cluster"
+	@echo "make bench        time bnnet against PyTorch (CPU) -> report/results/bench.csv"
+	@echo "make clean        remove what is cheap to recreate: caches, executed notebooks,"
+	@echo "                  scratch/ and report/quick/ (never the committed study)"
+	@echo "make clean-study  remove the committed study (PDF, results, figures): CONFIRM=yes"
 
 $(STAMP): requirements.txt pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
@@ -42,14 +45,24 @@ lab: $(STAMP)
 	fi
 
 clean:
-	rm -rf .cache .pytest_cache .ruff_cache report/executed report/results report/report.pdf
-	rm -f figures/*.png
+	rm -rf .cache .pytest_cache .ruff_cache report/executed report/quick scratch
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
 
-# The PDF report. QUICK=1: small sizes, <= 3 minutes, every page marked as a quick run.
+# The committed study costs a full `make report` (about 36 minutes here) to recreate.
+STUDY_OUTPUTS = report/report.pdf $(filter-out report/results/bench.csv,$(wildcard report/results/*.csv)) $(wildcard figures/*.png)
+clean-study:
+	@if [ "$(CONFIRM)" != yes ]; then \
+		echo "make clean-study: this deletes the committed study (report/report.pdf, report/results/*.csv"; \
+		echo "but bench.csv, figures/*.png); a cold make report takes about 36 minutes to recreate it."; \
+		echo "Run make clean-study CONFIRM=yes to go ahead."; \
+		exit 1; \
+	fi
+	rm -f $(STUDY_OUTPUTS)
+
+# The PDF report. QUICK=1: small sizes, every page marked as a quick run.
 N_JOBS ?= 2
 report: $(STAMP)
-	$(PY) scripts/build_report.py $(if $(QUICK),--quick) --n-jobs $(N_JOBS) \
+	@$(PY) scripts/build_report.py $(if $(QUICK),--quick) --n-jobs $(N_JOBS) \
 		$(if $(DATA_NOTE),--data-note "$(DATA_NOTE)") \
 		$(if $(AUTHOR),--author "$(AUTHOR)") $(if $(TITLE),--title "$(TITLE)") \
 		$(if $(DASK_SCHEDULER),--dask-scheduler "$(DASK_SCHEDULER)")

@@ -96,8 +96,9 @@ def test_fresh_clone_reaches_the_quick_pdf_with_the_readme_commands(tmp_path):
                if not k.startswith(("BNNET_", "PYTEST", "VIRTUAL_ENV"))}
         env.update(BNNET_CIFAR10_URL=f"http://127.0.0.1:{server.server_port}/{archive.name}",
                    BNNET_CIFAR10_MD5=md5, PYTHON=shutil.which("python3") or sys.executable)
-        steps = subprocess.run("make setup && make report QUICK=1 N_JOBS=1", shell=True,
-                               cwd=clone, env=env, capture_output=True, text=True,
+        # make clean first: a report still builds after it (it keeps the benchmark table)
+        steps = subprocess.run("make setup && make clean && make report QUICK=1 N_JOBS=1",
+                               shell=True, cwd=clone, env=env, capture_output=True, text=True,
                                timeout=1500)
     finally:
         server.shutdown()
@@ -108,6 +109,29 @@ def test_fresh_clone_reaches_the_quick_pdf_with_the_readme_commands(tmp_path):
     assert "CIFAR-10 downloaded to" in steps.stdout
     assert "Kernel is running over TCP" not in steps.stdout + steps.stderr
     assert "[7/7] 07_benchmark  done in" in steps.stderr
+    assert not steps.stdout.startswith(".venv/bin/python")  # make prints its own lines only
+
+    # the README's papermill lines, each made quick, then make clean: the study is untouched
+    lines = readme_papermill_lines()
+    assert len(lines) == 8 and lines[0].startswith("mkdir")
+    quick = [line if "quick True" in line or not line.startswith("papermill") else
+             line.split("#")[0] + " -p quick True" for line in lines]
+    explore = subprocess.run(". .venv/bin/activate && " + " && ".join(quick) + " && make clean",
+                             shell=True, cwd=clone, env=env, capture_output=True, text=True,
+                             timeout=1500)
+    assert explore.returncode == 0, explore.stdout[-3000:] + explore.stderr[-3000:]
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                            cwd=clone, capture_output=True, text=True, check=True).stdout
+    assert status == "", status
+    assert not (clone / "scratch").exists() and not (clone / "report" / "quick").exists()
+
+
+def readme_papermill_lines() -> list[str]:
+    """The commands of the README's block of papermill examples."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text[text.index("```bash\nmkdir -p scratch"):]
+    block = block[len("```bash\n"):block.index("```", 8)]
+    return [line.strip() for line in block.splitlines() if line.strip()]
 
 
 def test_a_configured_data_dir_without_data_is_an_error_not_a_download(tmp_path, monkeypatch):

@@ -140,6 +140,22 @@ def test_papermill_parameter_of_the_wrong_type_stops_the_notebook_early(tmp_path
     assert "n_jobs='two'" in err.value.evalue and "-p n_jobs 2" in err.value.evalue
 
 
+@pytest.mark.slow
+def test_a_report_without_a_benchmark_file_says_how_to_make_one(tmp_path):
+    import nbformat
+    import papermill
+
+    out = tmp_path / "07.ipynb"
+    papermill.execute_notebook(ROOT / "notebooks" / "07_benchmark.ipynb", out,
+                               parameters={"bench_csv": str(tmp_path / "none.csv")},
+                               kernel_name="python3", progress_bar=False,
+                               cwd=ROOT / "notebooks")
+    outputs = [o for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code"
+               for o in c.outputs]
+    text = " ".join(str(o.get("data", {}).get("text/markdown", "")) for o in outputs)
+    assert "make bench" in text and "none.csv" in text
+
+
 def papermill_cli(tmp_path, *args):
     papermill = Path(sys.executable).parent / "papermill"
     return subprocess.run(
@@ -157,6 +173,11 @@ def test_papermill_cli_list_parameter_hint_works(tmp_path):
     assert "ParameterError" in typed.stderr + typed.stdout
     hint = re.search(r'with papermill: -y "(seeds: \[[^"]*\])"', typed.stderr + typed.stdout)
     assert hint, typed.stderr[-2000:]
+    # the message is the last thing on the screen, and the notebook's part of it is short
+    last = typed.stderr.strip().splitlines()[-1]
+    assert last.startswith("ParameterError: parameter seeds=") and "-y" in last
+    notebook_part = typed.stderr[typed.stderr.index("Exception encountered"):]
+    assert len(notebook_part.splitlines()) <= 3, notebook_part
     followed = papermill_cli(tmp_path, "-y", hint.group(1), "-p", "n_jobs", "two")
     output = followed.stderr + followed.stdout
     assert followed.returncode != 0 and "n_jobs='two'" in output

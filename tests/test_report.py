@@ -28,7 +28,11 @@ def test_quick_report_builds_a_pdf_with_every_section(real_data_dir, tmp_path):
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
-    pages = [page.extract_text() for page in PdfReader(pdf).pages]
+    reader = PdfReader(pdf)
+    # title and author as document metadata (what pdfinfo shows)
+    assert reader.metadata.title == "My BN study (quick run)"
+    assert reader.metadata.author == "Ada Lovelace"
+    pages = [page.extract_text() for page in reader.pages]
     text = "\n".join(pages)
     assert len(pages) >= 5
     for page in pages:  # every page says it is a quick run

@@ -80,3 +80,22 @@ def test_a_bad_notebook_parameter_stops_before_any_work():
         begin("05_bn_variants", values)
     with pytest.raises(ParameterError, match="has no parameter"):
         begin("05_bn_variants", {"quick": False})
+
+
+def test_quick_keeps_the_parameters_a_user_gave(monkeypatch):
+    """Given through papermill (its injected cell is in IPython's input history) or changed
+    from the saved parameters cell: kept, and the banner says so."""
+    shown = []
+    monkeypatch.setattr("bnnet.report.notebook.display", shown.append)
+    values = namespace("03_lambda_search", quick=True, n_coarse=10, cycles=4)
+    values["In"] = ["", "# Parameters\nquick = True\nn_coarse = 10\ncycles = 4\n"]
+    begin("03_lambda_search", values)
+    assert values["n_coarse"] == 10 and values["cycles"] == 4  # given (cycles = the default)
+    assert values["n_s"] == 60 and values["n_fine"] == 4  # quick sizes
+    banner = shown[0].text
+    assert "`n_s=60`" in banner and "Kept as given: `cycles=4`, `n_coarse=10`" in banner
+
+
+def test_a_parameter_error_is_one_line_in_a_notebook():
+    err = ParameterError("parameter n_jobs='two' (str): expected a positive integer")
+    assert err._render_traceback_() == [f"ParameterError: {err}"]

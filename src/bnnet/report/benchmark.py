@@ -13,6 +13,16 @@ BENCH_COLUMNS = ("net", "task", "library", "seconds", "percent_of_limit", "peak_
                  "matmul_limit_gflops", "threads")
 
 
+#: Where ``make bench`` writes its table (committed, so a report shows it without PyTorch).
+BENCH_CSV = PROJECT_ROOT / "report" / "results" / "bench.csv"
+
+
+def find_benchmark(path: str | os.PathLike | None = None) -> Path | None:
+    """The benchmark CSV (``path``, else :data:`BENCH_CSV`), or ``None`` if there is none."""
+    path = Path(path) if path is not None else BENCH_CSV
+    return path if path.is_file() else None
+
+
 def load_benchmark(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, float, int]:
     """The CSV written by ``make bench`` as one row per (net, task), bnnet beside PyTorch.
 
@@ -23,7 +33,7 @@ def load_benchmark(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame,
     Returns:
         the wide table, the matmul limit (GFLOP/s) and the number of threads.
     """
-    path = Path(path) if path is not None else PROJECT_ROOT / "report" / "results" / "bench.csv"
+    path = Path(path) if path is not None else BENCH_CSV
     if not path.is_file():
         raise FileNotFoundError(f"no benchmark at {path}: run `make bench` first (it needs "
                                 "PyTorch, see requirements-bench.txt)")

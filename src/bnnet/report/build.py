@@ -34,6 +34,7 @@ from traitlets.config import Config as TraitletsConfig
 
 from bnnet.cifar10 import DataError, ensure_cifar10
 from bnnet.files import PROJECT_ROOT, atomic_path
+from bnnet.report.display import FIGURES_ENV, RESULTS_ENV, STUDY_FIGURES, STUDY_RESULTS
 from bnnet.study.progress import PROGRESS_ENV
 from bnnet.study.provenance import LEDGER_ENV, describe_data, training_summary
 
@@ -304,12 +305,13 @@ def main() -> int:
                              "(default: the project layout; report/quick/ with --quick)")
     args = parser.parse_args()
     root = args.output_root or (ROOT / "report" / "quick" if args.quick else None)
-    if root is None:
+    if root is None:  # the study: the committed outputs
         pdf_path, executed_dir = ROOT / "report" / "report.pdf", ROOT / "report" / "executed"
+        figures, results = STUDY_FIGURES, STUDY_RESULTS
     else:
         pdf_path, executed_dir = root / "report.pdf", root / "executed"
-        os.environ["BNNET_FIGURES_DIR"] = str(root / "figures")
-        os.environ["BNNET_RESULTS_DIR"] = str(root / "results")
+        figures, results = root / "figures", root / "results"
+    os.environ[FIGURES_ENV], os.environ[RESULTS_ENV] = str(figures), str(results)
 
     try:
         with build_lock(executed_dir):

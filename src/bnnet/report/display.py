@@ -43,15 +43,31 @@ def markdown(text: str) -> Output:
     return Output({"text/markdown": text, "text/plain": text})
 
 
+#: Where a notebook's tables and figures go unless told otherwise: a scratch folder of the
+#: project (gitignored), so that exploring never overwrites the committed study.
+SCRATCH = PROJECT_ROOT / "scratch"
+#: The committed study's folders, which only ``make report`` writes (it sets the variables).
+STUDY_FIGURES = PROJECT_ROOT / "figures"
+STUDY_RESULTS = PROJECT_ROOT / "report" / "results"
+FIGURES_ENV, RESULTS_ENV = "BNNET_FIGURES_DIR", "BNNET_RESULTS_DIR"
+
+
 def output_dirs() -> tuple[Path, Path]:
-    """Where figures (PNG) and tables (CSV) go, created if missing: ``figures/`` and
-    ``report/results/`` of the project, or ``BNNET_FIGURES_DIR`` and ``BNNET_RESULTS_DIR``
-    (the quick report sets them so that it never overwrites the study's outputs)."""
-    figures = Path(os.environ.get("BNNET_FIGURES_DIR") or PROJECT_ROOT / "figures")
-    results = Path(os.environ.get("BNNET_RESULTS_DIR") or PROJECT_ROOT / "report" / "results")
+    """Where figures (PNG) and tables (CSV) go, created if missing: ``BNNET_FIGURES_DIR``
+    and ``BNNET_RESULTS_DIR`` (relative paths are relative to the project), else
+    ``scratch/figures`` and ``scratch/results`` of the project. ``make report`` sets the
+    variables to ``figures/`` and ``report/results/`` (``report/quick/...`` for a quick
+    run)."""
+    figures = _folder(FIGURES_ENV, SCRATCH / "figures")
+    results = _folder(RESULTS_ENV, SCRATCH / "results")
     figures.mkdir(parents=True, exist_ok=True)
     results.mkdir(parents=True, exist_ok=True)
     return figures, results
+
+
+def _folder(env: str, default: Path) -> Path:
+    value = os.environ.get(env)
+    return PROJECT_ROOT / value if value else default  # an absolute value stays as it is
 
 
 def save_table(df: pd.DataFrame, name: str, *, index: bool = False) -> Path:

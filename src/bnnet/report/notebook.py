@@ -15,9 +15,13 @@ how to pass the parameter on papermill's command line.
 
 from __future__ import annotations
 
+import ast
+import json
+import os
 import warnings
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -25,7 +29,8 @@ import pandas as pd
 from IPython.display import display
 
 from bnnet.core.config import NETS, Config, ConfigError
-from bnnet.report.display import markdown
+from bnnet.files import PROJECT_ROOT
+from bnnet.report.display import FIGURES_ENV, RESULTS_ENV, markdown, output_dirs
 from bnnet.validation import (
     ADDRESS,
     FILE,
@@ -41,9 +46,16 @@ from bnnet.validation import (
     validate,
 )
 
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+
 
 class ParameterError(ValueError):
     """A notebook parameter has the wrong type or value."""
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of a traceback: the message is the whole story, and
+        # papermill then ends its own error with it
+        return [f"ParameterError: {self}"]
 
 
 class ConfigChanges(Constraint):
@@ -147,7 +159,8 @@ def check_parameters(values: Mapping[str, Any], constraints: Mapping[str, Constr
 
 def begin(name: str, namespace: MutableMapping[str, Any]) -> None:
     """Check notebook ``name``'s parameters in ``namespace`` (its ``globals()``), apply its
-    quick preset if ``quick`` is true, and set up plots and pandas."""
+    quick preset to the parameters the user did not give if ``quick`` is true, say where
+    its outputs go, and set up plots and pandas."""
     notebook = NOTEBOOKS[name]
     constraints = {**COMMON, **notebook.parameters}
     missing = [p for p in constraints if p not in namespace]
@@ -155,16 +168,81 @@ def begin(name: str, namespace: MutableMapping[str, Any]) -> None:
         raise ParameterError(f"notebook {name} has no parameter(s) {missing} in its "
                              "parameters cell; see bnnet.report.notebook.NOTEBOOKS")
     check_parameters({p: namespace[p] for p in constraints}, constraints)
+    setup()
     if namespace["quick"]:
+        given = given_parameters(name, namespace)
+        applied, kept = {}, {}
         for p, value in notebook.quick.items():
             current = namespace[p]
+            if p in given:
+                kept[p] = current
+                continue
             namespace[p] = ({**current, **value} if isinstance(value, dict)
                             and isinstance(current, dict) else value)
-    setup(namespace["quick"])
+            applied[p] = namespace[p]
+        display(markdown(quick_banner(applied, kept)))
+    if not (os.environ.get(FIGURES_ENV) and os.environ.get(RESULTS_ENV)):
+        figures, results = output_dirs()
+        display(markdown(
+            f"Tables of this run go to `{_shown(results)}`, figures to `{_shown(figures)}` "
+            "(only `make report` writes the study's `report/results/` and `figures/`; set "
+            f"`{RESULTS_ENV}` and `{FIGURES_ENV}` to choose)."))
 
 
-def setup(quick: bool = False) -> None:
-    """Plot style and quiet output for a notebook run; a banner on a quick run."""
+def quick_banner(applied: Mapping[str, Any], kept: Mapping[str, Any]) -> str:
+    """The Markdown banner of a quick run: what it is, the sizes it set and kept."""
+    text = ("> **Quick run**: small data and short schedules to test the pipeline. These are "
+            "not the study's results.")
+    if applied:
+        text += " Quick sizes: " + ", ".join(f"`{p}={v!r}`" for p, v in applied.items()) + "."
+    if kept:
+        text += " Kept as given: " + ", ".join(f"`{p}={v!r}`" for p, v in kept.items()) + "."
+    return text
+
+
+def given_parameters(name: str, namespace: Mapping[str, Any]) -> set[str]:
+    """The parameters a user gave: those papermill injected (its cell starts with
+    ``# Parameters``, in IPython's input history ``In``) and those whose value differs from
+    the notebook's saved parameters cell."""
+    given: set[str] = set()
+    for source in namespace.get("In", []):
+        if isinstance(source, str) and source.lstrip().startswith("# Parameters"):
+            given |= _assigned(source)
+    defaults = notebook_defaults(name)
+    return given | {p for p, v in defaults.items() if p in namespace and namespace[p] != v}
+
+
+def notebook_defaults(name: str) -> dict[str, Any]:
+    """The values the parameters cell of ``notebooks/<name>.ipynb`` sets ({} if none)."""
+    path = NOTEBOOK_DIR / f"{name}.ipynb"
+    if not path.is_file():
+        return {}
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            values: dict[str, Any] = {}
+            exec("".join(cell["source"]), {}, values)  # the project's own notebook
+            return values
+    return {}
+
+
+def _assigned(source: str) -> set[str]:
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return set()
+    return {t.id for node in body if isinstance(node, ast.Assign) for t in node.targets
+            if isinstance(t, ast.Name)}
+
+
+def _shown(path: Path) -> str:
+    try:
+        return f"{path.relative_to(PROJECT_ROOT).as_posix()}/"
+    except ValueError:
+        return f"{path}/"
+
+
+def setup() -> None:
+    """Plot style and quiet output for a notebook run."""
     matplotlib.rcParams.update({
         "figure.dpi": 110, "savefig.dpi": 150, "figure.figsize": (7.5, 3.2),
         "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
@@ -172,6 +250,3 @@ def setup(quick: bool = False) -> None:
     })
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     pd.set_option("display.precision", 4)
-    if quick:
-        display(markdown("> **Quick run**: small data and short schedules to test the "
-                         "pipeline. These are not the study's results."))
