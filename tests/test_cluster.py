@@ -2,11 +2,16 @@
 a killed worker survived. Each test starts its own LocalCluster on 127.0.0.1 (2 worker
 processes, 1 thread each) and shuts it down."""
 
+import contextlib
 import os
+import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -105,3 +110,142 @@ def test_an_unreachable_scheduler_says_what_to_start(fake_cifar):
     with pytest.raises(RuntimeError, match="dask scheduler"):
         run_many(CONFIGS[:1], DataSpec(str(fake_cifar), n_val=30),
                  scheduler="tcp://127.0.0.1:9", progress=False)
+
+
+def tls_files(tmp_path):
+    """A CA-signed certificate for every role, as PEM files (what the README's openssl
+    lines make), from distributed's own temporary security (loopback only)."""
+    security = distributed.security.Security.temporary()
+    files = {}
+    for name, text in (("ca.pem", security.tls_ca_file), ("cert.pem", security.tls_client_cert),
+                       ("key.pem", security.tls_client_key)):
+        (tmp_path / name).write_text(text)
+        files[name] = str(tmp_path / name)
+    return security, files
+
+
+def test_a_tls_cluster_runs_the_sweep_and_refuses_a_client_without_the_certificate(
+        fake_cifar, tmp_path):
+    import dask
+
+    security, files = tls_files(tmp_path)
+    spec = DataSpec(str(fake_cifar), n_val=30)
+    reference = run_many(CONFIGS[:2], spec, n_jobs=1, cache=False, progress=False)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", protocol="tls://",
+                                       security=security, dashboard_address=None,
+                                       env=worker_env(tmp_path, fake_cifar))
+    try:
+        address = cluster.scheduler_address
+        assert address.startswith("tls://127.0.0.1:")
+        # the driver's certificate the standard Dask way: the dask config
+        tls = {"distributed.comm.tls.ca-file": files["ca.pem"],
+               "distributed.comm.tls.client.cert": files["cert.pem"],
+               "distributed.comm.tls.client.key": files["key.pem"],
+               "distributed.comm.require-encryption": True}
+        with dask.config.set(tls):
+            remote = run_many(CONFIGS[:2], spec, scheduler=address, cache=False,
+                              progress=False)
+        assert_same_runs(remote, reference)
+        # a client without the cluster's certificate gets nowhere: one with a certificate
+        # of another authority (the scheduler ends the TLS handshake: unknown CA), one
+        # without any
+        stranger = distributed.security.Security.temporary()
+        for attempt in (lambda: distributed.Client(address, security=stranger, timeout="5s"),
+                        lambda: distributed.Client(address, timeout="5s")):
+            with pytest.raises((OSError, TimeoutError, TypeError)) as refused:
+                attempt()
+            print(f"refused: {type(refused.value).__name__}: {refused.value}")
+    finally:
+        cluster.close()
+
+
+def test_an_open_address_to_another_machine_is_said_once_before_connecting(capsys):
+    from bnnet.study.cluster import insecure_address
+
+    for safe in ("tls://10.0.0.5:8786", "tcp://127.0.0.1:8786", "tcp://localhost:8786",
+                 "tcp://[::1]:8786"):
+        assert insecure_address(safe) is None, safe
+    for open_ in ("tcp://10.0.0.5:8786", "10.0.0.5:8786", "tcp://cluster.example:8786"):
+        warning = insecure_address(open_)
+        assert "unencrypted and unauthenticated" in warning and "README" in warning
+
+
+def readme_block(first_line: str) -> list[str]:
+    """The lines of the README's shell block that starts with ``first_line``."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"```bash\n{first_line}")
+    block = text[start + len("```bash\n"):text.index("```", start + 8)]
+    return [line for line in block.splitlines() if line and not line.startswith("#")]
+
+
+def start(command: str, pattern: str, env: dict, timeout: float = 60) -> tuple:
+    """A server process and the first match of ``pattern`` in its stderr."""
+    proc = subprocess.Popen(command, shell=True, env=env, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        seen.append(line)
+        match = re.search(pattern, line)
+        if match:
+            threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep draining
+            return proc, match
+        if not line and proc.poll() is not None:
+            break
+    stop(proc)
+    raise AssertionError(f"{command!r} did not start: {''.join(seen)[-2000:]}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.mark.slow
+def test_the_readme_tls_recipe_works_as_written(fake_cifar, tmp_path, monkeypatch):
+    """The README's openssl lines, then its scheduler, worker and driver commands, on
+    127.0.0.1 (free ports): a sweep through tls:// equals n_jobs=1."""
+    import dask
+
+    folder = str(tmp_path / "tls")
+    lines = [line.replace("~/.bnnet-tls", folder) for line in readme_block("mkdir -p ~/.bnnet")]
+    assert any(line.startswith("openssl x509") for line in lines)
+    subprocess.run(" && ".join(lines), shell=True, check=True, capture_output=True, cwd=tmp_path)
+    commands = [line.replace("~/.bnnet-tls", folder)
+                for line in readme_block("# on the scheduler machine")]
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}",
+           "BNNET_CACHE_DIR": str(tmp_path / "worker-cache"), "OMP_NUM_THREADS": "1"}
+    scheduler_line = next(c for c in commands if c.startswith("dask scheduler"))
+    worker_line = next(c for c in commands if "dask worker" in c)
+    scheduler, match = start(scheduler_line.replace("HOST", "127.0.0.1")
+                             + " --port 0 --dashboard-address 127.0.0.1:0",
+                             r"Scheduler at:\s+(tls://127\.0\.0\.1:\d+)", env)
+    address = match.group(1)
+    worker = None
+    try:
+        worker_line = worker_line.replace("tls://HOST:8786", address).replace(
+            "/data/cifar-10-batches-py", str(fake_cifar))
+        worker, _ = start(worker_line + " --host 127.0.0.1 --dashboard-address 127.0.0.1:0",
+                          r"Registered to", env)
+        for line in commands:
+            if line.startswith("export "):
+                name, value = line[len("export "):].split("=", 1)
+                monkeypatch.setenv(name, value.replace("~", str(Path.home())))
+        dask.config.refresh()
+        spec = DataSpec(str(fake_cifar), n_val=30)
+        remote = run_many(CONFIGS[:2], spec, scheduler=address, cache=False, progress=False)
+        assert_same_runs(remote, run_many(CONFIGS[:2], spec, cache=False, progress=False))
+    finally:
+        if worker is not None:
+            stop(worker)
+        stop(scheduler)
+        monkeypatch.undo()
+        dask.config.refresh()

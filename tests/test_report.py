@@ -1,5 +1,6 @@
 """The quick report pipeline end to end on the real data (skipped without BNNET_DATA_DIR)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -16,6 +17,10 @@ from tests.report_checks import (
     overfull_boxes,
 )
 
+# every character LaTeX treats specially, and letters the text font has and lacks
+AUTHOR = "Ada Lovelace & Bob Ö_{1}"
+TITLE = "Assignment #3: 100% BN, λ ~ $5^2 \\ done"
+
 
 @pytest.mark.slow
 def test_quick_report_builds_a_pdf_with_every_section(real_data_dir, tmp_path):
@@ -23,22 +28,25 @@ def test_quick_report_builds_a_pdf_with_every_section(real_data_dir, tmp_path):
     pdf = tmp_path / "report.pdf"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "build_report.py"), "--quick", "--n-jobs", "1",
-         "--output-root", str(tmp_path), "--author", "Ada Lovelace", "--title", "My BN study"],
+         "--output-root", str(tmp_path), "--author", AUTHOR, "--title", TITLE],
         env=env, capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
     reader = PdfReader(pdf)
     # title and author as document metadata (what pdfinfo shows)
-    assert reader.metadata.title == "My BN study (quick run)"
-    assert reader.metadata.author == "Ada Lovelace"
+    assert reader.metadata.title == f"{TITLE} (quick run)"
+    assert reader.metadata.author == AUTHOR
     pages = [page.extract_text() for page in reader.pages]
     text = "\n".join(pages)
     assert len(pages) >= 5
     for page in pages:  # every page says it is a quick run
         assert "QUICK RUN" in page
     check_title_page(pages[0], real_data_dir)
-    assert "Ada Lovelace" in pages[0] and "My BN study (quick run)" in pages[0]
+    flat = " ".join(pages[0].split())
+    for part in ("Ada Lovelace & Bob", "Ö_{1}", "Assignment #3: 100% BN,", "λ", "~ $5^2",
+                 "\\ done"):
+        assert part in flat, (part, flat[:300])
     check_contents_page(pages)
     # the text agrees with the tables of the same run
     check_bn_prose_matches_table(text, tmp_path / "results" / "02_bn_ci.csv")
@@ -59,9 +67,19 @@ def test_quick_report_builds_a_pdf_with_every_section(real_data_dir, tmp_path):
         assert (tmp_path / "executed" / next(
             p.name for p in (ROOT / "notebooks").glob(f"{key}_*.ipynb"))).is_file()
 
+    # nothing but tables, figures and prose: no printed output, no raw column names
+    for executed in (tmp_path / "executed").glob("*.ipynb"):
+        cells = [c for c in json.loads(executed.read_text())["cells"] if c["cell_type"] == "code"]
+        outputs = [o for c in cells for o in c["outputs"]]
+        assert not [o for o in outputs if o.get("name") == "stdout"], executed.name
+        for o in outputs:
+            latex = "".join(o.get("data", {}).get("text/latex", ""))
+            if "\\toprule" in latex:
+                header = latex.split("\\toprule", 1)[1].split("\\midrule", 1)[0]
+                assert "\\_" not in header, (executed.name, header)
+
     # runs shared between notebooks are trained once: section 6 reads section 4's runs
     # and section 5 the course nets of section 2, all from the run cache
-    import json
     ledger = [json.loads(line) for line in
               (tmp_path / "executed" / "runs.jsonl").read_text().splitlines()]
     shared = [r for r in ledger if r["desc"] == "sigma grid of section 4"]

@@ -29,14 +29,25 @@ from pathlib import Path
 import nbformat
 import papermill
 from nbconvert import PDFExporter
+from nbconvert.exporters.pdf import LatexFailed
 from tqdm import tqdm
 from traitlets.config import Config as TraitletsConfig
 
 from bnnet.cifar10 import DataError, ensure_cifar10
 from bnnet.files import PROJECT_ROOT, atomic_path
 from bnnet.report.display import FIGURES_ENV, RESULTS_ENV, STUDY_FIGURES, STUDY_RESULTS
+from bnnet.report.latex import escape, to_latex
+from bnnet.study.cache import code_key
+from bnnet.study.cluster import SCHEDULER_ENV, insecure_address
 from bnnet.study.progress import PROGRESS_ENV
-from bnnet.study.provenance import LEDGER_ENV, describe_data, training_summary
+from bnnet.study.provenance import (
+    LEDGER_ENV,
+    MANIFEST,
+    SECTION_ENV,
+    describe_data,
+    training_summary,
+    write_manifest,
+)
 
 ROOT = PROJECT_ROOT
 NOTEBOOKS = ["01_gradcheck", "02_three_vs_nine_layers", "03_lambda_search",
@@ -225,11 +236,17 @@ def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: flo
     combined = nbformat.v4.new_notebook()
     for path in executed:
         combined.cells.extend(clean_cells(nbformat.read(path, as_version=4)))
-    combined.metadata["title"] = title + (" (quick run)" if quick else "")
+    title = title + (" (quick run)" if quick else "")
+    combined.metadata["title"] = title
     combined.metadata["authors"] = [{"name": author}]
     combined.metadata["date"] = dt.date.today().isoformat()
     training = training or {"runs": 0, "seconds": 0.0, "trained_now": 0}
     combined.metadata["bnnet"] = {
+        # what the title page prints, as LaTeX (any character a user may type is safe),
+        # and the PDF's metadata (special characters escaped, letters kept)
+        "title_tex": to_latex(title), "author_tex": to_latex(author),
+        "title_pdf": escape(title), "author_pdf": escape(author),
+        "data_source_tex": to_latex(data_source),
         "quick": quick, "commit": commit, "data_source": data_source,
         "build_time": f"{seconds / 60:.1f} min",
         "training_time": training_time(training),
@@ -248,17 +265,53 @@ def training_time(training: dict) -> str:
 
 
 class _LoggedPDFExporter(PDFExporter):
-    """nbconvert's PDF exporter, keeping the LaTeX log of the last run (``latex_log``)."""
+    """nbconvert's PDF exporter, keeping the LaTeX source and log of the last run
+    (``latex_source``, ``latex_log``)."""
 
     latex_log = ""
+    latex_source = ""
 
     def run_latex(self, filename, raise_on_failure=None):
         kwargs = {} if raise_on_failure is None else {"raise_on_failure": raise_on_failure}
-        ok = super().run_latex(filename, **kwargs)
-        log = Path(filename).with_suffix(".log")
-        if log.is_file():
-            self.latex_log = log.read_text(encoding="utf-8", errors="replace")
-        return ok
+        tex = Path(filename)
+        if tex.is_file():
+            self.latex_source = tex.read_text(encoding="utf-8", errors="replace")
+        try:
+            return super().run_latex(filename, **kwargs)
+        finally:
+            log = tex.with_suffix(".log")
+            if log.is_file():
+                self.latex_log = log.read_text(encoding="utf-8", errors="replace")
+
+
+SECTION = re.compile(r"\\section\{(.*?)\}")
+
+
+class PDFFailed(RuntimeError):
+    """LaTeX could not build the PDF; the message says where and what to check."""
+
+
+def latex_failure(log: str, source: str, log_path: Path | None) -> str:
+    """One message for a failed LaTeX run: the first error, the line of the LaTeX source,
+    and which input caused it (the title page's inputs, or the notebook whose section
+    holds that line)."""
+    error = next((line for line in log.splitlines() if line.startswith("! ")),
+                 "! (no error line in the log)")
+    where = re.search(r"^l\.(\d+)", log, re.M)
+    line = int(where.group(1)) if where else None
+    culprit = "an unknown part of the report"
+    if line is not None:
+        before = source.splitlines()[:line]
+        sections = [m.group(1) for m in map(SECTION.match, before) if m]
+        if sections:
+            culprit = f"the section {sections[-1]!r}"
+        elif any(s.startswith("\\begin{document}") for s in before) or not source:
+            culprit = "the title page: check --title/TITLE, --author/AUTHOR and --data-note"
+        else:
+            culprit = "the preamble (the title, author or the template)"
+    at = f" at line {line} of the LaTeX source" if line is not None else ""
+    log_hint = f"; the full log is {log_path}" if log_path is not None else ""
+    return f"LaTeX could not build the PDF: {error[2:]}{at}, in {culprit}{log_hint}"
 
 
 def overfull_hboxes(log: str, tolerance: float = OVERFULL_TOLERANCE_PT) -> list[str]:
@@ -276,7 +329,14 @@ def to_pdf(nb: nbformat.NotebookNode, out: Path, log_path: Path | None = None) -
     c.TemplateExporter.exclude_output_prompt = True
     exporter = _LoggedPDFExporter(config=c, template_file=str(TEMPLATE))
     exporter.verbose = False
-    pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": "report"}})
+    try:
+        pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": "report"}})
+    except LatexFailed:
+        if log_path is not None:
+            log_path.write_text(exporter.latex_log, encoding="utf-8")
+            log_path.with_suffix(".tex").write_text(exporter.latex_source, encoding="utf-8")
+        raise PDFFailed(latex_failure(exporter.latex_log, exporter.latex_source,
+                                      log_path)) from None
     with atomic_path(out) as tmp:
         tmp.write_bytes(pdf)
     if log_path is not None:
@@ -340,10 +400,14 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
     os.environ[PROGRESS_ENV] = "text"  # the kernels' progress bars, read by NotebookProgress
     parameters = {"quick": args.quick, "n_jobs": args.n_jobs, "data_dir": args.data_dir,
                   "scheduler": args.dask_scheduler}
+    scheduler = args.dask_scheduler or os.environ.get(SCHEDULER_ENV)
+    if scheduler and insecure_address(scheduler):
+        print(insecure_address(scheduler), file=sys.stderr, flush=True)
     start = time.perf_counter()
     executed = []
     for index, name in enumerate(NOTEBOOKS, start=1):
         progress = NotebookProgress(index, len(NOTEBOOKS), name)
+        os.environ[SECTION_ENV] = name  # the ledger says which section each run serves
         try:
             executed.append(execute(name, executed_dir, parameters, progress))
         except papermill.PapermillExecutionError as e:
@@ -358,11 +422,20 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
             raise
         progress.close("done")
     seconds = time.perf_counter() - start
+    commit = git_commit()
+    runs = write_manifest(ledger, Path(os.environ[RESULTS_ENV]) / MANIFEST, batches_dir=folder,
+                          commit=commit, code=code_key())
+    print(f"[report] manifest of the {runs} runs written (make verify re-trains them)",
+          flush=True)
     nb = combine(executed, quick=args.quick, data_source=data_source, seconds=seconds,
-                 commit=git_commit(), training=training_summary(ledger), title=args.title,
+                 commit=commit, training=training_summary(ledger), title=args.title,
                  author=args.author)
     print("[report] building the PDF ...", flush=True)
-    overfull = to_pdf(nb, pdf_path, executed_dir / "report.log")
+    try:
+        overfull = to_pdf(nb, pdf_path, executed_dir / "report.log")
+    except PDFFailed as e:
+        print(f"make report: {e}", file=sys.stderr)
+        return 1
     for box in overfull:
         print(f"[report] warning: LaTeX {box} (see {executed_dir / 'report.log'})",
               file=sys.stderr)

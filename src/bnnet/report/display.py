@@ -79,6 +79,22 @@ def save_table(df: pd.DataFrame, name: str, *, index: bool = False) -> Path:
     return path
 
 
+#: A reader's label for each column name the notebooks' tables use (the CSVs keep the
+#: names); units in brackets, symbols as the report writes them.
+COLUMN_LABELS = {
+    "max_rel_error": "max. relative error", "mean_rel_error": "mean relative error",
+    "max_abs_error": "max. absolute error", "bn": "BN", "lam": "λ", "gamma": "γ",
+    "beta": "β", "diff": "difference (points)", "low": "95% low (points)",
+    "high": "95% high (points)", "p_value": "p", "p_holm": "p (Holm)",
+    "test_accuracy": "test accuracy (%)", "val_accuracy": "validation accuracy (%)",
+    "train_accuracy": "training accuracy (%)", "seconds per run": "time per run (s)",
+    "seconds": "time per run (s)", "minutes": "time (min)", "log10_lam": "log₁₀ λ",
+    "interval (log10)": "95% interval (log₁₀ λ)", "lam interval": "95% interval (λ)",
+    "fitted val_accuracy": "fitted validation accuracy (%)", "sigma": "σ",
+    "bn_position": "BN position", "alpha": "α", "statistics": "BN statistics",
+}
+
+
 def show_table(
     df: pd.DataFrame,
     name: str,
@@ -87,6 +103,7 @@ def show_table(
     formats: dict[str, str] | None = None,
     percent: list[str] | tuple[str, ...] = (),
     index: bool = False,
+    labels: dict[str, str] | None = None,
 ) -> Output:
     """Save ``df`` to ``<results>/<name>.csv`` and return it as a displayable table.
 
@@ -97,6 +114,8 @@ def show_table(
         formats: column -> format string, e.g. ``{"lam": "{:.2e}"}``.
         percent: columns holding fractions, shown as percentages with 2 decimals.
         index: show the index.
+        labels: column -> the header a reader sees (default :data:`COLUMN_LABELS`, else
+            the name); the CSV keeps the names.
     """
     save_table(df, name, index=index)
     shown = df.copy()
@@ -107,12 +126,15 @@ def show_table(
     for col in shown.columns:
         if col not in fmt and pd.api.types.is_float_dtype(shown[col]):
             fmt[col] = "{:.4g}"
+    header = {**COLUMN_LABELS, **(labels or {})}
+    shown = shown.rename(columns=lambda c: header.get(c, c))
+    fmt = {header.get(c, c): f for c, f in fmt.items()}
     styler = shown.style.format(fmt, na_rep="--", escape="latex")
     styler = styler.format_index(escape="latex", axis=1)
     if not index:
         styler = styler.hide(axis="index")
     latex = styler.to_latex(
-        caption=escape(caption), hrules=True, position="H",
+        caption=escape(caption), hrules=True, position="htbp",
         position_float="centering", label=f"tab:{name}",
     )
     # a row starting with "[" would be read as the optional argument of the \\ or \midrule
@@ -150,7 +172,8 @@ def show_figure(fig: plt.Figure, name: str, caption: str) -> Output:
     path = figures / f"{name}.png"
     with atomic_path(path) as tmp:
         tmp.write_bytes(png)
-    latex = ("\\begin{figure}[H]\n\\centering\n"
+    # floats may move to fill a page (placeins keeps them inside their section)
+    latex = ("\\begin{figure}[htbp]\n\\centering\n"
              "\\includegraphics[width=0.95\\linewidth,height=0.75\\textheight,"
              f"keepaspectratio]{{{path.as_posix()}}}\n"
              f"\\caption{{{escape(caption)}}}\n\\end{{figure}}\n")

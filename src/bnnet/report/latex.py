@@ -4,25 +4,32 @@ from __future__ import annotations
 
 import re
 
-_ESCAPES = [("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"),
-            ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\~{}"),
-            ("^", r"\^{}")]
+_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+            "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+            "^": r"\textasciicircum{}"}
+_SPECIAL = re.compile("|".join(map(re.escape, _ESCAPES)))
 
 #: Unicode characters and their LaTeX, for tables, captions and prose.
 UNICODE_LATEX = {"±": r"$\pm$", "σ": r"$\sigma$", "λ": r"$\lambda$", "α": r"$\alpha$",
-                 "ε": r"$\varepsilon$", "η": r"$\eta$", "≈": r"$\approx$", "−": "-",
+                 "ε": r"$\varepsilon$", "η": r"$\eta$", "γ": r"$\gamma$", "β": r"$\beta$",
+                 "₁₀": r"$_{10}$", "≈": r"$\approx$", "−": "-",
                  "–": "--", "×": r"$\times$", "≤": r"$\leq$", "≥": r"$\geq$",
                  "·": r"$\cdot$"}
 #: The Greek letters among them: prose (Markdown) writes these as inline math, since the
 #: PDF's text font has no glyphs for them; the other characters it prints as they are.
-GREEK = "σλαεη"
+GREEK = "σλαεηγβ"
 
 
 def escape(text: str) -> str:
-    """``text`` with LaTeX's special characters escaped."""
-    for a, b in _ESCAPES:
-        text = text.replace(a, b)
-    return text
+    """``text`` with LaTeX's special characters escaped (in one pass, so that the braces of
+    ``\\textbackslash{}`` stay braces)."""
+    return _SPECIAL.sub(lambda m: _ESCAPES[m.group(0)], text)
+
+
+def to_latex(text: str) -> str:
+    """Plain text (a title, a name) as LaTeX: special characters escaped, Greek letters and
+    symbols the font lacks as math; other Unicode letters (Ö, é) kept."""
+    return unicode_to_latex(escape(text))
 
 
 def unicode_to_latex(text: str) -> str:

@@ -126,21 +126,37 @@ def layer_spread(stats: pd.DataFrame, value: str = "output_std", log: bool = Tru
 
 
 def gradcheck_overview(table: pd.DataFrame, threshold: float = 1e-6) -> plt.Figure:
-    """Max relative error per network (x) and parameter type (marker), log scale."""
+    """Max relative error per parameter type (marker), small multiples: one panel per depth
+    (columns) and lambda (rows), the BN placement along x; log scale."""
     worst = table.pivot_table(index=["layers", "bn", "lam"], columns="parameter",
                               values="max_rel_error", aggfunc="max")
-    fig, ax = plt.subplots(figsize=(7.5, 3.0))
-    x = np.arange(len(worst))
-    for param, marker in zip(("W", "b", "gamma", "beta"), "osD^", strict=True):
-        if param in worst:
-            ax.scatter(x, worst[param].clip(lower=1e-17), marker=marker, s=18, label=param)
-    ax.axhline(threshold, ls="--", color="gray", lw=1)
-    ax.set_yscale("log")
-    names = [f"{k}L {bn}, lam={lam:g}" for k, bn, lam in worst.index]
-    ax.set_xticks(x, names, fontsize=5.5, rotation=90)
-    ax.set_ylabel("max relative error")
-    ax.legend(fontsize=7, ncol=4)
-    fig.tight_layout()
+    depths = sorted(dict.fromkeys(worst.index.get_level_values("layers")))
+    lams = sorted(dict.fromkeys(worst.index.get_level_values("lam")))
+    modes = list(dict.fromkeys(table["bn"]))
+    fig, axes = plt.subplots(len(lams), len(depths), sharex=True, sharey=True,
+                             figsize=(1.8 * len(depths) + 0.9, 1.7 * len(lams) + 0.6),
+                             squeeze=False)
+    markers = dict(zip(("W", "b", "gamma", "beta"), "osD^", strict=True))
+    names = {"W": "W", "b": "b", "gamma": "γ", "beta": "β"}
+    for i, lam in enumerate(lams):
+        for j, depth in enumerate(depths):
+            ax = axes[i][j]
+            for param, marker in markers.items():
+                if param not in worst:
+                    continue
+                y = [worst[param].get((depth, mode, lam), np.nan) for mode in modes]
+                ax.scatter(range(len(modes)), np.clip(y, 1e-17, None), marker=marker, s=16,
+                           label=names[param] if (i, j) == (0, 0) else None)
+            ax.axhline(threshold, ls="--", color="gray", lw=1)
+            ax.set_yscale("log")
+            ax.set_title(f"{depth} layers, λ = {lam:g}", fontsize=8)
+            ax.set_xticks(range(len(modes)), [m.replace(" ReLU", "") for m in modes],
+                          fontsize=7)
+            ax.set_xlim(-0.5, len(modes) - 0.5)
+        axes[i][0].set_ylabel("max. relative error", fontsize=8)
+    fig.supxlabel("BN: none, before or after the ReLU", fontsize=8)
+    fig.legend(loc="upper center", ncol=4, fontsize=7, bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     return fig
 
 

@@ -35,7 +35,7 @@ import numpy as np
 
 from bnnet.report.display import Output, markdown
 from bnnet.report.latex import greek_to_math
-from bnnet.study.stats import format_pm
+from bnnet.study.stats import NOT_AFTER_CORRECTION, format_pm
 
 EARLIER_SOURCE = "earlier student reports of the course assignment, official CIFAR-10 files"
 
@@ -130,9 +130,16 @@ def effect(row: Mapping[str, Any], *, what: str = "test accuracy", digits: int =
     if row["verdict"] == "too few runs":
         return (f"changes {what} by {points(diff, digits)} ({ci}; too few runs per arm "
                 "for a verdict)")
+    if row["verdict"] == NOT_AFTER_CORRECTION:
+        return (f"changes {what} by {points(diff, digits)}, which is real at 95% alone but not "
+                f"after Holm's correction for the {count(int(row['family']), 'comparison')} of "
+                f"this section ({ci}; Holm-adjusted p = {row['p_holm']:.3f})")
     if is_real(row):
         verb = gain if diff > 0 else loss
-        return f"{verb} {what} by {points(diff, digits, signed=False)} ({ci}, real)"
+        corrected = (", also after Holm's correction" if _finite(row.get("p_holm"))
+                     and int(row.get("family", 1)) > 1 else "")
+        return (f"{verb} {what} by {points(diff, digits, signed=False)} ({ci}, "
+                f"real{corrected})")
     return f"changes {what} by {points(diff, digits)}, which is noise ({ci} includes 0)"
 
 
@@ -151,6 +158,14 @@ def sci(x: float, digits: int = 1) -> str:
     if exponent == 0:
         return f"${mantissa:.{digits}f}$"
     return f"${mantissa:.{digits}f} \\cdot 10^{{{exponent}}}$"
+
+
+def span(low: float, high: float, fmt=None) -> str:
+    """``"between X and Y"``, or ``"X"`` alone when both ends read the same once formatted
+    (``fmt``: default :func:`sci`)."""
+    fmt = fmt or sci
+    a, b = fmt(low), fmt(high)
+    return a if a == b else f"between {a} and {b}"
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

@@ -4,9 +4,12 @@ when a scheduler is given)."""
 from __future__ import annotations
 
 import functools
+import ipaddress
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bnnet.cifar10 import DataError, ensure_cifar10, find_batches_dir
 from bnnet.core.config import Config
@@ -17,6 +20,25 @@ from bnnet.study.provenance import file_md5s
 SCHEDULER_ENV = "BNNET_DASK_SCHEDULER"
 
 Fingerprint = tuple[tuple[str, str], ...]
+
+
+def insecure_address(address: str) -> str | None:
+    """The warning for a scheduler address that is neither encrypted nor on this machine
+    (``tcp://`` or no scheme, to a host that is not a loopback address), else ``None``.
+    Looks only at the text: nothing is resolved or connected."""
+    scheme, _, rest = address.rpartition("://")
+    if scheme not in ("", "tcp"):
+        return None  # tls://, inproc://, ucx:// ...
+    host = urlsplit(f"//{rest}").hostname or ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if loopback:
+        return None
+    return (f"bnnet: the Dask scheduler address {address} is unencrypted and "
+            f"unauthenticated: anyone who can reach {rest} can run code on the workers; use "
+            "tls:// with certificates (see README, On a cluster)")
 
 
 def run_on_cluster(scheduler: str, jobs: list[tuple[int, Config, DataSpec]],
@@ -31,9 +53,14 @@ def run_on_cluster(scheduler: str, jobs: list[tuple[int, Config, DataSpec]],
         raise RuntimeError(f"{SCHEDULER_ENV}={scheduler} asks for a Dask cluster, but the "
                            "distributed package is not installed: pip install -r "
                            "requirements.txt") from None
+    warning = insecure_address(scheduler)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     # the md5s of each run's data folder, which its worker's copy must match (once per folder)
     fingerprints = {i: _data_md5s(find_batches_dir(spec.data_dir)) for i, _, spec in jobs}
     try:
+        # TLS as Dask users configure it: distributed.comm.tls.* in the dask config (a YAML
+        # file or DASK_DISTRIBUTED__COMM__TLS__... variables), read by Client's Security()
         client = Client(scheduler, timeout="30s")
     except (OSError, TimeoutError) as e:
         raise RuntimeError(

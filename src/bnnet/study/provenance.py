@@ -49,15 +49,25 @@ def describe_data(batches_dir: str | os.PathLike) -> str:
             f"{len(differ)} of {len(OFFICIAL_MD5)} files (md5): {', '.join(differ)}")
 
 
+#: The manifest's file name, beside the report's tables.
+MANIFEST = "manifest.json"
+
+#: Environment variable naming the report section whose runs are being recorded.
+SECTION_ENV = "BNNET_SECTION"
+
+
 def record_runs(entries: Iterable[dict]) -> None:
     """Append one JSON line per run to the ledger named by ``BNNET_RUN_LEDGER`` (if set).
 
     Each entry has ``key`` (identifies the run), ``desc``, ``seconds`` (its training time,
-    NaN for a diverged run) and ``cached`` (read back rather than trained now)."""
+    NaN for a diverged run), ``cached`` (read back rather than trained now) and what
+    :func:`bnnet.study.runs.run_record` adds (configuration, data split, values); the
+    section (``BNNET_SECTION``) is added here."""
     path = os.environ.get(LEDGER_ENV)
     if not path:
         return
-    lines = [json.dumps(e, allow_nan=True) + "\n" for e in entries]
+    section = os.environ.get(SECTION_ENV, "")
+    lines = [json.dumps({"section": section, **e}, allow_nan=True) + "\n" for e in entries]
     with open(path, "a", encoding="utf-8") as f:  # O_APPEND: whole lines, in any order
         f.write("".join(lines))
 
@@ -82,3 +92,22 @@ def training_summary(ledger: str | os.PathLike) -> dict:
                   if e["seconds"] is not None and math.isfinite(e["seconds"]))
     return {"runs": len(runs), "seconds": seconds,
             "trained_now": sum(not e["cached"] for e in runs.values())}
+
+
+def write_manifest(ledger: str | os.PathLike, path: str | os.PathLike, *,
+                   batches_dir: str | os.PathLike, commit: str, code: str) -> int:
+    """The manifest of a report: every distinct run of its ledger (configuration, data
+    split, section, values), the data fingerprint (md5 of each batch file), the commit and
+    the code key. ``make verify`` re-trains runs from it. Returns the number of runs."""
+    runs: dict[str, dict] = {}
+    for line in Path(ledger).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            entry = json.loads(line)
+            if "config" in entry:
+                runs.setdefault(entry["key"], {k: v for k, v in entry.items()
+                                               if k != "cached"})
+    manifest = {"commit": commit, "code_key": code,
+                "data_md5": dict(file_md5s(batches_dir)), "runs": list(runs.values())}
+    Path(path).write_text(json.dumps(manifest, indent=1, allow_nan=True) + "\n",
+                          encoding="utf-8")
+    return len(runs)

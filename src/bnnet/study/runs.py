@@ -77,10 +77,24 @@ def run_many(
             results[i] = result
             bar.update()
     trained = {i for i, _, _ in todo}
-    record_runs({"key": joblib.hash((configs[i], specs[i], probe)), "desc": desc,
-                 "seconds": float(r.seconds), "cached": i not in trained}
+    record_runs(run_record(r, specs[i], desc=desc, key=joblib.hash((configs[i], specs[i], probe)),
+                           cached=i not in trained)
                 for i, r in enumerate(results) if r is not None)
     return results  # type: ignore[return-value]
+
+
+def run_record(result: RunResult, spec: DataSpec, **fields: object) -> dict:
+    """What the ledger (and the report's manifest) keeps of a run: its full configuration,
+    its data split, and the values the report shows."""
+    history = result.history
+    final_cost = float(history["train_cost"].iloc[-1]) if len(history) else float("nan")
+    return {**fields, "seconds": float(result.seconds), "config": result.config.to_dict(),
+            "data": {"n_val": spec.n_val, "seed": spec.seed, "split": spec.split,
+                     "n_train": spec.n_train},
+            "values": {"test_accuracy": result.test_accuracy,
+                       "val_accuracy": result.val_accuracy,
+                       "test_cost": result.test.get("cost", float("nan")),
+                       "final_train_cost": final_cost, "diverged": result.diverged}}
 
 
 def _train(train: Callable[..., RunResult], jobs: list[Job], probe: int, *, n_jobs: int,

@@ -131,8 +131,47 @@ def compare(
     return pd.DataFrame(rows)
 
 
+#: Verdict of a comparison whose interval excludes 0 but whose Holm-adjusted p-value does
+#: not stay below 1 - level: real at 95 % alone, not once the section's family is counted.
+NOT_AFTER_CORRECTION = "real alone, not after Holm"
+
+
+def holm(tables: Sequence[pd.DataFrame], level: float = 0.95) -> list[pd.DataFrame]:
+    """Holm's step-down correction over every judged comparison of ``tables`` (one family,
+    e.g. all the comparisons a report section makes).
+
+    With m comparisons and p-values sorted p(1) <= ... <= p(m), the adjusted p(i) is
+    max over j <= i of min(1, (m - j + 1) p(j)); a comparison stays "real" only when its
+    adjusted p-value is below 1 - ``level`` (which controls the chance of any false "real"
+    in the family at 1 - ``level``), else its verdict becomes :data:`NOT_AFTER_CORRECTION`.
+    Rows without a verdict ("too few runs") are not in the family.
+
+    Returns:
+        copies of ``tables`` with ``p_holm`` and ``family`` (m) columns and the verdicts
+        corrected.
+    """
+    _check_level(level)
+    judged = [(t, i) for t, table in enumerate(tables) for i in range(len(table))
+              if table["verdict"].iloc[i] in ("real", "noise")]
+    p = np.array([tables[t]["p_value"].iloc[i] for t, i in judged], dtype=float)
+    m = len(p)
+    adjusted = np.full(m, np.nan)
+    if m:
+        order = np.argsort(p, kind="stable")
+        steps = np.minimum(1.0, (m - np.arange(m)) * p[order])
+        adjusted[order] = np.maximum.accumulate(steps)
+    out = [table.assign(p_holm=np.nan, family=m) for table in tables]
+    for (t, i), p_adj in zip(judged, adjusted, strict=True):
+        row = out[t].index[i]
+        out[t].loc[row, "p_holm"] = p_adj
+        if out[t].loc[row, "verdict"] == "real" and not p_adj < 1 - level:
+            out[t].loc[row, "verdict"] = NOT_AFTER_CORRECTION
+    return out
+
+
 #: Display formats of a :func:`compare` table in percentage points (see :func:`in_points`).
-POINTS_FORMATS = {"diff": "{:+.2f}", "low": "{:+.2f}", "high": "{:+.2f}", "p_value": "{:.3f}"}
+POINTS_FORMATS = {"diff": "{:+.2f}", "low": "{:+.2f}", "high": "{:+.2f}", "p_value": "{:.3f}",
+                  "p_holm": "{:.3f}"}
 
 
 def in_points(table: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,81 @@
+"""`make verify`: check a committed report without its run cache.
+
+Usage: python scripts/verify_report.py [--runs N|all] [--seed 0] [--n-jobs 2]
+                                       [--manifest report/results/manifest.json]
+
+Checks that the data here are the data the report was built from (md5 of every batch
+file), then re-trains a sample of the report's runs from its manifest: the best network's
+seed 0, one run of each section and --runs more at random (default: as many as fit in
+about 10 minutes; `all`: every run), and prints one line per run: identical (bit for bit),
+or the difference in points and whether it lies within the seed spread of its arm. Exits
+with 1 when the data differ or any run differs by more than that spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from bnnet.cifar10 import DataError, ensure_cifar10
+from bnnet.files import PROJECT_ROOT
+from bnnet.study.cache import code_key
+from bnnet.study.provenance import MANIFEST
+from bnnet.study.verify import Check, arm_spreads, data_matches, load_manifest, retrain, sample
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", default=None, help="N runs at random beside the fixed "
+                        "ones, or 'all' (default: about 10 minutes)")
+    parser.add_argument("--seed", type=int, default=0, help="picks the random sample")
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--manifest", default=PROJECT_ROOT / "report" / "results" / MANIFEST)
+    args = parser.parse_args()
+    start = time.perf_counter()
+    try:
+        manifest = load_manifest(args.manifest)
+        folder, _ = ensure_cifar10()
+    except (FileNotFoundError, DataError) as e:
+        print(f"make verify: {e}", file=sys.stderr)
+        return 1
+    differ = data_matches(manifest, folder)
+    if differ:
+        print(f"make verify: the data at {folder} are not those of the report: "
+              f"{', '.join(differ)} differ (md5). Point BNNET_DATA_DIR at the same copy.",
+              file=sys.stderr)
+        return 1
+    print(f"[verify] data: the report's (md5 of all {len(manifest['data_md5'])} batch files)")
+    if manifest["code_key"] != code_key():
+        print(f"[verify] note: the numerical code here (key {code_key()}) is not the report's "
+              f"({manifest['code_key']}, commit {manifest['commit']}); differences are "
+              "expected", flush=True)
+    runs = manifest["runs"]
+    if args.runs == "all":
+        chosen = list(range(len(runs)))
+    else:
+        try:
+            n = None if args.runs is None else int(args.runs)
+        except ValueError:
+            print(f"make verify: RUNS={args.runs!r}: give a number of runs or all",
+                  file=sys.stderr)
+            return 1
+        chosen = sample(runs, n, seed=args.seed, n_jobs=args.n_jobs)
+    spreads = arm_spreads(runs)
+    print(f"[verify] re-training {len(chosen)} of the report's {len(runs)} runs "
+          f"(sample seed {args.seed})", flush=True)
+    fresh = retrain([runs[i] for i in chosen], folder, n_jobs=args.n_jobs)
+    checks = [Check(runs[i], f, spreads[i]) for i, f in zip(chosen, fresh, strict=True)]
+    for check in checks:
+        print(check.line())
+    same = sum(c.identical for c in checks)
+    beyond = sum(not c.within_spread for c in checks)
+    print(f"[verify] {len(checks)} runs: {same} identical, {len(checks) - same - beyond} "
+          f"within the seed spread, {beyond} beyond it; "
+          f"{(time.perf_counter() - start) / 60:.1f} min")
+    return 1 if beyond else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
