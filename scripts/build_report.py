@@ -1,10 +1,7 @@
 """`make report`: run the notebooks with papermill, then build one PDF with nbconvert.
 
-Usage: python scripts/build_report.py [--quick] [--n-jobs 2] [--data-dir DIR]
-                                     [--dask-scheduler tcp://host:8786]
-                                     [--author NAME] [--title TITLE]
-
-The builder itself is bnnet.report.build; this file is its command line.
+The command line of bnnet.report.build; `python scripts/build_report.py --help` lists the
+options.
 """
 
 from __future__ import annotations

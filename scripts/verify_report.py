@@ -21,7 +21,7 @@ from bnnet.cifar10 import DataError, ensure_cifar10
 from bnnet.files import PROJECT_ROOT
 from bnnet.study.cache import code_key
 from bnnet.study.provenance import MANIFEST
-from bnnet.study.verify import Check, arm_spreads, data_matches, load_manifest, retrain, sample
+from bnnet.study.verify import Check, arm_spreads, files_differing, load_manifest, retrain, sample
 
 
 def main() -> int:
@@ -40,7 +40,7 @@ def main() -> int:
     except (FileNotFoundError, DataError) as e:
         print(f"make verify: {e}", file=sys.stderr)
         return 1
-    differ = data_matches(manifest, folder)
+    differ = files_differing(manifest, folder)
     if differ:
         print(f"make verify: the data at {folder} are not those of the report: "
               f"{', '.join(differ)} differ (md5). Point BNNET_DATA_DIR at the same copy.",

@@ -10,7 +10,7 @@ from bnnet import Config
 from bnnet.study.jobs import DataSpec
 from bnnet.study.provenance import write_manifest
 from bnnet.study.runs import run_many
-from bnnet.study.verify import Check, arm_spreads, data_matches, load_manifest, retrain, sample
+from bnnet.study.verify import Check, arm_spreads, files_differing, load_manifest, retrain, sample
 from tests.conftest import write_fake_cifar
 from tests.report_checks import ROOT
 
@@ -38,7 +38,7 @@ def test_runs_from_the_manifest_train_again_bit_for_bit(tmp_path, monkeypatch, f
     manifest = load_manifest(built_manifest(tmp_path, monkeypatch, fake_cifar))
     runs = manifest["runs"]
     assert {r["section"] for r in runs} == {"02_three_vs_nine_layers", "05_bn_variants"}
-    assert data_matches(manifest, fake_cifar) == []
+    assert files_differing(manifest, fake_cifar) == []
     chosen = sample(runs, 0, seed=1)
     # the longest seed-0 run (the best network) and one run per section
     assert runs[chosen[0]]["config"]["hidden"] == [32] and len(chosen) == 2

@@ -33,10 +33,12 @@ def load_benchmark(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame,
     Returns:
         the wide table, the matmul limit (GFLOP/s) and the number of threads.
     """
-    path = Path(path) if path is not None else BENCH_CSV
-    if not path.is_file():
+    found = find_benchmark(path)
+    if found is None:
+        path = Path(path) if path is not None else BENCH_CSV
         raise FileNotFoundError(f"no benchmark at {path}: run `make bench` first (it needs "
                                 "PyTorch, see requirements-bench.txt)")
+    path = found
     raw = pd.read_csv(path)
     missing = [c for c in BENCH_COLUMNS if c not in raw.columns]
     if missing:

@@ -37,6 +37,7 @@ from bnnet.cifar10 import DataError, ensure_cifar10
 from bnnet.files import PROJECT_ROOT, atomic_path
 from bnnet.report.display import FIGURES_ENV, RESULTS_ENV, STUDY_FIGURES, STUDY_RESULTS
 from bnnet.report.latex import escape, to_latex
+from bnnet.report.notebook import NOTEBOOKS as notebook_specs
 from bnnet.study.cache import code_key
 from bnnet.study.cluster import SCHEDULER_ENV, insecure_address
 from bnnet.study.progress import PROGRESS_ENV
@@ -50,16 +51,10 @@ from bnnet.study.provenance import (
 )
 
 ROOT = PROJECT_ROOT
-NOTEBOOKS = ["01_gradcheck", "02_three_vs_nine_layers", "03_lambda_search",
-             "04_init_sensitivity", "05_bn_variants", "06_diagnostics", "07_benchmark"]
+NOTEBOOKS = list(notebook_specs)  # in order
 TEMPLATE = ROOT / "scripts" / "report_template" / "bnnet.tex.j2"
 DROP_MIMETYPES = {"application/vnd.jupyter.widget-view+json"}
-USAGE = """`make report`: run the notebooks with papermill, then build one PDF with nbconvert.
-
-Usage: python scripts/build_report.py [--quick] [--n-jobs 2] [--data-dir DIR]
-                                     [--dask-scheduler tcp://host:8786]
-                                     [--author NAME] [--title TITLE]
-"""
+USAGE = "`make report`: run the notebooks with papermill, then build one PDF with nbconvert."
 DEFAULT_TITLE = "Batch normalization in k-layer networks on CIFAR-10"
 DEFAULT_AUTHOR = "bnnet workbook"
 OVERFULL_TOLERANCE_PT = 3.0  # what a reader cannot see; wider boxes run into the margin
@@ -258,8 +253,8 @@ def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: flo
 def training_time(training: dict) -> str:
     """"88.4 min in 174 runs (all read from the run cache)" for the title page."""
     runs, now = training["runs"], training["trained_now"]
-    origin = ("all trained in this build" if now == runs
-              else "all read from the run cache" if now == 0
+    origin = ("all read from the run cache" if now == 0
+              else "all trained in this build" if now == runs
               else f"{now} trained in this build, {runs - now} read from the run cache")
     return f"{training['seconds'] / 60:.1f} min in {runs} runs ({origin})"
 
@@ -345,8 +340,7 @@ def to_pdf(nb: nbformat.NotebookNode, out: Path, log_path: Path | None = None) -
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="build_report.py", description=USAGE,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="build_report.py", description=USAGE)
     parser.add_argument("--quick", action="store_true", help="small sizes (pipeline test)")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--data-dir", default=None)

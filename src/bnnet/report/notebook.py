@@ -105,7 +105,8 @@ NOTEBOOKS = {
     "01_gradcheck": Notebook(
         {"n_samples": POSITIVE_INT, "n_features": POSITIVE_INT,
          "lam_values": ListOf(Config.constraint("lam"), example="[0.0, 0.1]"),
-         "depths": ListOf(Integer(2), example="[2, 3, 9]")},
+         "depths": ListOf(Options((2, 3, 4, 9)), example="[2, 3, 9]",
+                          expected="a non-empty list of depths among 2, 3, 4 and 9")},
         quick={"depths": [2, 3]}),
     "02_three_vs_nine_layers": Notebook(
         {"seeds": SEEDS, **SCHEDULE, "lam": Config.constraint("lam")},

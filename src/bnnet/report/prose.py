@@ -107,8 +107,8 @@ def interval(row: Mapping[str, Any], digits: int = 2) -> str:
 
 
 def is_real(row: Mapping[str, Any]) -> bool:
-    """Whether a comparison's interval excludes 0 (the ``verdict`` of
-    :func:`~bnnet.study.stats.compare`)."""
+    """Whether a comparison counts as real: its interval excludes 0 and, for a row corrected
+    by :func:`~bnnet.study.stats.holm`, it survives the correction (the ``verdict``)."""
     return row["verdict"] == "real"
 
 

@@ -44,7 +44,7 @@ def bn_statistics_accuracy(results: Iterable[RunResult], spec: DataSpec) -> pd.D
 
     ``running``: the running averages of training (as trained); ``precise``: mean and
     variance recomputed over the whole training set; ``adaptive``: recomputed over the
-    (unlabelled) test inputs. See :func:`bnnet.network.population_statistics`.
+    (unlabelled) test inputs. See :func:`bnnet.core.network.population_statistics`.
 
     Returns:
         one row per run (diverged runs and runs without BN are skipped): ``alpha``,

@@ -50,7 +50,7 @@ def run_on_cluster(scheduler: str, jobs: list[tuple[int, Config, DataSpec]],
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise RuntimeError(f"{SCHEDULER_ENV}={scheduler} asks for a Dask cluster, but the "
+        raise RuntimeError(f"the Dask scheduler {scheduler} asks for a Dask cluster, but the "
                            "distributed package is not installed: pip install -r "
                            "requirements.txt") from None
     warning = insecure_address(scheduler)
@@ -65,8 +65,8 @@ def run_on_cluster(scheduler: str, jobs: list[tuple[int, Config, DataSpec]],
     except (OSError, TimeoutError) as e:
         raise RuntimeError(
             f"cannot reach the Dask scheduler at {scheduler} ({e}). Start one with `dask "
-            f"scheduler` and workers with `dask worker {scheduler}`, or unset "
-            f"{SCHEDULER_ENV} to train on this machine.") from None
+            f"scheduler` and workers with `dask worker {scheduler}` (README, On a cluster), "
+            f"or give no scheduler (nor {SCHEDULER_ENV}) to train on this machine.") from None
     with client:
         batch = uuid.uuid4().hex[:8]
         futures = {client.submit(_worker_train, config, spec, probe, fingerprints[i],

@@ -79,6 +79,14 @@ def training_summary(ledger: str | os.PathLike) -> dict:
         ``runs``, ``seconds`` (sum over distinct runs; a diverged run counts 0),
         ``trained_now`` (runs trained during this build, not read from the cache).
     """
+    runs = read_ledger(ledger)
+    return {"runs": len(runs), "seconds": sum(finite_seconds(e["seconds"]) for e in runs),
+            "trained_now": sum(not e["cached"] for e in runs)}
+
+
+def read_ledger(ledger: str | os.PathLike) -> list[dict]:
+    """The distinct runs of a ledger (by ``key``; ``cached`` is False if any entry of the run
+    was trained during the build)."""
     path = Path(ledger)
     runs: dict[str, dict] = {}
     if path.is_file():
@@ -88,10 +96,12 @@ def training_summary(ledger: str | os.PathLike) -> dict:
                 seen = runs.setdefault(entry["key"], entry)
                 if not entry["cached"]:
                     seen["cached"] = False
-    seconds = sum(e["seconds"] for e in runs.values()
-                  if e["seconds"] is not None and math.isfinite(e["seconds"]))
-    return {"runs": len(runs), "seconds": seconds,
-            "trained_now": sum(not e["cached"] for e in runs.values())}
+    return list(runs.values())
+
+
+def finite_seconds(seconds: float | None) -> float:
+    """A run's training time, 0 for a diverged run (NaN) or none recorded."""
+    return seconds if seconds is not None and math.isfinite(seconds) else 0.0
 
 
 def write_manifest(ledger: str | os.PathLike, path: str | os.PathLike, *,
@@ -99,15 +109,10 @@ def write_manifest(ledger: str | os.PathLike, path: str | os.PathLike, *,
     """The manifest of a report: every distinct run of its ledger (configuration, data
     split, section, values), the data fingerprint (md5 of each batch file), the commit and
     the code key. ``make verify`` re-trains runs from it. Returns the number of runs."""
-    runs: dict[str, dict] = {}
-    for line in Path(ledger).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            entry = json.loads(line)
-            if "config" in entry:
-                runs.setdefault(entry["key"], {k: v for k, v in entry.items()
-                                               if k != "cached"})
+    runs = [{k: v for k, v in entry.items() if k != "cached"} for entry in read_ledger(ledger)
+            if "config" in entry]
     manifest = {"commit": commit, "code_key": code,
-                "data_md5": dict(file_md5s(batches_dir)), "runs": list(runs.values())}
+                "data_md5": dict(file_md5s(batches_dir)), "runs": runs}
     Path(path).write_text(json.dumps(manifest, indent=1, allow_nan=True) + "\n",
                           encoding="utf-8")
     return len(runs)

@@ -18,7 +18,7 @@ from bnnet.study.cache import memory, read_back, store
 from bnnet.study.cluster import SCHEDULER_ENV, run_on_cluster
 from bnnet.study.jobs import DataSpec, RunResult, train_run
 from bnnet.study.progress import progress_bar
-from bnnet.study.provenance import record_runs
+from bnnet.study.provenance import finite_seconds, record_runs
 
 Job = tuple[int, Config, DataSpec]
 #: The course data: 45,000 / 5,000 / 10,000 from the configured data directory.
@@ -104,7 +104,7 @@ def _train(train: Callable[..., RunResult], jobs: list[Job], probe: int, *, n_jo
         for i, result in run_on_cluster(scheduler, jobs, probe):
             if cache:
                 _, config, spec = next(job for job in jobs if job[0] == i)
-                store(train, (config, spec, probe), result, _finite(result.seconds))
+                store(train, (config, spec, probe), result, finite_seconds(result.seconds))
             yield i, result
     elif n_jobs == 1 or len(jobs) <= 1:
         for i, config, spec in jobs:
@@ -118,10 +118,6 @@ def _train(train: Callable[..., RunResult], jobs: list[Job], probe: int, *, n_jo
 
 def _indexed(train: Callable[..., RunResult], i: int, *args: object) -> tuple[int, RunResult]:
     return i, train(*args)
-
-
-def _finite(seconds: float) -> float:
-    return seconds if seconds == seconds else 0.0  # NaN for a diverged run
 
 
 def _describe(i: int, desc: str, config: Config) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 from bnnet.cifar10 import find_batches_dir
 from bnnet.core.config import Config
 from bnnet.study.jobs import DataSpec
-from bnnet.study.provenance import file_md5s
+from bnnet.study.provenance import file_md5s, finite_seconds
 from bnnet.study.runs import run_many, run_record
 
 #: The values compared, all from the manifest (``values`` of each run).
@@ -71,7 +71,7 @@ def load_manifest(path: str | os.PathLike) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def data_matches(manifest: dict, data_dir: str | os.PathLike | None = None) -> list[str]:
+def files_differing(manifest: dict, data_dir: str | os.PathLike | None = None) -> list[str]:
     """The batch files whose md5 differs from the manifest's (empty: the same data)."""
     mine = dict(file_md5s(find_batches_dir(data_dir)))
     return [name for name, md5 in manifest["data_md5"].items() if mine.get(name) != md5]
@@ -102,7 +102,7 @@ def sample(runs: Sequence[dict], n: int | None, *, seed: int = 0, minutes: float
     rng = np.random.default_rng(seed)
     order = [int(i) for i in rng.permutation(len(runs))]
     seed0 = [i for i in range(len(runs)) if runs[i]["config"]["seed"] == 0]
-    chosen = [max(seed0 or range(len(runs)), key=lambda i: _seconds(runs[i]))]
+    chosen = [max(seed0 or range(len(runs)), key=lambda i: finite_seconds(runs[i].get("seconds")))]
     for section in dict.fromkeys(r["section"] for r in runs):
         if not any(runs[i]["section"] == section for i in chosen):
             chosen.append(next(i for i in order if runs[i]["section"] == section))
@@ -116,19 +116,14 @@ def sample(runs: Sequence[dict], n: int | None, *, seed: int = 0, minutes: float
     return chosen
 
 
-def _seconds(run: dict) -> float:
-    s = run.get("seconds", 0.0)
-    return s if s == s else 0.0  # NaN for a diverged run
-
-
 def _wall(runs: Sequence[dict], chosen: list[int], n_jobs: int) -> float:
-    seconds = [_seconds(runs[i]) for i in chosen]
+    seconds = [finite_seconds(runs[i].get("seconds")) for i in chosen]
     return max(max(seconds), sum(seconds) / n_jobs)
 
 
 def retrain(runs: Sequence[dict], data_dir: str | os.PathLike | None = None, *,
             n_jobs: int = 2) -> list[dict]:
-    """The values of each run trained again here (no cache), longest first."""
+    """The values of each run trained again here (no cache), in the order given."""
     configs = [Config(**run["config"]) for run in runs]
     specs = [DataSpec(None if data_dir is None else str(data_dir), **run["data"])
              for run in runs]
