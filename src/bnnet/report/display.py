@@ -84,8 +84,8 @@ def save_table(df: pd.DataFrame, name: str, *, index: bool = False) -> Path:
 COLUMN_LABELS = {
     "max_rel_error": "max. relative error", "mean_rel_error": "mean relative error",
     "max_abs_error": "max. absolute error", "bn": "BN", "lam": "λ", "gamma": "γ",
-    "beta": "β", "diff": "difference (points)", "low": "95% low (points)",
-    "high": "95% high (points)", "p_value": "p", "p_holm": "p (Holm)",
+    "beta": "β", "diff": "difference", "low": "95% low", "high": "95% high",
+    "p_value": "p", "p_holm": "p (Holm)",
     "test_accuracy": "test accuracy (%)", "val_accuracy": "validation accuracy (%)",
     "train_accuracy": "training accuracy (%)", "seconds per run": "time per run (s)",
     "seconds": "time per run (s)", "minutes": "time (min)", "log10_lam": "log₁₀ λ",

@@ -133,7 +133,7 @@ def compare(
 
 #: Verdict of a comparison whose interval excludes 0 but whose Holm-adjusted p-value does
 #: not stay below 1 - level: real at 95 % alone, not once the section's family is counted.
-NOT_AFTER_CORRECTION = "real alone, not after Holm"
+NOT_AFTER_CORRECTION = "not after Holm"
 
 
 def holm(tables: Sequence[pd.DataFrame], level: float = 0.95) -> list[pd.DataFrame]:
