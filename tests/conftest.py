@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import signal
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +46,18 @@ def write_fake_cifar(root: Path, n_per_batch: int = 30, seed: int = 0,
     with open(folder / "batches.meta", "wb") as f:
         pickle.dump(meta, f, protocol=protocol)
     return folder
+
+
+def stop_process_group(proc: subprocess.Popen) -> None:
+    """Stop a server started with ``start_new_session=True`` and its children: SIGTERM,
+    then SIGKILL after 20 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 @pytest.fixture

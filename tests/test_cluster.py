@@ -2,7 +2,6 @@
 a killed worker survived. Each test starts its own LocalCluster on 127.0.0.1 (2 worker
 processes, 1 thread each) and shuts it down."""
 
-import contextlib
 import os
 import re
 import signal
@@ -21,6 +20,7 @@ from bnnet import Config
 from bnnet.cifar10 import DataError
 from bnnet.study.jobs import DataSpec
 from bnnet.study.runs import run_many
+from tests.conftest import stop_process_group
 
 distributed = pytest.importorskip("distributed")
 
@@ -194,18 +194,8 @@ def start(command: str, pattern: str, env: dict, timeout: float = 60) -> tuple:
             return proc, match
         if not line and proc.poll() is not None:
             break
-    stop(proc)
+    stop_process_group(proc)
     raise AssertionError(f"{command!r} did not start: {''.join(seen)[-2000:]}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 @pytest.mark.slow
@@ -245,7 +235,7 @@ def test_the_readme_tls_recipe_works_as_written(fake_cifar, tmp_path, monkeypatc
         assert_same_runs(remote, run_many(CONFIGS[:2], spec, cache=False, progress=False))
     finally:
         if worker is not None:
-            stop(worker)
-        stop(scheduler)
+            stop_process_group(worker)
+        stop_process_group(scheduler)
         monkeypatch.undo()
         dask.config.refresh()

@@ -4,7 +4,6 @@
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import nbformat
 import pytest
 from jupyter_client import BlockingKernelClient
 
-from tests.conftest import write_fake_cifar
+from tests.conftest import stop_process_group, write_fake_cifar
 from tests.report_checks import ROOT
 
 
@@ -72,12 +71,7 @@ def jupyter_server(tmp_path):
                 time.sleep(0.3)
         yield server
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_process_group(proc)
 
 
 def run_cells(client: BlockingKernelClient, sources: list[str]) -> list[dict]:
