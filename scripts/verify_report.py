@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 
 from bnnet.cifar10 import DataError, ensure_cifar10
 from bnnet.files import PROJECT_ROOT
@@ -33,6 +34,8 @@ def main() -> int:
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--manifest", default=PROJECT_ROOT / "report" / "results" / MANIFEST)
     args = parser.parse_args()
+    # loky says so when an idle worker times out while a long run goes on: not a problem
+    warnings.filterwarnings("ignore", message="A worker stopped while some jobs")
     start = time.perf_counter()
     try:
         manifest = load_manifest(args.manifest)
