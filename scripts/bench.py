@@ -28,7 +28,7 @@ import pandas as pd
 import bnnet
 from bnnet.core.network import init_params, predict_scores
 from bnnet.core.optimizers import SGD
-from bnnet.core.train import train_step
+from bnnet.core.train import minibatches, train_step
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN, D, C, BATCH = 45_000, 3072, 10, 100
@@ -75,16 +75,13 @@ def bnnet_epoch(config: bnnet.Config, X: np.ndarray, y: np.ndarray) -> Callable[
     """One epoch as :func:`bnnet.fit` runs it (without its logging)."""
     params = init_params(config, X.shape[1], C)
     rng = np.random.default_rng(0)
-    X_batch = np.empty((BATCH, X.shape[1]), dtype=X.dtype)
     dW_out = [np.empty_like(p["W"]) for p in params]
     optimizer = SGD(params, config.lam)
+    epoch = config.replace(n_s=len(y) // BATCH // 2, cycles=1)  # n_updates = one epoch
 
     def run() -> None:
-        order = rng.permutation(len(y))
-        for j in range(len(y) // BATCH):
-            idx = order[j * BATCH : (j + 1) * BATCH]
-            np.take(X, idx, axis=0, out=X_batch)
-            train_step(params, X_batch, y[idx], config, 0.01, config.alpha, optimizer,
+        for X_batch, y_batch in minibatches(X, y, epoch, rng, rng):
+            train_step(params, X_batch, y_batch, config, 0.01, config.alpha, optimizer,
                        dW_out=dW_out)
 
     return run
@@ -169,9 +166,8 @@ def main() -> int:
 
     limit = matmul_gflops()
     print(f"float32 matmul limit: {limit:.1f} GFLOP/s ({args.threads} threads)")
-    nets = {"3-layer": bnnet.THREE_LAYER, "9-layer": bnnet.NINE_LAYER}
     cases = {}
-    for name, hidden in nets.items():
+    for name, hidden in bnnet.NETS.items():
         config = bnnet.Config(hidden=hidden, batch_norm=True)
         sizes = [D, *hidden, C]
         flops = epoch_flops(sizes, N_TRAIN, BATCH)
