@@ -114,12 +114,14 @@ def test_fresh_clone_reaches_the_quick_pdf_with_the_readme_commands(tmp_path):
     # the README's papermill lines, each made quick, then make clean: the study is untouched
     lines = readme_papermill_lines()
     assert len(lines) == 8 and lines[0].startswith("mkdir")
-    quick = [line if "quick True" in line or not line.startswith("papermill") else
-             line.split("#")[0] + " -p quick True" for line in lines]
+    commands = [line.split("#")[0].strip() for line in lines]  # a comment would end the chain
+    quick = [c if "quick True" in c or not c.startswith("papermill") else c + " -p quick True"
+             for c in commands]
     explore = subprocess.run(". .venv/bin/activate && " + " && ".join(quick) + " && make clean",
                              shell=True, cwd=clone, env=env, capture_output=True, text=True,
                              timeout=1500)
     assert explore.returncode == 0, explore.stdout[-3000:] + explore.stderr[-3000:]
+    assert explore.stderr.count("Executing: 100%") == 7 or "Executing" in explore.stderr
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
                             cwd=clone, capture_output=True, text=True, check=True).stdout
     assert status == "", status

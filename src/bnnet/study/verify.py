@@ -17,7 +17,7 @@ from bnnet.cifar10 import find_batches_dir
 from bnnet.core.config import Config
 from bnnet.study.jobs import DataSpec
 from bnnet.study.provenance import file_md5s, finite_seconds
-from bnnet.study.runs import run_many, run_record
+from bnnet.study.runs import estimated_cost, run_many, run_record
 
 #: The values compared, all from the manifest (``values`` of each run).
 VALUES = ("test_accuracy", "val_accuracy", "test_cost", "final_train_cost")
@@ -96,13 +96,15 @@ def arm_spreads(runs: Sequence[dict]) -> list[float]:
 
 def sample(runs: Sequence[dict], n: int | None, *, seed: int = 0, minutes: float = 10.0,
            n_jobs: int = 2) -> list[int]:
-    """Indices of the runs to re-train: the longest run of seed 0 (the best network), one
+    """Indices of the runs to re-train: the costliest run of seed 0 (the best network), one
     run of each section, then ``n`` more at random (``None``: as many as fit in about
     ``minutes`` on ``n_jobs`` workers, by the seconds the manifest records)."""
     rng = np.random.default_rng(seed)
     order = [int(i) for i in rng.permutation(len(runs))]
     seed0 = [i for i in range(len(runs)) if runs[i]["config"]["seed"] == 0]
-    chosen = [max(seed0 or range(len(runs)), key=lambda i: finite_seconds(runs[i].get("seconds")))]
+    # the best network: the costliest run of seed 0 (by its sizes, not by timings)
+    chosen = [max(seed0 or range(len(runs)),
+                  key=lambda i: estimated_cost(Config(**runs[i]["config"])))]
     for section in dict.fromkeys(r["section"] for r in runs):
         if not any(runs[i]["section"] == section for i in chosen):
             chosen.append(next(i for i in order if runs[i]["section"] == section))
