@@ -1,4 +1,4 @@
-"""Notebook helpers that read files: the benchmark table."""
+"""Notebook display: tables and figures that render in JupyterLab and the PDF, the benchmark table."""
 
 import pandas as pd
 import pytest
