@@ -1,4 +1,4 @@
-"""Notebook display: tables and figures that render in JupyterLab and the PDF, the benchmark table."""
+"""Notebook display: tables and figures for JupyterLab and the PDF, the benchmark table."""
 
 import pandas as pd
 import pytest
