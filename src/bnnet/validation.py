@@ -37,11 +37,14 @@ class Invalid(ValueError):
         self.value, self.constraint, self.detail, self.name = value, constraint, detail, name
         super().__init__(self.describe())
 
-    def describe(self, note: str = "") -> str:
-        """``"name=value: expected …[, detail][ (note)]"``."""
+    def describe(self, note: str = "", *, typed: bool = False) -> str:
+        """``"name=value: expected …[, detail][ (note)]"``; ``typed`` adds the value's type
+        after it (``"name='two' (str): …"``)."""
         detail = f", {self.detail}" if self.detail else ""
         note = f" ({note})" if note else ""
-        return f"{self.name}={self.value!r}: expected {self.constraint.expected}{detail}{note}"
+        kind = f" ({type(self.value).__name__})" if typed else ""
+        return (f"{self.name}={self.value!r}{kind}: expected {self.constraint.expected}"
+                f"{detail}{note}")
 
 
 class Constraint:

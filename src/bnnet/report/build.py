@@ -395,8 +395,8 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
     parameters = {"quick": args.quick, "n_jobs": args.n_jobs, "data_dir": args.data_dir,
                   "scheduler": args.dask_scheduler}
     scheduler = args.dask_scheduler or os.environ.get(SCHEDULER_ENV)
-    if scheduler and insecure_address(scheduler):
-        print(insecure_address(scheduler), file=sys.stderr, flush=True)
+    if scheduler and (warning := insecure_address(scheduler)):
+        print(warning, file=sys.stderr, flush=True)
     start = time.perf_counter()
     executed = []
     for index, name in enumerate(NOTEBOOKS, start=1):

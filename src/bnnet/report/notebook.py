@@ -152,10 +152,8 @@ def check_parameters(values: Mapping[str, Any], constraints: Mapping[str, Constr
         example = e.constraint.example
         hint = (f'-y "{e.name}: {example}" (-p passes text)' if e.constraint.is_list
                 else f"-p {e.name} {example}")
-        detail = f", {e.detail}" if e.detail else ""
-        raise ParameterError(
-            f"parameter {e.name}={e.value!r} ({type(e.value).__name__}): expected "
-            f"{e.constraint.expected}{detail}; with papermill: {hint}") from None
+        raise ParameterError(f"parameter {e.describe(typed=True)}; with papermill: {hint}") \
+            from None
 
 
 def begin(name: str, namespace: MutableMapping[str, Any]) -> None:

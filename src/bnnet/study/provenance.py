@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from bnnet.cifar10 import ALL_FILES, md5sum
@@ -35,9 +35,13 @@ def file_md5s(batches_dir: str | os.PathLike) -> tuple[tuple[str, str], ...]:
                  for name in ALL_FILES)
 
 
-def differing_files(batches_dir: str | os.PathLike) -> list[str]:
-    """The batch files whose md5 differs from the official release's (missing ones too)."""
-    return [name for name, md5 in file_md5s(batches_dir) if md5 != OFFICIAL_MD5[name]]
+def differing_files(batches_dir: str | os.PathLike,
+                    expected: Mapping[str, str] | None = None) -> list[str]:
+    """The batch files whose md5 differs from ``expected`` (default: the official release's
+    :data:`OFFICIAL_MD5`; a report's manifest gives its own), missing ones too."""
+    expected = OFFICIAL_MD5 if expected is None else expected
+    mine = dict(file_md5s(batches_dir))
+    return [name for name, md5 in expected.items() if mine.get(name) != md5]
 
 
 def describe_data(batches_dir: str | os.PathLike) -> str:

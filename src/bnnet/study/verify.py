@@ -16,7 +16,7 @@ import numpy as np
 from bnnet.cifar10 import find_batches_dir
 from bnnet.core.config import Config
 from bnnet.study.jobs import DataSpec
-from bnnet.study.provenance import file_md5s, finite_seconds
+from bnnet.study.provenance import differing_files, finite_seconds
 from bnnet.study.runs import estimated_cost, run_many, run_record
 
 #: The values compared, all from the manifest (``values`` of each run).
@@ -73,8 +73,7 @@ def load_manifest(path: str | os.PathLike) -> dict:
 
 def files_differing(manifest: dict, data_dir: str | os.PathLike | None = None) -> list[str]:
     """The batch files whose md5 differs from the manifest's (empty: the same data)."""
-    mine = dict(file_md5s(find_batches_dir(data_dir)))
-    return [name for name, md5 in manifest["data_md5"].items() if mine.get(name) != md5]
+    return differing_files(find_batches_dir(data_dir), manifest["data_md5"])
 
 
 def arm_spreads(runs: Sequence[dict]) -> list[float]:
