@@ -244,3 +244,19 @@ def test_a_latex_failure_names_the_input_and_the_log(builder, tmp_path):
     title_log = "! Undefined control sequence.\nl.4 \\maketitle\n"
     assert "the title page: check --title/TITLE, --author/AUTHOR" in builder.latex_failure(
         title_log, source, None)
+
+
+def test_folders_given_relative_to_the_shell_stay_right_for_the_kernels(builder, tmp_path,
+                                                                     monkeypatch):
+    """The notebooks' kernels run in notebooks/: a relative BNNET_DATA_DIR, BNNET_CACHE_DIR
+    or --data-dir is made absolute where make report was started."""
+    import argparse
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BNNET_DATA_DIR", "../shared/cifar-10-batches-py")
+    monkeypatch.setenv("BNNET_CACHE_DIR", "cache")
+    args = argparse.Namespace(data_dir="data")
+    builder.absolute_settings(args)
+    assert os.environ["BNNET_DATA_DIR"] == str(tmp_path / "../shared/cifar-10-batches-py")
+    assert os.environ["BNNET_CACHE_DIR"] == str(tmp_path / "cache")
+    assert args.data_dir == str(tmp_path / "data")

@@ -33,7 +33,7 @@ from nbconvert.exporters.pdf import LatexFailed
 from tqdm import tqdm
 from traitlets.config import Config as TraitletsConfig
 
-from bnnet.cifar10 import DataError, ensure_cifar10
+from bnnet.cifar10 import DATA_DIR_ENV, DataError, ensure_cifar10
 from bnnet.files import PROJECT_ROOT, atomic_path
 from bnnet.report.display import FIGURES_ENV, RESULTS_ENV, STUDY_FIGURES, STUDY_RESULTS
 from bnnet.report.latex import escape, to_latex
@@ -339,6 +339,21 @@ def to_pdf(nb: nbformat.NotebookNode, out: Path, log_path: Path | None = None) -
     return overfull_hboxes(exporter.latex_log)
 
 
+#: Folders a user may give relative to where they run make report.
+PATH_SETTINGS = (DATA_DIR_ENV, "BNNET_CACHE_DIR")
+
+
+def absolute_settings(args: argparse.Namespace) -> None:
+    """Make the folders a user gave (``--data-dir``, ``BNNET_DATA_DIR``, ``BNNET_CACHE_DIR``)
+    absolute, relative to this process's folder: the kernels run in ``notebooks/``, where a
+    relative path would point elsewhere."""
+    for name in PATH_SETTINGS:
+        if os.environ.get(name):
+            os.environ[name] = str(Path(os.environ[name]).expanduser().absolute())
+    if args.data_dir:
+        args.data_dir = str(Path(args.data_dir).expanduser().absolute())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="build_report.py", description=USAGE)
     parser.add_argument("--quick", action="store_true", help="small sizes (pipeline test)")
@@ -358,6 +373,7 @@ def main() -> int:
                         help="put report.pdf, executed/, figures/ and results/ here "
                              "(default: the project layout; report/quick/ with --quick)")
     args = parser.parse_args()
+    absolute_settings(args)
     root = args.output_root or (ROOT / "report" / "quick" if args.quick else None)
     if root is None:  # the study: the committed outputs
         pdf_path, executed_dir = ROOT / "report" / "report.pdf", ROOT / "report" / "executed"
