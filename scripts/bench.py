@@ -1,10 +1,19 @@
-"""`make bench`: bnnet against PyTorch (CPU) and against the machine's matmul limit.
+"""`make bench`: bnnet against its BLAS floor, PyTorch eager and torch.compile (CPU).
 
-One run, interleaved, median of --reps repetitions of: one training epoch (45,000 images,
+One run, interleaved, median of --reps repetitions of one training epoch (45,000 images,
 batch 100, float32, BN before the ReLU, course-default sizes) of the 3-layer and the 9-layer
-net in bnnet and in an equivalent PyTorch model (Linear + BatchNorm1d + ReLU, plain SGD with
-weight decay, same threads), and eval-mode prediction of 10,000 images. "% of limit" is
-the FLOPs of the matrix products divided by the float32 matmul throughput measured here.
+net, by:
+
+- ``floor``: the mini-batch gathers and the matrix products of forward and backward alone
+  (same shapes): what any step built on BLAS products pays;
+- ``bnnet``: the fast path (``kernels="numba"``, compiled element-wise kernels);
+- ``bnnet numpy``: the NumPy reference (``kernels="numpy"``);
+- ``pytorch``: an equivalent model (Linear + BatchNorm1d + ReLU, plain SGD with weight
+  decay), eager, and ``torch.compile``: the same training step compiled (inductor, CPU);
+
+and eval-mode prediction of 10,000 images (bnnet, PyTorch). Every library uses the same
+number of threads. "% of limit" is the FLOPs of the matrix products divided by the float32
+matmul throughput measured here.
 
 Needs PyTorch: pip install -r requirements-bench.txt (torch==2.13.0, CPU build).
 Writes report/results/bench.csv (or --out).
@@ -28,10 +37,11 @@ import pandas as pd
 import bnnet
 from bnnet.core.network import init_params, predict_scores
 from bnnet.core.optimizers import SGD
-from bnnet.core.train import minibatches, train_step
+from bnnet.core.train import STEPS, minibatches
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN, D, C, BATCH = 45_000, 3072, 10, 100
+FLOOR = "floor"
 
 
 def reset_peak_rss() -> None:
@@ -71,18 +81,45 @@ def _time(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t
 
 
+def floor_epoch(config: bnnet.Config, X: np.ndarray, y: np.ndarray) -> Callable[[], None]:
+    """The gathers and the matrix products of one epoch, nothing else: forward s = x W,
+    backward dW = x^T ds and dx = ds W^T (not for the input layer), into reused buffers."""
+    rng = np.random.default_rng(0)
+    sizes = [X.shape[1], *config.hidden, C]
+    Ws = [rng.standard_normal((a, b), dtype=np.float32) * 0.01
+          for a, b in itertools.pairwise(sizes)]
+    outs = [np.empty((BATCH, b), np.float32) for b in sizes[1:]]
+    dxs = [np.empty((BATCH, a), np.float32) for a in sizes[:-1]]
+    dWs = [np.empty_like(W) for W in Ws]
+    X_batch = np.empty((BATCH, X.shape[1]), np.float32)
+
+    def run() -> None:
+        order = rng.permutation(len(y))
+        for j in range(len(y) // BATCH):
+            np.take(X, order[j * BATCH : (j + 1) * BATCH], axis=0, out=X_batch)
+            h = X_batch
+            for W, out in zip(Ws, outs, strict=True):
+                h = np.matmul(h, W, out=out)
+            g = outs[-1]
+            for layer in range(len(Ws) - 1, -1, -1):
+                np.matmul((outs[layer - 1] if layer else X_batch).T, g, out=dWs[layer])
+                if layer:
+                    g = np.matmul(g, Ws[layer].T, out=dxs[layer])
+
+    return run
+
+
 def bnnet_epoch(config: bnnet.Config, X: np.ndarray, y: np.ndarray) -> Callable[[], None]:
-    """One epoch as :func:`bnnet.fit` runs it (without its logging)."""
+    """One epoch as :func:`bnnet.fit` runs it (without its logging), on the path of
+    ``config.kernels``."""
     params = init_params(config, X.shape[1], C)
     rng = np.random.default_rng(0)
-    dW_out = [np.empty_like(p["W"]) for p in params]
-    optimizer = SGD(params, config.lam)
+    step = STEPS[config.kernels](params, config, BATCH, SGD(params, config.lam))
     epoch = config.replace(n_s=len(y) // BATCH // 2, cycles=1)  # n_updates = one epoch
 
     def run() -> None:
         for X_batch, y_batch in minibatches(X, y, epoch, rng, rng):
-            train_step(params, X_batch, y_batch, config, 0.01, config.alpha, optimizer,
-                       dW_out=dW_out)
+            step(X_batch, y_batch, 0.01, config.alpha)
 
     return run
 
@@ -104,7 +141,10 @@ def torch_model(hidden: tuple[int, ...]):
     return torch.nn.Sequential(*layers)
 
 
-def torch_epoch(config: bnnet.Config, X: np.ndarray, y: np.ndarray) -> Callable[[], None]:
+def torch_epoch(config: bnnet.Config, X: np.ndarray, y: np.ndarray, *,
+                compiled: bool = False) -> Callable[[], None]:
+    """One epoch of the equivalent PyTorch model; with ``compiled`` the training step
+    (forward, backward, SGD update) goes through ``torch.compile`` (inductor)."""
     import torch
 
     model = torch_model(config.hidden)
@@ -113,15 +153,20 @@ def torch_epoch(config: bnnet.Config, X: np.ndarray, y: np.ndarray) -> Callable[
     loss_fn = torch.nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(0)
 
+    def train_step(xb, yb) -> None:
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+
+    step = torch.compile(train_step) if compiled else train_step
+
     def run() -> None:
         model.train()
         order = torch.randperm(len(yt), generator=gen)
         for j in range(len(yt) // BATCH):
             idx = order[j * BATCH : (j + 1) * BATCH]
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(Xt[idx]), yt[idx])
-            loss.backward()
-            opt.step()
+            step(Xt[idx], yt[idx])
 
     return run
 
@@ -171,15 +216,22 @@ def main() -> int:
         config = bnnet.Config(hidden=hidden, batch_norm=True)
         sizes = [D, *hidden, C]
         flops = epoch_flops(sizes, N_TRAIN, BATCH)
-        cases[(name, "train epoch", "bnnet")] = (bnnet_epoch(config, X, y), flops)
-        cases[(name, "train epoch", "pytorch")] = (torch_epoch(config, X, y), flops)
+        train = {
+            FLOOR: floor_epoch(config, X, y),
+            "bnnet": bnnet_epoch(config, X, y),
+            "bnnet numpy": bnnet_epoch(config.replace(kernels="numpy"), X, y),
+            "pytorch": torch_epoch(config, X, y),
+            "torch.compile": torch_epoch(config, X, y, compiled=True),
+        }
+        for library, fn in train.items():
+            cases[(name, "train epoch", library)] = (fn, flops)
         pred_flops = 2.0 * 10_000 * sum(a * b for a, b in itertools.pairwise(sizes))
         cases[(name, "predict 10k", "bnnet")] = (bnnet_predict(config, X_test), pred_flops)
         cases[(name, "predict 10k", "pytorch")] = (torch_predict(config, X_test), pred_flops)
 
     times: dict[tuple, list[float]] = {k: [] for k in cases}
     rss: dict[tuple, float] = {}
-    for key, (fn, _) in cases.items():  # warm-up, and peak RSS of one call each
+    for key, (fn, _) in cases.items():  # warm-up (torch.compile compiles here), peak RSS
         reset_peak_rss()
         fn()
         rss[key] = peak_rss_mib()
@@ -188,16 +240,18 @@ def main() -> int:
             times[key].append(_time(fn))
         print(f"repetition {rep + 1}/{args.reps} done", flush=True)
 
+    median = {key: statistics.median(t) for key, t in times.items()}
     rows = []
     for (net, task, lib), (_, flops) in cases.items():
-        t = statistics.median(times[(net, task, lib)])
-        t_torch = statistics.median(times[(net, task, "pytorch")])
+        t = median[(net, task, lib)]
         rows.append({"net": net, "task": task, "library": lib, "seconds": t,
-                     "ratio_to_pytorch": t / t_torch,
+                     "ratio_to_floor": t / median.get((net, task, FLOOR), np.nan),
+                     "ratio_to_pytorch": t / median[(net, task, "pytorch")],
+                     "ratio_to_torch_compile": t / median.get((net, task, "torch.compile"),
+                                                              np.nan),
                      "percent_of_limit": 100 * flops / t / 1e9 / limit,
                      "peak_rss_mib": rss[(net, task, lib)]})
     table = pd.DataFrame(rows)
-    table.attrs["limit_gflops"] = limit
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.assign(matmul_limit_gflops=limit, threads=args.threads).to_csv(args.out, index=False)

@@ -185,6 +185,41 @@ def test_download_honours_the_url_and_md5_overrides(tmp_path, monkeypatch):
     assert folder == tmp_path / "project" / "data" / "cifar-10-batches-py"
 
 
+def test_an_incomplete_data_folder_is_completed_by_make_data_unless_configured(
+        tmp_path, monkeypatch):
+    """A partial download in data/ is not taken for the data: ensure_cifar10 (what `make
+    data` runs) downloads the archive again; a configured partial folder is an error that
+    names the missing files and says that nothing is downloaded into it."""
+    import bnnet.cifar10 as fetch
+    from bnnet.cifar10 import DataError
+
+    archive, md5 = official_layout_archive(tmp_path, n_per_batch=20)
+    partial = tmp_path / "project" / "data" / "cifar-10-batches-py"
+    partial.mkdir(parents=True)
+    (partial / "data_batch_1").write_bytes(b"half")
+    server = serve(archive.parent)
+    try:
+        monkeypatch.delenv("BNNET_DATA_DIR", raising=False)
+        monkeypatch.setattr(fetch, "PROJECT_ROOT", tmp_path / "project")
+        monkeypatch.setenv("BNNET_CIFAR10_URL",
+                           f"http://127.0.0.1:{server.server_port}/{archive.name}")
+        monkeypatch.setenv("BNNET_CIFAR10_MD5", md5)
+        with pytest.raises(DataError, match=r"incomplete CIFAR-10 copy: missing data_batch_2"
+                                            r".*Run `make data`"):
+            fetch.find_batches_dir()
+        folder, downloaded = fetch.ensure_cifar10()
+        assert downloaded and folder == partial
+        assert fetch.find_batches_dir() == partial
+        (partial / "test_batch").unlink()
+        monkeypatch.setenv("BNNET_DATA_DIR", str(partial))
+        with pytest.raises(DataError, match=r"missing test_batch\. It comes from "
+                                            r"BNNET_DATA_DIR=.*nothing is downloaded"):
+            fetch.ensure_cifar10()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_title_page_training_time_says_where_the_runs_came_from(builder):
     assert builder.training_time({"runs": 3, "seconds": 600.0, "trained_now": 0}) == \
         "10.0 min in 3 runs (all read from the run cache)"

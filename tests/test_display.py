@@ -8,23 +8,33 @@ from bnnet.report.benchmark import load_benchmark
 
 def write_bench(path, **override):
     rows = []
+    times = {"floor": 0.4, "bnnet": 0.5, "bnnet numpy": 0.6, "pytorch": 1.0,
+             "torch.compile": 0.8}
     for net in ("3-layer", "9-layer"):
-        for lib, seconds in (("bnnet", 0.5), ("pytorch", 0.8)):
+        for lib, seconds in times.items():
             rows.append({"net": net, "task": "train epoch", "library": lib,
-                         "seconds": seconds, "ratio_to_pytorch": seconds / 0.8,
+                         "seconds": seconds, "ratio_to_floor": seconds / 0.4,
+                         "ratio_to_pytorch": seconds / 1.0,
+                         "ratio_to_torch_compile": seconds / 0.8,
                          "percent_of_limit": 10 / seconds, "peak_rss_mib": 900 + seconds,
                          "matmul_limit_gflops": 190.0, "threads": 2, **override})
     pd.DataFrame(rows).to_csv(path, index=False)
 
 
-def test_benchmark_table_puts_bnnet_beside_pytorch(tmp_path):
+def test_benchmark_table_names_libraries_and_ratios_for_the_reader(tmp_path):
     write_bench(tmp_path / "bench.csv")
     table, limit, threads = load_benchmark(tmp_path / "bench.csv")
     assert (limit, threads) == (190.0, 2)
-    assert list(table["net"]) == ["3-layer", "9-layer"]
-    assert table["bnnet / PyTorch"].tolist() == pytest.approx([0.625, 0.625])
-    assert table["bnnet % of limit"].tolist() == pytest.approx([20.0, 20.0])
-    assert table["peak RSS (MiB)"].tolist() == pytest.approx([900.8, 900.8])
+    assert list(table.columns) == ["net", "task", "library", "time (s)", "× floor",
+                                   "× torch.compile", "× PyTorch eager", "% of matmul limit",
+                                   "peak RSS (MiB)"]
+    fast = table[table["library"] == "bnnet (Numba kernels)"]
+    assert list(fast["net"]) == ["3-layer", "9-layer"]
+    assert fast["× floor"].tolist() == pytest.approx([1.25, 1.25])
+    assert fast["× torch.compile"].tolist() == pytest.approx([0.625, 0.625])
+    assert set(table["library"]) == {"floor (gathers + products)", "bnnet (Numba kernels)",
+                                     "bnnet (NumPy reference)", "PyTorch eager",
+                                     "torch.compile"}
 
 
 def test_missing_or_foreign_benchmark_file_says_what_to_run(tmp_path):

@@ -34,6 +34,10 @@ TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_FILE = "test_batch"
 META_FILE = "batches.meta"
 ALL_FILES = (*TRAIN_FILES, TEST_FILE, META_FILE)
+#: One image: 3 colour planes (red, green, blue) of 32 x 32 pixels, each plane row-major;
+#: a row of the batches' ``data`` holds IMAGE_SIZE values in that order.
+IMAGE_SHAPE = (3, 32, 32)
+IMAGE_SIZE = 3 * 32 * 32
 
 DATA_DIR_ENV = "BNNET_DATA_DIR"
 URL_ENV = "BNNET_CIFAR10_URL"
@@ -62,10 +66,18 @@ def _configured(data_dir: str | os.PathLike | None) -> str | None:
 def find_batches_dir(data_dir: str | os.PathLike | None = None) -> Path:
     """The folder holding ``data_batch_1`` ... ``test_batch``; a clear error if none."""
     given = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
-    for candidate in (given, given / FOLDER_NAME):
-        if (candidate / TEST_FILE).is_file() or (candidate / TRAIN_FILES[0]).is_file():
-            return candidate
     origin = _configured(data_dir)
+    for candidate in (given, given / FOLDER_NAME):
+        missing = [name for name in ALL_FILES if not (candidate / name).is_file()]
+        if not missing:
+            return candidate
+        if len(missing) < len(ALL_FILES):
+            raise DataError(
+                f"{candidate} is an incomplete CIFAR-10 copy: missing {', '.join(missing)}. "
+                + ("Run `make data` (or bnnet.load_cifar10(download=True)): it downloads the "
+                   "archive again and completes the folder." if origin is None else
+                   f"It comes from {origin}, and nothing is downloaded into a configured "
+                   "folder: complete the copy or point the setting at a complete one."))
     if origin is None:
         todo = (f"To get it: run `make data` (or bnnet.load_cifar10(download=True)), which "
                 f"downloads {URL} (163 MB) into data/ and checks its md5; or, with a local "

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-IMAGE_SHAPE = (3, 32, 32)
-IMAGE_SIZE = 3 * 32 * 32  # values per row of X
+from bnnet.cifar10 import IMAGE_SHAPE, IMAGE_SIZE
 
 
 def flip_images(X: np.ndarray) -> np.ndarray:
@@ -19,6 +18,19 @@ def flip_images(X: np.ndarray) -> np.ndarray:
     if d != IMAGE_SIZE:
         raise ValueError(f"flipping needs 32 x 32 x 3 images (3072 values per row), got {d}")
     return np.ascontiguousarray(X.reshape(n, *IMAGE_SHAPE)[..., ::-1]).reshape(n, d)
+
+
+def augment_draws(
+    rng: np.random.Generator, n: int, *, flip: bool, shift: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The random choices of :func:`augment_batch` for ``n`` images, in its order: whether
+    each image is flipped (bool (n,)), then its translation ``dy``, ``dx`` (int (n,) each;
+    0 without ``shift``). Nothing is drawn for what is off."""
+    flipped = rng.random(n) < 0.5 if flip else np.zeros(n, bool)
+    if not shift:
+        return flipped, np.zeros(n, np.int64), np.zeros(n, np.int64)
+    dy, dx = rng.integers(-shift, shift + 1, size=(2, n))
+    return flipped, dy, dx
 
 
 def augment_batch(
@@ -45,9 +57,9 @@ def augment_batch(
         )
     if not flip and not shift:
         return X
+    flipped, dy, dx = augment_draws(rng, n, flip=flip, shift=shift)
     images = X.reshape(n, *IMAGE_SHAPE)
     if flip:
-        flipped = rng.random(n) < 0.5
         images = np.where(flipped[:, None, None, None], images[..., ::-1], images)
     if not shift:
         return images.reshape(n, d)
@@ -55,7 +67,6 @@ def augment_batch(
     # faster than gathering every pixel with fancy indexing
     _, height, width = IMAGE_SHAPE
     side = 2 * shift + 1
-    dy, dx = rng.integers(-shift, shift + 1, size=(2, n))
     group = (dy + shift) * side + (dx + shift)
     order = np.argsort(group, kind="stable")
     bounds = np.searchsorted(group[order], np.arange(side * side + 1))

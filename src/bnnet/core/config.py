@@ -86,6 +86,10 @@ class Config:
         eps: added to the variance in BN.
         seed: fixes the initial weights and the mini-batch order.
         dtype: ``"float32"`` for training, ``"float64"`` for gradient checks.
+        kernels: how a training step runs its element-wise work: ``"numba"`` in compiled
+            kernels between the BLAS products (:mod:`bnnet.core.fast`, the fast path) or
+            ``"numpy"`` (the reference of :mod:`bnnet.core.network`, the code the gradient
+            checks use). Same computation; results agree within float32 round-off.
         log_every: updates between two evaluations of the history; ``None`` = n_s // 5.
         train_eval_size: training images used for the train curves (a fixed subset, to keep
             logging cheap); ``None`` = all.
@@ -122,6 +126,7 @@ class Config:
     eps: float = setting(1e-5, POSITIVE)
     seed: int = setting(0, Integer(0))
     dtype: str = setting("float32", Options(("float32", "float64"), convert=_dtype_name))
+    kernels: str = setting("numba", Options(("numba", "numpy")))
     log_every: int | None = setting(None, Optional(Integer(1)))
     train_eval_size: int | None = setting(5_000, Optional(Integer(1)))
 

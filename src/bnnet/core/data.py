@@ -21,6 +21,8 @@ from typing import Any, Literal
 import numpy as np
 
 from bnnet.cifar10 import (
+    ALL_FILES,
+    IMAGE_SIZE,
     META_FILE,
     TEST_FILE,
     TRAIN_FILES,
@@ -30,7 +32,6 @@ from bnnet.cifar10 import (
 )
 from bnnet.files import cache_root
 
-N_FEATURES = 3072  # 32 x 32 x 3, stored as 1024 R, 1024 G, 1024 B values
 N_CLASSES = 10
 CACHE_VERSION = 1
 
@@ -139,10 +140,10 @@ def read_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{path}: expected keys 'data' and 'labels', found {sorted(batch)}")
     X = batch["data"]
     if not isinstance(X, np.ndarray) or X.dtype != np.uint8 or X.ndim != 2 \
-            or X.shape[1] != N_FEATURES:
+            or X.shape[1] != IMAGE_SIZE:
         shape = getattr(X, "shape", None)
         dtype = getattr(X, "dtype", type(X).__name__)
-        raise DataError(f"{path}: 'data' must be a uint8 array of shape (N, {N_FEATURES}), "
+        raise DataError(f"{path}: 'data' must be a uint8 array of shape (N, {IMAGE_SIZE}), "
                         f"found {dtype} with shape {shape}")
     try:
         y = np.asarray(batch["labels"], dtype=np.int64)
@@ -171,7 +172,7 @@ def read_label_names(batches_dir: Path) -> list[str]:
 
 def source_key(batches_dir: Path) -> str:
     entries = []
-    for name in (*TRAIN_FILES, TEST_FILE, META_FILE):
+    for name in ALL_FILES:
         st = (batches_dir / name).stat()
         entries.append([name, st.st_size, st.st_mtime_ns])
     blob = json.dumps([CACHE_VERSION, str(batches_dir.resolve()), entries]).encode()
@@ -186,11 +187,6 @@ def load_raw(data_dir: str | os.PathLike | None = None, *, cache: bool = True) -
         ``y_test``, ``batch_sizes`` (rows per training batch), ``label_names``, ``source``.
     """
     batches_dir = find_batches_dir(data_dir)
-    missing = [n for n in (*TRAIN_FILES, TEST_FILE, META_FILE)
-               if not (batches_dir / n).is_file()]
-    if missing:
-        raise DataError(f"{batches_dir} is an incomplete CIFAR-10 copy: missing "
-                        f"{', '.join(missing)}. Download it again with `make data`.")
     cache_dir = cache_root() / f"cifar10-{source_key(batches_dir)}" if cache else None
     if cache_dir is not None and (cache_dir / "meta.json").is_file():
         meta = json.loads((cache_dir / "meta.json").read_text())
@@ -301,7 +297,7 @@ def split_indices(raw: dict, *, split: str, n_val: int, n_train: int | None,
     rng = np.random.default_rng(seed)
     if split == "small":
         if len(raw["batch_sizes"]) < 2:
-            raise DataError("the small split needs data_batch_1 and data_batch_2")
+            raise DataError(f"the small split needs {TRAIN_FILES[0]} and {TRAIN_FILES[1]}")
         b1, b2 = raw["batch_sizes"][:2]
         train_idx, val_idx = np.arange(b1), np.arange(b1, b1 + b2)
     else:

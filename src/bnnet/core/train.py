@@ -14,9 +14,12 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from bnnet.core.augment import IMAGE_SIZE, augment_batch
+from bnnet.cifar10 import IMAGE_SIZE
+from bnnet.core import kernels
+from bnnet.core.augment import augment_batch, augment_draws
 from bnnet.core.config import Config
 from bnnet.core.data import Dataset
+from bnnet.core.fast import FastStep
 from bnnet.core.network import Params, evaluate, forward_backward, init_params
 from bnnet.core.optimizers import OPTIMIZERS, SGD, Adam
 from bnnet.core.schedule import cyclical_eta
@@ -105,13 +108,11 @@ def fit(
         np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(5))
     params = init_params(config, X.shape[1], data.n_classes, init_rng)
     optimizer = OPTIMIZERS[config.optimizer](params, config.lam)
+    step_fn = STEPS[config.kernels](params, config, config.batch_size, optimizer)
     etas = cyclical_eta(np.arange(config.n_updates + 1), config.eta_min, config.eta_max,
                         config.n_s, config.eta_decay)
     history = History(config, data, X, y, params, etas, eval_rng, callback)
     log_every = config.log_every or max(1, config.n_s // 5)
-    # the W gradients go to reused buffers (large arrays allocated anew each step cost
-    # page faults that were measured to double the epoch time)
-    dW_out = [np.empty_like(p["W"]) for p in params]
     bar = tqdm(total=config.n_updates, disable=not progress, desc=_describe(config),
                unit="step", mininterval=0.5, leave=False)
     start = time.perf_counter()
@@ -121,10 +122,9 @@ def fit(
         batches = minibatches(X, y, config, shuffle_rng, augment_rng)
         for step, (X_batch, y_batch) in enumerate(batches):
             alpha = 0.0 if step == 0 else config.alpha
-            cost = train_step(params, X_batch, y_batch, config, etas[step], alpha, optimizer,
-                              dW_out=dW_out, rng=dropout_rng)
+            cost = step_fn(X_batch, y_batch, etas[step], alpha, dropout_rng)
             if not np.isfinite(cost):
-                raise diverged(config, step, cost, etas[step], history.frame(), params)
+                raise divergence_error(config, step, cost, etas[step], history.frame(), params)
             bar.update()
             if (step + 1) % log_every == 0 or step + 1 == config.n_updates:
                 history.log(step + 1)
@@ -168,11 +168,15 @@ def minibatches(
         order = shuffle_rng.permutation(n)
         for j in range(min(n // size, config.n_updates - step)):
             idx = order[j * size : (j + 1) * size]
-            np.take(X, idx, axis=0, out=X_batch)
             batch = X_batch
-            if config.flip or config.shift:
-                batch = augment_batch(X_batch, augment_rng, flip=config.flip,
-                                      shift=config.shift)
+            if (config.flip or config.shift) and config.kernels == "numba":
+                draws = augment_draws(augment_rng, size, flip=config.flip, shift=config.shift)
+                kernels.gather_augment(X, idx, *draws, X_batch)
+            else:
+                np.take(X, idx, axis=0, out=X_batch)
+                if config.flip or config.shift:
+                    batch = augment_batch(X_batch, augment_rng, flip=config.flip,
+                                          shift=config.shift)
             yield batch, y[idx]
             step += 1
 
@@ -194,6 +198,27 @@ def train_step(params: Params, X: np.ndarray, y: np.ndarray, config: Config, eta
         optimizer.update(params, result.grads, float(eta))
         update_running_statistics(params, result.batch_stats, alpha)
     return result.cost
+
+
+class ReferenceStep:
+    """:func:`train_step` with reused W-gradient buffers (``Config.kernels="numpy"``);
+    called like :class:`~bnnet.core.fast.FastStep`."""
+
+    def __init__(self, params: Params, config: Config, batch_size: int,
+                 optimizer: SGD | Adam):
+        self.params, self.config, self.optimizer = params, config, optimizer
+        # large arrays allocated anew each step cost page faults that were measured to
+        # double the epoch time
+        self.dW_out = [np.empty_like(p["W"]) for p in params]
+
+    def __call__(self, X: np.ndarray, y: np.ndarray, eta: float, alpha: float,
+                 rng: np.random.Generator | None = None) -> float:
+        return train_step(self.params, X, y, self.config, eta, alpha, self.optimizer,
+                          dW_out=self.dW_out, rng=rng)
+
+
+#: ``Config.kernels`` -> the class that performs a training step.
+STEPS = {"numpy": ReferenceStep, "numba": FastStep}
 
 
 def update_running_statistics(params: Params, batch_stats: list, alpha: float) -> None:
@@ -236,7 +261,7 @@ class History:
         return pd.DataFrame(self.rows, columns=HISTORY_COLUMNS)
 
 
-def diverged(config: Config, step: int, cost: float, eta: float, history: pd.DataFrame,
+def divergence_error(config: Config, step: int, cost: float, eta: float, history: pd.DataFrame,
              params: Params) -> TrainingDivergedError:
     return TrainingDivergedError(
         f"training diverged: the cost became {cost} at update step {step} (eta={eta:.3g}); "

@@ -9,8 +9,18 @@ import pandas as pd
 
 from bnnet.files import PROJECT_ROOT
 
-BENCH_COLUMNS = ("net", "task", "library", "seconds", "percent_of_limit", "peak_rss_mib",
+BENCH_COLUMNS = ("net", "task", "library", "seconds", "ratio_to_floor", "ratio_to_pytorch",
+                 "ratio_to_torch_compile", "percent_of_limit", "peak_rss_mib",
                  "matmul_limit_gflops", "threads")
+
+#: The libraries of ``scripts/bench.py`` by the names the report gives them, in its order.
+LIBRARIES = {
+    "floor": "floor (gathers + products)",
+    "bnnet": "bnnet (Numba kernels)",
+    "bnnet numpy": "bnnet (NumPy reference)",
+    "pytorch": "PyTorch eager",
+    "torch.compile": "torch.compile",
+}
 
 
 #: Where ``make bench`` writes its table (committed, so a report shows it without PyTorch).
@@ -24,14 +34,16 @@ def find_benchmark(path: str | os.PathLike | None = None) -> Path | None:
 
 
 def load_benchmark(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, float, int]:
-    """The CSV written by ``make bench`` as one row per (net, task), bnnet beside PyTorch.
+    """The CSV written by ``make bench``: one row per net, task and library, with its time
+    as a multiple of the floor, of torch.compile and of PyTorch eager (where measured).
 
     Args:
         path: the CSV; ``None`` = ``report/results/bench.csv`` of the project (the committed
             benchmark, so that a report can show it without PyTorch installed).
 
     Returns:
-        the wide table, the matmul limit (GFLOP/s) and the number of threads.
+        the table (columns named for the reader, libraries by :data:`LIBRARIES`), the
+        matmul limit (GFLOP/s) and the number of threads.
     """
     found = find_benchmark(path)
     if found is None:
@@ -44,14 +56,14 @@ def load_benchmark(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame,
     if missing:
         raise ValueError(f"{path} lacks the columns {missing}: it was not written by "
                          "scripts/bench.py; run `make bench` again")
-    wide = raw.pivot_table(index=["net", "task"], columns="library", sort=False,
-                           values=["seconds", "percent_of_limit", "peak_rss_mib"])
     table = pd.DataFrame({
-        "bnnet (s)": wide[("seconds", "bnnet")],
-        "PyTorch (s)": wide[("seconds", "pytorch")],
-        "bnnet / PyTorch": wide[("seconds", "bnnet")] / wide[("seconds", "pytorch")],
-        "bnnet % of limit": wide[("percent_of_limit", "bnnet")],
-        "PyTorch % of limit": wide[("percent_of_limit", "pytorch")],
-        "peak RSS (MiB)": wide["peak_rss_mib"].max(axis=1),
-    }).reset_index()
+        "net": raw["net"], "task": raw["task"],
+        "library": raw["library"].map(lambda name: LIBRARIES.get(name, name)),
+        "time (s)": raw["seconds"],
+        "× floor": raw["ratio_to_floor"],
+        "× torch.compile": raw["ratio_to_torch_compile"],
+        "× PyTorch eager": raw["ratio_to_pytorch"],
+        "% of matmul limit": raw["percent_of_limit"],
+        "peak RSS (MiB)": raw["peak_rss_mib"],
+    })
     return table, float(raw["matmul_limit_gflops"].iloc[0]), int(raw["threads"].iloc[0])

@@ -161,20 +161,28 @@ def gradcheck_overview(table: pd.DataFrame, threshold: float = 1e-6) -> plt.Figu
 
 
 def benchmark_bars(table: pd.DataFrame) -> plt.Figure:
-    """Grouped bars of bnnet and PyTorch time, one panel per task (from
+    """Median times as grouped bars, one panel per task, one bar per library and net (from
     :func:`bnnet.report.benchmark.load_benchmark`)."""
     tasks = list(dict.fromkeys(table["task"]))
-    fig, axes = plt.subplots(1, len(tasks), figsize=(3.6 * len(tasks), 2.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.0), squeeze=False,
+                             width_ratios=[table[table["task"] == t]["library"].nunique()
+                                           for t in tasks])
+    colours = {lib: f"C{i}" for i, lib in enumerate(dict.fromkeys(table["library"]))}
     for ax, task in zip(axes[0], tasks, strict=True):
         t = table[table["task"] == task]
-        x = np.arange(len(t))
-        ax.bar(x - 0.2, t["bnnet (s)"], 0.4, label="bnnet")
-        ax.bar(x + 0.2, t["PyTorch (s)"], 0.4, label="PyTorch")
-        ax.set_xticks(x, t["net"])
+        nets, libraries = list(dict.fromkeys(t["net"])), list(dict.fromkeys(t["library"]))
+        width = 0.8 / len(libraries)
+        for i, lib in enumerate(libraries):
+            seconds = t[t["library"] == lib].set_index("net")["time (s)"].reindex(nets)
+            ax.bar(np.arange(len(nets)) + (i - (len(libraries) - 1) / 2) * width, seconds,
+                   width, label=lib, color=colours[lib])
+        ax.set_xticks(np.arange(len(nets)), nets)
         ax.set_ylabel("seconds (median)")
         ax.set_title(task)
-    axes[0][0].legend()
-    fig.tight_layout()
+    handles = {h.get_label(): h for ax in axes[0] for h in ax.get_legend_handles_labels()[0]}
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=3, frameon=False,
+               fontsize="small")
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
     return fig
 
 

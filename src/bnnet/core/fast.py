@@ -1,0 +1,164 @@
+"""The fast training step (``Config.kernels="numba"``): the update of
+:func:`bnnet.core.train.train_step`, with the matrix products in BLAS and everything between
+them in the compiled kernels of :mod:`bnnet.core.kernels`, on buffers allocated once.
+
+The NumPy code of :mod:`bnnet.core.layers` and :mod:`bnnet.core.network` stays the
+reference: it is the hand-written backward pass a reader studies and the one the gradient
+checks use. Both paths compute the same quantities; ``tests/test_fast.py`` holds them equal
+within float32 round-off.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bnnet.core import kernels
+from bnnet.core.config import Config
+from bnnet.core.network import Params, l2_penalty, layer_has_bn
+from bnnet.core.optimizers import SGD, Adam
+
+#: The element-wise work after the affine product of a hidden layer, by BN placement.
+FORWARD_KINDS = {"before": "bn_relu", "after": "relu_bn"}
+_NO_MASK = np.empty((0, 0), np.float32)
+
+
+def _views(params: Params, keys: tuple[str, ...], dtype: np.dtype) -> tuple[np.ndarray, list]:
+    """One flat array holding ``params[l][key]`` for every key a layer has, and per layer
+    a dict of the views into it (so that one kernel call updates all of them)."""
+    sizes = [(l, k, p[k].size) for l, p in enumerate(params) for k in keys if k in p]
+    flat = np.zeros(sum(size for *_, size in sizes), dtype)
+    views: list[dict[str, np.ndarray]] = [{} for _ in params]
+    start = 0
+    for layer, key, size in sizes:
+        views[layer][key] = flat[start : start + size]
+        start += size
+    return flat, views
+
+
+class FastStep:
+    """One update on a mini-batch, in place, as :func:`~bnnet.core.train.train_step`.
+
+    Creating it moves the biases, ``gamma``, ``beta`` and the running statistics of
+    ``params`` into flat arrays (each ``params[l][key]`` becomes a view with the same
+    values), so that the optimizer and the running averages touch all of them in one call.
+
+    Args:
+        params: from :func:`~bnnet.core.network.init_params`; updated in place.
+        config: the architecture, ``lam``, ``eps``, ``dropout``, ``label_smoothing``.
+        batch_size: rows of every mini-batch.
+        optimizer: :class:`~bnnet.core.optimizers.SGD` (fused into the kernels) or
+            :class:`~bnnet.core.optimizers.Adam` (which updates the gradients computed here).
+    """
+
+    def __init__(self, params: Params, config: Config, batch_size: int,
+                 optimizer: SGD | Adam):
+        dt = config.np_dtype
+        self.params, self.config, self.optimizer, self.dtype = params, config, optimizer, dt
+        last = len(params) - 1
+        self.kinds = [("bias_relu" if not layer_has_bn(config, l)
+                       else FORWARD_KINDS[config.bn_position]) for l in range(last)]
+        self.small, small_views = _views(params, ("b", "gamma", "beta"), dt)
+        self.small_grad, self.grads = _views(params, ("b", "gamma", "beta"), dt)
+        self.running, running_views = _views(params, ("running_mean", "running_var"), dt)
+        self.batch, self.batch_stats = _views(params, ("running_mean", "running_var"), dt)
+        for p, small, running in zip(params, small_views, running_views, strict=True):
+            for key, view in (small | running).items():
+                view[:] = p[key]
+                p[key] = view
+        widths = [p["W"].shape[1] for p in params]
+        self.s = [np.empty((batch_size, m), dt) for m in widths]  # affine output (N, M)
+        self.d = [np.empty((batch_size, m), dt) for m in widths]  # dL/d(layer output)
+        self.out = [np.empty((batch_size, m), dt) if kind != "bias_relu" else self.s[l]
+                    for l, (kind, m) in enumerate(zip(self.kinds, widths, strict=False))]
+        self.x_hat = [(self.s[l] if kind == "bn_relu" else np.empty((batch_size, m), dt))
+                      if kind != "bias_relu" else None
+                      for l, (kind, m) in enumerate(zip(self.kinds, widths, strict=False))]
+        self.inv_std = [np.empty(m, dt) for m in widths[:-1]]
+        self.masks = [np.empty((batch_size, m), dt) if config.dropout else _NO_MASK.astype(dt)
+                      for m in widths[:-1]]
+        for g, p in zip(self.grads, params, strict=True):
+            g["W"] = np.empty_like(p["W"])
+        self.inputs: list[np.ndarray] = [np.empty(0)] * len(params)
+
+    def forward_backward(self, X: np.ndarray, y: np.ndarray,
+                         rng: np.random.Generator | None = None) -> float:
+        """The train-mode loss (without the L2 term) of the batch ``X`` (N, D), ``y`` (N,);
+        fills ``self.grads`` (gradients of that loss, one dict per layer like
+        :func:`~bnnet.core.network.backward`) and ``self.batch_stats`` (each BN layer's
+        batch ``running_mean``/``running_var`` slots hold its batch mean and variance).
+        ``rng`` draws the dropout masks (default: seeded with ``config.seed``)."""
+        config, params, dt = self.config, self.params, self.dtype
+        eps, last = dt.type(config.eps), len(params) - 1
+        h = X
+        for layer, p in enumerate(params):
+            self.inputs[layer] = h
+            s = self.s[layer]
+            np.matmul(h, p["W"], out=s)
+            if layer == last:
+                break
+            kind, stats = self.kinds[layer], self.batch_stats[layer]
+            if kind == "bn_relu":
+                kernels.bn_relu_forward(s, p["gamma"], p["beta"], eps, self.x_hat[layer],
+                                        self.out[layer], stats["running_mean"],
+                                        stats["running_var"], self.inv_std[layer])
+            elif kind == "relu_bn":
+                kernels.relu_bn_forward(s, p["b"], p["gamma"], p["beta"], eps,
+                                        self.x_hat[layer], self.out[layer],
+                                        stats["running_mean"], stats["running_var"],
+                                        self.inv_std[layer])
+            else:
+                kernels.bias_relu_forward(s, p["b"])
+            h = self.out[layer]
+            if config.dropout:
+                if rng is None:
+                    rng = np.random.default_rng(config.seed)
+                u = rng.random(h.shape, dtype=np.float32)
+                kernels.dropout_apply(h, u, np.float32(config.dropout),
+                                      dt.type(1.0 / (1.0 - config.dropout)), self.masks[layer])
+        loss = kernels.softmax_cross_entropy(self.s[last], params[last]["b"], y,
+                                             config.label_smoothing, self.d[last],
+                                             self.grads[last]["b"])
+        self._backward()
+        return float(loss)
+
+    def _backward(self) -> None:
+        d = self.d[-1]
+        for layer in range(len(self.params) - 1, -1, -1):
+            g = self.grads[layer]
+            np.matmul(self.inputs[layer].T, d, out=g["W"])
+            if layer == 0:
+                break
+            below, d_below = layer - 1, self.d[layer - 1]
+            np.matmul(d, self.params[layer]["W"].T, out=d_below)
+            p, gb, mask = self.params[below], self.grads[below], self.masks[below]
+            kind = self.kinds[below]
+            if kind == "bn_relu":
+                kernels.bn_relu_backward(d_below, self.out[below], mask, self.x_hat[below],
+                                         p["gamma"], self.inv_std[below], gb["gamma"],
+                                         gb["beta"])
+            elif kind == "relu_bn":
+                kernels.relu_bn_backward(d_below, self.s[below], mask, self.x_hat[below],
+                                         p["gamma"], self.inv_std[below], gb["gamma"],
+                                         gb["beta"], gb["b"])
+            else:
+                kernels.relu_backward(d_below, self.s[below], mask, gb["b"])
+            d = d_below
+
+    def __call__(self, X: np.ndarray, y: np.ndarray, eta: float, alpha: float,
+                 rng: np.random.Generator | None = None) -> float:
+        """Update ``params`` on the batch; returns its train-mode cost (loss + lam
+        sum ||W||^2 before the update). A non-finite cost changes nothing."""
+        loss = self.forward_backward(X, y, rng)
+        lam, dt = self.config.lam, self.dtype
+        cost = loss + lam * l2_penalty(self.params) if lam else loss
+        if not np.isfinite(cost):
+            return cost
+        if isinstance(self.optimizer, SGD):
+            eta_, decay = dt.type(eta), dt.type(1.0 - 2.0 * eta * lam)
+            for p, g in zip(self.params, self.grads, strict=True):
+                kernels.sgd_weight_update(p["W"], g["W"], eta_, decay)
+            kernels.sgd_update(self.small, self.small_grad, eta_)
+        else:
+            self.optimizer.update(self.params, self.grads, float(eta))
+        kernels.running_average(self.running, self.batch, dt.type(alpha), dt.type(1 - alpha))
+        return cost

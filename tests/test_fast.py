@@ -1,0 +1,179 @@
+"""The fast path (compiled kernels, ``kernels="numba"``) against the NumPy reference."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bnnet import Config, Dataset, fit
+from bnnet.core import kernels
+from bnnet.core.augment import augment_batch, augment_draws
+from bnnet.core.fast import FastStep
+from bnnet.core.network import forward_backward, init_params
+from bnnet.core.optimizers import OPTIMIZERS
+from bnnet.core.train import ReferenceStep
+from tests.test_train import blobs
+
+NETS = [(20,), (50, 50), (50, 30, 20, 20, 10, 10, 10, 10)]
+VARIANTS = [  # batch_norm, bn_position, dropout, label_smoothing
+    (True, "before", 0.0, 0.0),
+    (True, "after", 0.0, 0.0),
+    (False, "before", 0.0, 0.0),
+    (True, "before", 0.3, 0.1),
+    (True, "after", 0.2, 0.0),
+    (False, "before", 0.25, 0.1),
+]
+# float32 round-off of sums over a batch of 64: a few ulps of the largest entry
+RTOL32 = 1e-5
+
+
+def close(fast: np.ndarray, ref: np.ndarray, rtol: float) -> None:
+    """Equal within ``rtol`` of the array's largest magnitude (entries near 0 of an
+    array of larger ones carry the round-off of the large ones)."""
+    assert fast.shape == ref.shape and fast.dtype == ref.dtype
+    np.testing.assert_allclose(fast, ref, rtol=0, atol=rtol * max(np.abs(ref).max(), 1e-30))
+
+
+def one_step(config: Config, seed: int = 0, n: int = 64, d: int = 40):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d), dtype=np.float32).astype(config.np_dtype)
+    y = rng.integers(0, 10, n)
+    params = init_params(config, d, 10)
+    return X, y, params
+
+
+@pytest.mark.parametrize("hidden", NETS, ids=["2-layer", "3-layer", "9-layer"])
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: "-".join(map(str, v)))
+def test_loss_gradients_and_batch_statistics_equal_the_reference(hidden, variant):
+    batch_norm, position, dropout, smoothing = variant
+    config = Config(hidden=hidden, batch_norm=batch_norm, bn_position=position,
+                    dropout=dropout, label_smoothing=smoothing)
+    X, y, params = one_step(config)
+    ref = forward_backward(params, X, y, config, l2_in_grads=False,
+                           rng=np.random.default_rng(7))
+    fast = FastStep([dict(p) for p in params], config, len(y),
+                    OPTIMIZERS["sgd"](params, config.lam))
+    loss = fast.forward_backward(X, y, np.random.default_rng(7))
+    assert loss == pytest.approx(ref.loss, rel=RTOL32)
+    for layer, g in enumerate(ref.grads):
+        assert sorted(fast.grads[layer]) == sorted(g)
+        for key, value in g.items():
+            close(fast.grads[layer][key], value, RTOL32)
+        if ref.batch_stats[layer] is not None:
+            mean, var = ref.batch_stats[layer]
+            close(fast.batch_stats[layer]["running_mean"], mean, RTOL32)
+            close(fast.batch_stats[layer]["running_var"], var, RTOL32)
+
+
+@pytest.mark.parametrize("variant", VARIANTS[:3], ids=lambda v: "-".join(map(str, v)))
+def test_float64_gradients_equal_the_reference_to_float64_round_off(variant):
+    batch_norm, position, _, _ = variant
+    config = Config(hidden=(50, 30, 20), batch_norm=batch_norm, bn_position=position,
+                    dtype="float64")
+    X, y, params = one_step(config)
+    ref = forward_backward(params, X, y, config, l2_in_grads=False)
+    fast = FastStep([dict(p) for p in params], config, len(y),
+                    OPTIMIZERS["sgd"](params, config.lam))
+    assert fast.forward_backward(X, y) == pytest.approx(ref.loss, rel=1e-13)
+    for layer, g in enumerate(ref.grads):
+        for key, value in g.items():
+            close(fast.grads[layer][key], value, 1e-12)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("variant", VARIANTS[:4], ids=lambda v: "-".join(map(str, v)))
+def test_an_update_equals_the_reference_update(optimizer, variant):
+    batch_norm, position, dropout, smoothing = variant
+    config = Config(hidden=(50, 30), batch_norm=batch_norm, bn_position=position,
+                    dropout=dropout, label_smoothing=smoothing, optimizer=optimizer)
+    X, y, params = one_step(config)
+    copies = [{k: v.copy() for k, v in p.items()} for p in params]
+    eta = 0.05 if optimizer == "sgd" else 1e-3
+    ref_cost = ReferenceStep(params, config, len(y), OPTIMIZERS[optimizer](params, config.lam))(
+        X, y, eta, 0.9, np.random.default_rng(3))
+    step = FastStep(copies, config, len(y), OPTIMIZERS[optimizer](copies, config.lam))
+    cost = step(X, y, eta, 0.9, np.random.default_rng(3))
+    assert cost == pytest.approx(ref_cost, rel=RTOL32)
+    for p, q in zip(copies, params, strict=True):
+        assert sorted(p) == sorted(q)
+        for key in q:
+            close(p[key], q[key], RTOL32)
+
+
+def test_a_non_finite_loss_changes_nothing():
+    config = Config(hidden=(20,))
+    X, y, params = one_step(config)
+    X[0, 0] = np.nan
+    before = [{k: v.copy() for k, v in p.items()} for p in params]
+    step = FastStep(params, config, len(y), OPTIMIZERS["sgd"](params, config.lam))
+    assert np.isnan(step(X, y, 0.1, 0.9))
+    for p, q in zip(params, before, strict=True):
+        for key in q:
+            np.testing.assert_array_equal(p[key], q[key])
+
+
+@pytest.mark.parametrize("flip, shift", [(True, 0), (False, 2), (True, 3)])
+def test_gather_with_augmentation_equals_take_then_augment_bit_for_bit(flip, shift):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3072), dtype=np.float32)
+    rows = rng.permutation(50)[:20]
+    ref = augment_batch(np.take(X, rows, axis=0), np.random.default_rng(1), flip=flip,
+                        shift=shift)
+    out = np.full((20, 3072), np.nan, np.float32)
+    kernels.gather_augment(X, rows, *augment_draws(np.random.default_rng(1), 20, flip=flip,
+                                                   shift=shift), out)
+    np.testing.assert_array_equal(out, ref)
+
+
+def test_short_training_matches_the_reference_and_repeats_bit_for_bit():
+    config = Config(hidden=(30, 20), n_s=60, cycles=2, batch_size=25, log_every=30,
+                    dropout=0.1)
+    data = blobs(600)
+    fast = fit(config, data, progress=False)
+    again = fit(config, data, progress=False)
+    ref = fit(config.replace(kernels="numpy"), data, progress=False)
+    assert fast.test_accuracy == pytest.approx(ref.test_accuracy, abs=0.02)
+    np.testing.assert_allclose(fast.history["train_cost"], ref.history["train_cost"],
+                               rtol=1e-3)
+    for p, q in zip(fast.params, again.params, strict=True):
+        for key in p:
+            np.testing.assert_array_equal(p[key], q[key])
+
+
+def test_augmented_training_uses_the_same_batches_as_the_reference():
+    """Flips and shifts drawn from the same stream: after one step of a net whose weights
+    barely move, the two paths hold the same batch statistics."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 3072), dtype=np.float32)
+    y = rng.integers(0, 10, 300)
+    data = Dataset.from_arrays(X, y, X[:50], y[:50])
+    config = Config(hidden=(8,), flip=True, shift=2, n_s=3, cycles=1, batch_size=100,
+                    eta_min=1e-12, eta_max=1e-12, alpha=0.0, log_every=6)
+    fast, ref = fit(config, data, progress=False), fit(config.replace(kernels="numpy"), data,
+                                                       progress=False)
+    close(fast.params[0]["running_mean"], ref.params[0]["running_mean"], RTOL32)
+    close(fast.params[0]["running_var"], ref.params[0]["running_var"], RTOL32)
+
+
+def test_kernels_compile_once_and_later_processes_load_them_from_the_cache(tmp_path):
+    """``cache=True``: a second process compiles nothing."""
+    script = (
+        "import json, numpy as np\n"
+        "from bnnet import Config, fit\n"
+        "from bnnet.core import kernels\n"
+        "from tests.test_train import blobs\n"
+        "fit(Config(hidden=(10, 10), n_s=5, cycles=1, batch_size=50), blobs(200),"
+        " progress=False)\n"
+        "print(json.dumps({k.__name__: [len(k.stats.cache_misses), len(k.stats.cache_hits)]"
+        " for k in kernels.ALL}))\n"
+    )
+    runs = [json.loads(subprocess.run([sys.executable, "-c", script], check=True,
+                                      capture_output=True, text=True).stdout)
+            for _ in range(2)]
+    used = {"bn_relu_forward", "softmax_cross_entropy", "bn_relu_backward",
+            "sgd_weight_update", "sgd_update", "running_average"}
+    for name in used:
+        misses, hits = runs[1][name]
+        assert misses == 0 and hits >= 1, (name, runs)
