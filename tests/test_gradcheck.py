@@ -9,7 +9,8 @@ BN_MODES = {"no BN": dict(batch_norm=False), "BN before ReLU": dict(batch_norm=T
             "BN after ReLU": dict(batch_norm=True, bn_position="after"),
             "BN before ReLU + dropout": dict(batch_norm=True, dropout=0.3),
             "BN after ReLU + dropout": dict(batch_norm=True, bn_position="after",
-                                            dropout=0.3)}
+                                            dropout=0.3),
+            "BN before ReLU + label smoothing": dict(batch_norm=True, label_smoothing=0.2)}
 
 
 @pytest.fixture(scope="module")

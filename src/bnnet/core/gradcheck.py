@@ -21,7 +21,7 @@ def train_cost_terms(
 ) -> tuple[np.floating, np.ndarray]:
     """The train-mode data loss and the squared weights, in the dtype of ``params``."""
     scores, _ = forward(X, params, config, train=True)
-    loss, _ = softmax_cross_entropy(scores, y)
+    loss, _ = softmax_cross_entropy(scores, y, config.label_smoothing)
     squares = np.concatenate([p["W"].ravel() ** 2 for p in params])
     return loss, squares
 
