@@ -10,10 +10,11 @@ import pytest
 from bnnet import Config, Dataset, fit
 from bnnet.core import kernels
 from bnnet.core.augment import augment_batch, augment_draws
+from bnnet.core.data import load_cifar10, normalise
 from bnnet.core.fast import FastStep
 from bnnet.core.network import forward_backward, init_params
 from bnnet.core.optimizers import OPTIMIZERS
-from bnnet.core.train import ReferenceStep
+from bnnet.core.train import ReferenceStep, minibatches, training_pixels
 from tests.test_train import blobs
 
 NETS = [(20,), (50, 50), (50, 30, 20, 20, 10, 10, 10, 10)]
@@ -114,17 +115,41 @@ def test_a_non_finite_loss_changes_nothing():
             np.testing.assert_array_equal(p[key], q[key])
 
 
-@pytest.mark.parametrize("flip, shift", [(True, 0), (False, 2), (True, 3)])
-def test_gather_with_augmentation_equals_take_then_augment_bit_for_bit(flip, shift):
+@pytest.mark.parametrize("flip, shift", [(False, 0), (True, 0), (False, 2), (True, 3)])
+def test_gathered_batches_equal_take_then_augment_bit_for_bit(flip, shift):
+    """From normalised inputs and from uint8 pixels with the normalisation folded in."""
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((50, 3072), dtype=np.float32)
+    pixels = rng.integers(0, 256, (50, 3072), dtype=np.uint8)
+    mean, std = pixels.mean(0), pixels.std(0)
+    X = normalise(pixels, mean, std, np.dtype(np.float32))
     rows = rng.permutation(50)[:20]
     ref = augment_batch(np.take(X, rows, axis=0), np.random.default_rng(1), flip=flip,
                         shift=shift)
-    out = np.full((20, 3072), np.nan, np.float32)
-    kernels.gather_augment(X, rows, *augment_draws(np.random.default_rng(1), 20, flip=flip,
-                                                   shift=shift), out)
-    np.testing.assert_array_equal(out, ref)
+    draws = augment_draws(np.random.default_rng(1), 20, flip=flip, shift=shift)
+    sources = {"normalised": (X, np.zeros(3072, np.float32), np.ones(3072, np.float32)),
+               "pixels": (pixels, mean.astype(np.float32), (1 / std).astype(np.float32))}
+    for source, shift_, scale in sources.values():
+        out = np.full((20, 3072), np.nan, np.float32)
+        kernels.gather_batch(source, rows, shift_, scale, *draws, out)
+        np.testing.assert_array_equal(out, ref)
+
+
+def test_fast_and_reference_paths_draw_the_same_batches_from_real_pixels(fake_cifar):
+    data = load_cifar10(fake_cifar, n_val=20)
+    assert data.train_pixels is not None
+    config = Config(flip=True, shift=2, batch_size=10, n_s=15, cycles=1)
+    X, y = data.X_train, data.y_train
+    fast = minibatches(X, y, config, np.random.default_rng(0), np.random.default_rng(1),
+                       pixels=training_pixels(config, data))
+    ref = minibatches(X, y, config.replace(kernels="numpy"), np.random.default_rng(0),
+                      np.random.default_rng(1))
+    count = 0
+    for (xf, yf), (xr, yr) in zip(fast, ref, strict=True):
+        np.testing.assert_array_equal(xf, xr)
+        np.testing.assert_array_equal(yf, yr)
+        count += 1
+    assert count == config.n_updates
+    assert training_pixels(config.replace(dtype="float64"), data) is None
 
 
 def test_short_training_matches_the_reference_and_repeats_bit_for_bit():

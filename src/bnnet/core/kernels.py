@@ -229,41 +229,48 @@ def running_average(running, batch, alpha, one_minus_alpha):  # pragma: no cover
 
 
 @njit(cache=True)
-def gather_augment(X, rows, flipped, dy, dx, out):  # pragma: no cover - compiled
-    """The mini-batch ``X[rows]`` flipped and translated in one pass, as
-    :func:`~bnnet.core.augment.augment_batch` does it after :func:`numpy.take`.
+def gather_batch(source, rows, shift, scale, flipped, dy, dx, out):  # pragma: no cover
+    """The mini-batch ``source[rows]``, normalised, flipped and translated in one pass: what
+    :func:`numpy.take` of the normalised inputs and then
+    :func:`~bnnet.core.augment.augment_batch` give, bit for bit.
 
-    ``X`` (n, 3072) images in the official layout, ``rows`` (N,) which ones; per image
-    ``flipped`` (bool), ``dy``, ``dx`` (the translation, pixels shifted in are 0); ``out``
-    (N, 3072). Output pixel (r, c) is input pixel (r - dy, c - dx) of the (flipped) image.
+    ``source`` (n, 3072) images in the official layout: the raw uint8 pixels with the
+    normalisation ``(pixel - shift) * scale`` per feature (as
+    :func:`~bnnet.core.data.normalise` computes it, in ``out``'s dtype), or inputs already
+    normalised with ``shift`` = 0 and ``scale`` = 1. ``rows`` (N,) which images; per image
+    ``flipped`` (bool), ``dy``, ``dx`` (the translation; pixels shifted in are 0, the
+    training mean); ``out`` (N, 3072). Output pixel (r, c) is input pixel (r - dy, c - dx)
+    of the (flipped) image.
     """
     size = 32
     for i in range(rows.size):
-        src = X[rows[i]]
+        src = source[rows[i]]
         dst = out[i]
         a = dy[i]
         b = dx[i]
+        if a == 0 and b == 0 and not flipped[i]:
+            for k in range(dst.size):
+                dst[k] = (src[k] - shift[k]) * scale[k]
+            continue
         for ch in range(3):
             base = ch * size * size
             for r in range(size):
                 r_in = r - a
                 row = base + r * size
                 if r_in < 0 or r_in >= size:
-                    for c in range(size):
-                        dst[row + c] = 0
+                    dst[row : row + size] = 0
                     continue
                 row_in = base + r_in * size
                 for c in range(size):
                     c_in = c - b
                     if c_in < 0 or c_in >= size:
                         dst[row + c] = 0
-                    elif flipped[i]:
-                        dst[row + c] = src[row_in + size - 1 - c_in]
-                    else:
-                        dst[row + c] = src[row_in + c_in]
+                        continue
+                    k = row_in + (size - 1 - c_in if flipped[i] else c_in)
+                    dst[row + c] = (src[k] - shift[k]) * scale[k]
 
 
 #: Every kernel, for compiling them all once ahead of a sweep.
 ALL = (bn_relu_forward, relu_bn_forward, bias_relu_forward, dropout_apply,
        softmax_cross_entropy, bn_relu_backward, relu_bn_backward, relu_backward,
-       sgd_weight_update, sgd_update, running_average, gather_augment)
+       sgd_weight_update, sgd_update, running_average, gather_batch)

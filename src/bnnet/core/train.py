@@ -119,7 +119,8 @@ def fit(
     # a diverging run overflows; the cost check below turns that into one clear error
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), bar:
         history.log(0)
-        batches = minibatches(X, y, config, shuffle_rng, augment_rng)
+        batches = minibatches(X, y, config, shuffle_rng, augment_rng,
+                              pixels=training_pixels(config, data))
         for step, (X_batch, y_batch) in enumerate(batches):
             alpha = 0.0 if step == 0 else config.alpha
             cost = step_fn(X_batch, y_batch, etas[step], alpha, dropout_rng)
@@ -153,28 +154,49 @@ def training_inputs(config: Config, data: Dataset) -> tuple[np.ndarray, np.ndarr
     return (X if X.dtype == config.np_dtype else X.astype(config.np_dtype)), y
 
 
+def training_pixels(config: Config, data: Dataset) -> tuple | None:
+    """``(uint8 images, shift, scale)`` with the training inputs == (images - shift) * scale
+    in ``config.dtype`` bit for bit (see :func:`~bnnet.core.data.normalise`), for the fast
+    path to gather from; ``None`` when the data have no pixels or another dtype."""
+    if data.train_pixels is None or data.X_train.dtype != config.np_dtype:
+        return None
+    dtype = config.np_dtype
+    return data.train_pixels, data.mean.astype(dtype), (1.0 / data.std).astype(dtype)
+
+
 def minibatches(
     X: np.ndarray, y: np.ndarray, config: Config, shuffle_rng: np.random.Generator,
-    augment_rng: np.random.Generator,
+    augment_rng: np.random.Generator, *, pixels: tuple | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """``config.n_updates`` mini-batches ``(X_batch, y_batch)``: a new permutation every
     epoch, the last incomplete batch of an epoch dropped, each batch flipped and shifted
-    as ``config`` says. ``X_batch`` is a buffer reused from one batch to the next."""
+    as ``config`` says. ``X_batch`` is a buffer reused from one batch to the next.
+
+    With ``kernels="numba"`` one compiled pass gathers, normalises and augments each batch
+    (:func:`~bnnet.core.kernels.gather_batch`), from ``pixels`` (see
+    :func:`training_pixels`) when given, else from ``X``; the same random draws give the
+    same batches as the NumPy path."""
     n, d_in = X.shape
     size = config.batch_size
     X_batch = np.empty((size, d_in), dtype=config.np_dtype)
+    augment = config.flip or config.shift
+    if config.kernels == "numba":
+        dtype = config.np_dtype
+        source, shift, scale = pixels or (X, np.zeros(d_in, dtype), np.ones(d_in, dtype))
+        unchanged = np.zeros(size, bool), np.zeros(size, np.int64), np.zeros(size, np.int64)
     step = 0
     while step < config.n_updates:
         order = shuffle_rng.permutation(n)
         for j in range(min(n // size, config.n_updates - step)):
             idx = order[j * size : (j + 1) * size]
             batch = X_batch
-            if (config.flip or config.shift) and config.kernels == "numba":
-                draws = augment_draws(augment_rng, size, flip=config.flip, shift=config.shift)
-                kernels.gather_augment(X, idx, *draws, X_batch)
+            if config.kernels == "numba":
+                draws = (augment_draws(augment_rng, size, flip=config.flip, shift=config.shift)
+                         if augment else unchanged)
+                kernels.gather_batch(source, idx, shift, scale, *draws, X_batch)
             else:
                 np.take(X, idx, axis=0, out=X_batch)
-                if config.flip or config.shift:
+                if augment:
                     batch = augment_batch(X_batch, augment_rng, flip=config.flip,
                                           shift=config.shift)
             yield batch, y[idx]
