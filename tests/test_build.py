@@ -229,6 +229,15 @@ def test_title_page_training_time_says_where_the_runs_came_from(builder):
         {"runs": 3, "seconds": 60.0, "trained_now": 1})
 
 
+def test_title_page_names_the_training_path_of_the_runs(builder):
+    assert builder.training_path({"numba": 138}) == (
+        "compiled Numba kernels between the BLAS products (the fast path) (all 138 runs)")
+    assert builder.training_path({"numba": 2, "numpy": 1}) == (
+        "compiled Numba kernels between the BLAS products (the fast path): 2 runs; "
+        "the NumPy reference: 1 run")
+    assert builder.training_path({}) == "no runs"
+
+
 def test_load_with_download_takes_the_make_data_path(tmp_path, monkeypatch):
     """load_cifar10(download=True) honours the URL/md5 overrides and never downloads into a
     configured data directory (the local server must see no request)."""

@@ -32,7 +32,7 @@ def test_training_time_counts_each_run_once_and_says_what_was_trained_now(tmp_pa
     assert len(ledger.read_text().splitlines()) == 4
     assert json.loads(ledger.read_text().splitlines()[0])["key"] == "a"
     assert provenance.training_summary(ledger) == {"runs": 3, "seconds": 30.0,
-                                                   "trained_now": 2}
+                                                   "trained_now": 2, "kernels": {"numpy": 3}}
     assert provenance.training_summary(tmp_path / "none.jsonl")["runs"] == 0
 
 
@@ -49,6 +49,7 @@ def test_run_many_writes_the_ledger(fake_cifar, tmp_path, monkeypatch):
     run_many(configs, spec, progress=False)
     summary = provenance.training_summary(ledger)
     assert summary["runs"] == 2 and summary["trained_now"] == 2
+    assert summary["kernels"] == {"numba": 2}
     assert summary["seconds"] == sum(r.seconds for r in first)
     entries = [json.loads(line) for line in ledger.read_text().splitlines()]
     assert [e["cached"] for e in entries] == [False, False, True, True]

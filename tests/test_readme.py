@@ -11,6 +11,9 @@ import numpy as np
 import pytest
 from pytest_examples import CodeExample, EvalExample, find_examples
 
+# numba registers the builtin print when it is first imported; pytest-examples replaces
+# print with a mock while an example runs, so bnnet (and numba) must be imported before
+import bnnet  # noqa: F401
 from tests.conftest import write_fake_cifar
 from tests.report_checks import ROOT
 

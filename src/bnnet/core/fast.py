@@ -19,7 +19,6 @@ from bnnet.core.optimizers import SGD, Adam
 
 #: The element-wise work after the affine product of a hidden layer, by BN placement.
 FORWARD_KINDS = {"before": "bn_relu", "after": "relu_bn"}
-_NO_MASK = np.empty((0, 0), np.float32)
 
 
 def _views(params: Params, keys: tuple[str, ...], dtype: np.dtype) -> tuple[np.ndarray, list]:
@@ -65,17 +64,21 @@ class FastStep:
             for key, view in (small | running).items():
                 view[:] = p[key]
                 p[key] = view
-        widths = [p["W"].shape[1] for p in params]
-        self.s = [np.empty((batch_size, m), dt) for m in widths]  # affine output (N, M)
-        self.d = [np.empty((batch_size, m), dt) for m in widths]  # dL/d(layer output)
-        self.out = [np.empty((batch_size, m), dt) if kind != "bias_relu" else self.s[l]
-                    for l, (kind, m) in enumerate(zip(self.kinds, widths, strict=False))]
-        self.x_hat = [(self.s[l] if kind == "bn_relu" else np.empty((batch_size, m), dt))
-                      if kind != "bias_relu" else None
-                      for l, (kind, m) in enumerate(zip(self.kinds, widths, strict=False))]
-        self.inv_std = [np.empty(m, dt) for m in widths[:-1]]
-        self.masks = [np.empty((batch_size, m), dt) if config.dropout else _NO_MASK.astype(dt)
-                      for m in widths[:-1]]
+        # per layer: the affine output s and dL/d(output) (N, M); per hidden layer its
+        # output (s itself after an in-place ReLU), x_hat (s itself for BN before the
+        # ReLU), 1/sqrt(var + eps) and the dropout mask (empty without dropout)
+        self.s, self.d, self.out, self.x_hat, self.inv_std, self.masks = [], [], [], [], [], []
+        for layer, p in enumerate(params):
+            s = np.empty((batch_size, p["W"].shape[1]), dt)
+            self.s.append(s)
+            self.d.append(np.empty_like(s))
+            if layer == last:
+                break
+            kind = self.kinds[layer]
+            self.out.append(s if kind == "bias_relu" else np.empty_like(s))
+            self.x_hat.append({"bn_relu": s, "relu_bn": np.empty_like(s)}.get(kind))
+            self.inv_std.append(np.empty(s.shape[1], dt))
+            self.masks.append(np.empty_like(s) if config.dropout else np.empty((0, 0), dt))
         for g, p in zip(self.grads, params, strict=True):
             g["W"] = np.empty_like(p["W"])
         self.inputs: list[np.ndarray] = [np.empty(0)] * len(params)

@@ -245,6 +245,7 @@ def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: flo
         "quick": quick, "commit": commit, "data_source": data_source,
         "build_time": f"{seconds / 60:.1f} min",
         "training_time": training_time(training),
+        "training_path": training_path(training.get("kernels", {})),
         "notebooks": ", ".join(NOTEBOOKS),
     }
     return combined
@@ -257,6 +258,24 @@ def training_time(training: dict) -> str:
               else "all trained in this build" if now == runs
               else f"{now} trained in this build, {runs - now} read from the run cache")
     return f"{training['seconds'] / 60:.1f} min in {runs} runs ({origin})"
+
+
+#: ``Config.kernels`` in words, for the title page.
+TRAINING_PATHS = {
+    "numba": "compiled Numba kernels between the BLAS products (the fast path)",
+    "numpy": "the NumPy reference",
+}
+
+
+def training_path(kernels: dict[str, int]) -> str:
+    """"the NumPy reference (all 3 runs)" for the title page, from the runs per path."""
+    if not kernels:
+        return "no runs"
+    if len(kernels) == 1:
+        (path, runs), = kernels.items()
+        return f"{TRAINING_PATHS.get(path, path)} (all {runs} runs)"
+    return "; ".join(f"{TRAINING_PATHS.get(path, path)}: {runs} run{'s' * (runs != 1)}"
+                     for path, runs in sorted(kernels.items()))
 
 
 class _LoggedPDFExporter(PDFExporter):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -81,11 +82,14 @@ def training_summary(ledger: str | os.PathLike) -> dict:
 
     Returns:
         ``runs``, ``seconds`` (sum over distinct runs; a diverged run counts 0),
-        ``trained_now`` (runs trained during this build, not read from the cache).
+        ``trained_now`` (runs trained during this build, not read from the cache),
+        ``kernels`` (runs per training path, ``Config.kernels``).
     """
     runs = read_ledger(ledger)
+    # runs recorded before Config.kernels existed all took the NumPy path
+    kernels = Counter(e.get("config", {}).get("kernels", "numpy") for e in runs)
     return {"runs": len(runs), "seconds": sum(finite_seconds(e["seconds"]) for e in runs),
-            "trained_now": sum(not e["cached"] for e in runs)}
+            "trained_now": sum(not e["cached"] for e in runs), "kernels": dict(kernels)}
 
 
 def read_ledger(ledger: str | os.PathLike) -> list[dict]:
