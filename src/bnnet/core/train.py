@@ -87,10 +87,10 @@ def fit(
     mini-batch is augmented (:func:`~bnnet.core.augment.augment_batch`); the learning rate
     follows :func:`~bnnet.core.schedule.cyclical_eta` for ``config.n_updates`` updates, with
     the optimizer of ``config.optimizer``, each step on the path of ``config.kernels``
-    (:data:`STEPS`: compiled kernels or the NumPy reference); BN running statistics are updated after every
-    step with factor ``alpha`` (set to the first batch's statistics at step 0). Cost, loss
-    and accuracy on the training and validation sets are logged every ``log_every``
-    updates and at the end.
+    (:data:`STEPS`: compiled kernels or the NumPy reference); BN running statistics are
+    updated after every step with factor ``alpha`` (set to the first batch's statistics at
+    step 0). Cost, loss and accuracy on the training and validation sets are logged every
+    ``log_every`` updates and at the end.
 
     Args:
         config: what to train.
