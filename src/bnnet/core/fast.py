@@ -19,6 +19,8 @@ from bnnet.core.optimizers import SGD, Adam
 
 #: The element-wise work after the affine product of a hidden layer, by BN placement.
 FORWARD_KINDS = {"before": "bn_relu", "after": "relu_bn"}
+VECTORS = ("b", "gamma", "beta")  # the trained vectors of a layer
+RUNNING = ("running_mean", "running_var")
 
 
 def _views(params: Params, keys: tuple[str, ...], dtype: np.dtype) -> tuple[np.ndarray, list]:
@@ -39,14 +41,16 @@ class FastStep:
 
     Creating it moves the biases, ``gamma``, ``beta`` and the running statistics of
     ``params`` into flat arrays (each ``params[l][key]`` becomes a view with the same
-    values), so that the optimizer and the running averages touch all of them in one call.
+    values), so that the optimizer and the running averages touch all of them in one call:
+    read them through ``params`` afterwards, not through arrays taken out before.
 
     Args:
         params: from :func:`~bnnet.core.network.init_params`; updated in place.
         config: the architecture, ``lam``, ``eps``, ``dropout``, ``label_smoothing``.
         batch_size: rows of every mini-batch.
-        optimizer: :class:`~bnnet.core.optimizers.SGD` (fused into the kernels) or
-            :class:`~bnnet.core.optimizers.Adam` (which updates the gradients computed here).
+        optimizer: :class:`~bnnet.core.optimizers.SGD`, whose update (with its ``lam``) is
+            done here by kernels, or another optimizer, whose ``update`` gets the gradients
+            computed here (:class:`~bnnet.core.optimizers.Adam`).
     """
 
     def __init__(self, params: Params, config: Config, batch_size: int,
@@ -56,12 +60,18 @@ class FastStep:
         last = len(params) - 1
         self.kinds = [("bias_relu" if not layer_has_bn(config, l)
                        else FORWARD_KINDS[config.bn_position]) for l in range(last)]
-        self.small, small_views = _views(params, ("b", "gamma", "beta"), dt)
-        self.small_grad, self.grads = _views(params, ("b", "gamma", "beta"), dt)
-        self.running, running_views = _views(params, ("running_mean", "running_var"), dt)
-        self.batch, self.batch_stats = _views(params, ("running_mean", "running_var"), dt)
-        for p, small, running in zip(params, small_views, running_views, strict=True):
-            for key, view in (small | running).items():
+        # the vectors of every layer in flat arrays: the trained ones (b, gamma, beta) and
+        # their gradients, the running statistics and this batch's statistics. Each pair is
+        # built by the same call, so one kernel call pairs every entry with its partner.
+        self.vectors, vector_views = _views(params, VECTORS, dt)
+        self.vector_grads, self.grads = _views(params, VECTORS, dt)
+        self.running, running_views = _views(params, RUNNING, dt)
+        self.batch_stats, batch_views = _views(params, RUNNING, dt)
+        #: per BN layer, the batch ``mean`` and ``var`` of the last forward pass
+        self.batch = [{"mean": v["running_mean"], "var": v["running_var"]} if v else None
+                      for v in batch_views]
+        for p, vectors, running in zip(params, vector_views, running_views, strict=True):
+            for key, view in (vectors | running).items():
                 view[:] = p[key]
                 p[key] = view
         # per layer: the affine output s and dL/d(output) (N, M); per hidden layer its
@@ -75,8 +85,15 @@ class FastStep:
             if layer == last:
                 break
             kind = self.kinds[layer]
-            self.out.append(s if kind == "bias_relu" else np.empty_like(s))
-            self.x_hat.append({"bn_relu": s, "relu_bn": np.empty_like(s)}.get(kind))
+            if kind == "bn_relu":  # s is not needed once normalised
+                self.x_hat.append(s)
+                self.out.append(np.empty_like(s))
+            elif kind == "relu_bn":  # s keeps ReLU(s + b), the gate of the backward pass
+                self.x_hat.append(np.empty_like(s))
+                self.out.append(np.empty_like(s))
+            else:  # ReLU in place
+                self.x_hat.append(None)
+                self.out.append(s)
             self.inv_std.append(np.empty(s.shape[1], dt))
             self.masks.append(np.empty_like(s) if config.dropout else np.empty((0, 0), dt))
         for g, p in zip(self.grads, params, strict=True):
@@ -87,8 +104,8 @@ class FastStep:
                          rng: np.random.Generator | None = None) -> float:
         """The train-mode loss (without the L2 term) of the batch ``X`` (N, D), ``y`` (N,);
         fills ``self.grads`` (gradients of that loss, one dict per layer like
-        :func:`~bnnet.core.network.backward`) and ``self.batch_stats`` (each BN layer's
-        batch ``running_mean``/``running_var`` slots hold its batch mean and variance).
+        :func:`~bnnet.core.network.backward`) and ``self.batch`` (each BN layer's batch
+        ``mean`` and ``var``).
         ``rng`` draws the dropout masks (default: seeded with ``config.seed``)."""
         config, params, dt = self.config, self.params, self.dtype
         eps, last = dt.type(config.eps), len(params) - 1
@@ -99,16 +116,15 @@ class FastStep:
             np.matmul(h, p["W"], out=s)
             if layer == last:
                 break
-            kind, stats = self.kinds[layer], self.batch_stats[layer]
+            kind, stats = self.kinds[layer], self.batch[layer]
             if kind == "bn_relu":
                 kernels.bn_relu_forward(s, p["gamma"], p["beta"], eps, self.x_hat[layer],
-                                        self.out[layer], stats["running_mean"],
-                                        stats["running_var"], self.inv_std[layer])
+                                        self.out[layer], stats["mean"], stats["var"],
+                                        self.inv_std[layer])
             elif kind == "relu_bn":
                 kernels.relu_bn_forward(s, p["b"], p["gamma"], p["beta"], eps,
-                                        self.x_hat[layer], self.out[layer],
-                                        stats["running_mean"], stats["running_var"],
-                                        self.inv_std[layer])
+                                        self.x_hat[layer], self.out[layer], stats["mean"],
+                                        stats["var"], self.inv_std[layer])
             else:
                 kernels.bias_relu_forward(s, p["b"])
             h = self.out[layer]
@@ -125,6 +141,9 @@ class FastStep:
         return float(loss)
 
     def _backward(self) -> None:
+        # The ReLU gate of a hidden layer is read from a forward buffer that dropout may
+        # have scaled in place (out, or s without BN): where the mask is 0 the gradient is
+        # multiplied by 0 anyway, and elsewhere the sign is unchanged.
         d = self.d[-1]
         for layer in range(len(self.params) - 1, -1, -1):
             g = self.grads[layer]
@@ -156,12 +175,13 @@ class FastStep:
         cost = loss + lam * l2_penalty(self.params) if lam else loss
         if not np.isfinite(cost):
             return cost
-        if isinstance(self.optimizer, SGD):
-            eta_, decay = dt.type(eta), dt.type(1.0 - 2.0 * eta * lam)
+        if type(self.optimizer) is SGD:
+            eta_, decay = dt.type(eta), dt.type(1.0 - 2.0 * eta * self.optimizer.lam)
             for p, g in zip(self.params, self.grads, strict=True):
                 kernels.sgd_weight_update(p["W"], g["W"], eta_, decay)
-            kernels.sgd_update(self.small, self.small_grad, eta_)
+            kernels.sgd_update(self.vectors, self.vector_grads, eta_)
         else:
             self.optimizer.update(self.params, self.grads, float(eta))
-        kernels.running_average(self.running, self.batch, dt.type(alpha), dt.type(1 - alpha))
+        kernels.running_average(self.running, self.batch_stats, dt.type(alpha),
+                                dt.type(1 - alpha))
         return cost

@@ -4,10 +4,11 @@ one pass each, between the matrix products that stay in BLAS.
 Each kernel computes what a chain of functions of :mod:`bnnet.core.layers` (the reference)
 computes, in place on buffers the caller owns, for one mini-batch of ``N`` rows and ``M``
 units; the docstring names the reference. Scalars come in the arrays' dtype (a float32
-net stays float32), the loops run in the reference's order of operations, without
-``fastmath`` and on one thread, so a run is reproducible bit for bit. ``cache=True``
-compiles each kernel once per machine (next to this file, in ``__pycache__``) and loads it
-in every later process.
+net stays float32 where it is stored); the BN and update kernels round each operation as
+the reference rounds it, the softmax works in float64 before storing its gradient. No
+``fastmath`` (the compiler keeps the order of every sum) and one thread, so a run is
+reproducible bit for bit. ``cache=True`` compiles each kernel once per machine (next to
+this file, in ``__pycache__``) and loads it in every later process.
 """
 
 from __future__ import annotations
@@ -36,6 +37,31 @@ def _batch_statistics(x, eps, mean, var, inv_std):  # pragma: no cover - compile
 
 
 @njit(cache=True)
+def bias_relu_forward(s, b):  # pragma: no cover - compiled
+    """A hidden layer without BN: ``s`` (N, M) becomes ReLU(s + b) in place."""
+    n, m = s.shape
+    for i in range(n):
+        for j in range(m):
+            v = s[i, j] + b[j]
+            s[i, j] = 0 if v <= 0 else v  # NaN stays NaN, as np.maximum
+
+
+@njit(cache=True)
+def _bn_forward(s, gamma, beta, eps, x_hat, out, mean, var, inv_std, relu):  # pragma: no cover
+    _batch_statistics(s, eps, mean, var, inv_std)
+    n, m = s.shape
+    for i in range(n):
+        for j in range(m):
+            xh = (s[i, j] - mean[j]) * inv_std[j]
+            x_hat[i, j] = xh
+            y = xh * gamma[j] + beta[j]
+            if relu:
+                out[i, j] = 0 if y <= 0 else y  # NaN stays NaN, as np.maximum
+            else:
+                out[i, j] = y
+
+
+@njit(cache=True)
 def bn_relu_forward(s, gamma, beta, eps, x_hat, out, mean, var, inv_std):  # pragma: no cover
     """BN (batch statistics) then ReLU: :func:`~bnnet.core.layers.batchnorm_forward` and
     :func:`~bnnet.core.layers.relu_forward`.
@@ -44,14 +70,7 @@ def bn_relu_forward(s, gamma, beta, eps, x_hat, out, mean, var, inv_std):  # pra
     (N, M), and the batch ``mean``, biased ``var`` and ``inv_std`` = 1/sqrt(var + eps) (M,).
     ``x_hat`` may be ``s`` itself.
     """
-    n, m = s.shape
-    _batch_statistics(s, eps, mean, var, inv_std)
-    for i in range(n):
-        for j in range(m):
-            xh = (s[i, j] - mean[j]) * inv_std[j]
-            x_hat[i, j] = xh
-            y = xh * gamma[j] + beta[j]
-            out[i, j] = 0 if y <= 0 else y  # NaN stays NaN, as np.maximum
+    _bn_forward(s, gamma, beta, eps, x_hat, out, mean, var, inv_std, True)
 
 
 @njit(cache=True)
@@ -59,27 +78,8 @@ def relu_bn_forward(s, b, gamma, beta, eps, x_hat, out, mean, var, inv_std):  # 
     """Bias, ReLU, then BN: ``s`` (N, M) becomes ReLU(s + b) in place (the backward pass
     reads its sign); ``x_hat``, ``out`` = gamma x_hat + beta and the statistics as in
     :func:`bn_relu_forward`."""
-    n, m = s.shape
-    for i in range(n):
-        for j in range(m):
-            v = s[i, j] + b[j]
-            s[i, j] = 0 if v <= 0 else v  # NaN stays NaN, as np.maximum
-    _batch_statistics(s, eps, mean, var, inv_std)
-    for i in range(n):
-        for j in range(m):
-            xh = (s[i, j] - mean[j]) * inv_std[j]
-            x_hat[i, j] = xh
-            out[i, j] = xh * gamma[j] + beta[j]
-
-
-@njit(cache=True)
-def bias_relu_forward(s, b):  # pragma: no cover - compiled
-    """A hidden layer without BN: ``s`` (N, M) becomes ReLU(s + b) in place."""
-    n, m = s.shape
-    for i in range(n):
-        for j in range(m):
-            v = s[i, j] + b[j]
-            s[i, j] = 0 if v <= 0 else v  # NaN stays NaN, as np.maximum
+    bias_relu_forward(s, b)
+    _bn_forward(s, gamma, beta, eps, x_hat, out, mean, var, inv_std, False)
 
 
 @njit(cache=True)
@@ -100,7 +100,9 @@ def softmax_cross_entropy(scores, b, y, smoothing, dscores, db):  # pragma: no c
     :func:`~bnnet.core.layers.softmax_cross_entropy`.
 
     ``scores`` (N, C) gets ``b`` added in place; writes dL/dscores (N, C) and its column
-    sums dL/db (C,). Returns the loss (accumulated in float64).
+    sums dL/db (C,). Returns the loss (accumulated in float64). As in the reference, the
+    loss reads the label's log-probability and, only with e > 0, the sum of all of them
+    (a class of probability 0 adds nothing then, not 0 * -inf).
     """
     n, c = scores.shape
     loss = 0.0
@@ -118,11 +120,16 @@ def softmax_cross_entropy(scores, b, y, smoothing, dscores, db):  # pragma: no c
             dscores[i, k] = e  # one exp per score: p = e / total below
             total += e
         log_z = np.log(total)
+        loss -= (1.0 - smoothing) * ((scores[i, y[i]] - top) - log_z)
+        if smoothing != 0:
+            log_p_sum = 0.0
+            for k in range(c):
+                log_p_sum += (scores[i, k] - top) - log_z
+            loss -= smoothing / c * log_p_sum
         for k in range(c):
             target = smoothing / c
             if k == y[i]:
                 target += 1.0 - smoothing
-            loss -= target * ((scores[i, k] - top) - log_z)
             dscores[i, k] = (dscores[i, k] / total - target) / n
             db[k] += dscores[i, k]
     return loss / n
@@ -229,15 +236,15 @@ def running_average(running, batch, alpha, one_minus_alpha):  # pragma: no cover
 
 
 @njit(cache=True)
-def gather_batch(source, rows, shift, scale, flipped, dy, dx, out):  # pragma: no cover
+def gather_batch(source, rows, mean, inv_std, flipped, dy, dx, out):  # pragma: no cover
     """The mini-batch ``source[rows]``, normalised, flipped and translated in one pass: what
     :func:`numpy.take` of the normalised inputs and then
     :func:`~bnnet.core.augment.augment_batch` give, bit for bit.
 
     ``source`` (n, 3072) images in the official layout: the raw uint8 pixels with the
-    normalisation ``(pixel - shift) * scale`` per feature (as
+    normalisation ``(pixel - mean) * inv_std`` per feature (as
     :func:`~bnnet.core.data.normalise` computes it, in ``out``'s dtype), or inputs already
-    normalised with ``shift`` = 0 and ``scale`` = 1. ``rows`` (N,) which images; per image
+    normalised with ``mean`` = 0 and ``inv_std`` = 1. ``rows`` (N,) which images; per image
     ``flipped`` (bool), ``dy``, ``dx`` (the translation; pixels shifted in are 0, the
     training mean); ``out`` (N, 3072). Output pixel (r, c) is input pixel (r - dy, c - dx)
     of the (flipped) image.
@@ -250,7 +257,7 @@ def gather_batch(source, rows, shift, scale, flipped, dy, dx, out):  # pragma: n
         b = dx[i]
         if a == 0 and b == 0 and not flipped[i]:
             for k in range(dst.size):
-                dst[k] = (src[k] - shift[k]) * scale[k]
+                dst[k] = (src[k] - mean[k]) * inv_std[k]
             continue
         for ch in range(3):
             base = ch * size * size
@@ -267,7 +274,7 @@ def gather_batch(source, rows, shift, scale, flipped, dy, dx, out):  # pragma: n
                         dst[row + c] = 0
                         continue
                     k = row_in + (size - 1 - c_in if flipped[i] else c_in)
-                    dst[row + c] = (src[k] - shift[k]) * scale[k]
+                    dst[row + c] = (src[k] - mean[k]) * inv_std[k]
 
 
 #: Every kernel, for compiling them all once ahead of a sweep.

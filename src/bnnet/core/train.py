@@ -156,10 +156,13 @@ def training_inputs(config: Config, data: Dataset) -> tuple[np.ndarray, np.ndarr
 
 
 def training_pixels(config: Config, data: Dataset) -> tuple | None:
-    """``(uint8 images, shift, scale)`` with the training inputs == (images - shift) * scale
-    in ``config.dtype`` bit for bit (see :func:`~bnnet.core.data.normalise`), for the fast
-    path to gather from; ``None`` when the data have no pixels or another dtype."""
-    if data.train_pixels is None or data.X_train.dtype != config.np_dtype:
+    """``(uint8 images, mean, inv_std)`` with the training inputs == (images - mean) *
+    inv_std in ``config.dtype`` bit for bit (see :func:`~bnnet.core.data.normalise`), for
+    the fast path to gather from; ``None`` when the data have no pixels, pixels of another
+    shape than the inputs (a changed ``X_train``) or another dtype."""
+    pixels = data.train_pixels
+    if pixels is None or pixels.shape != data.X_train.shape \
+            or data.X_train.dtype != config.np_dtype:
         return None
     dtype = config.np_dtype
     return data.train_pixels, data.mean.astype(dtype), (1.0 / data.std).astype(dtype)
@@ -183,7 +186,7 @@ def minibatches(
     augment = config.flip or config.shift
     if config.kernels == "numba":
         dtype = config.np_dtype
-        source, shift, scale = pixels or (X, np.zeros(d_in, dtype), np.ones(d_in, dtype))
+        source, mean, inv_std = pixels or (X, np.zeros(d_in, dtype), np.ones(d_in, dtype))
         unchanged = np.zeros(size, bool), np.zeros(size, np.int64), np.zeros(size, np.int64)
     step = 0
     while step < config.n_updates:
@@ -194,7 +197,7 @@ def minibatches(
             if config.kernels == "numba":
                 draws = (augment_draws(augment_rng, size, flip=config.flip, shift=config.shift)
                          if augment else unchanged)
-                kernels.gather_batch(source, idx, shift, scale, *draws, X_batch)
+                kernels.gather_batch(source, idx, mean, inv_std, *draws, X_batch)
             else:
                 np.take(X, idx, axis=0, out=X_batch)
                 if augment:
