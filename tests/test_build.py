@@ -231,9 +231,9 @@ def test_title_page_training_time_says_where_the_runs_came_from(builder):
 
 def test_title_page_names_the_training_path_of_the_runs(builder):
     assert builder.training_path({"numba": 138}) == (
-        "compiled Numba kernels between the BLAS products (the fast path) (all 138 runs)")
+        "the fast path, compiled Numba kernels between the BLAS products (all 138 runs)")
     assert builder.training_path({"numba": 2, "numpy": 1}) == (
-        "compiled Numba kernels between the BLAS products (the fast path): 2 runs; "
+        "the fast path, compiled Numba kernels between the BLAS products: 2 runs; "
         "the NumPy reference: 1 run")
     assert builder.training_path({}) == "no runs"
 

@@ -15,9 +15,9 @@ BENCH_COLUMNS = ("net", "task", "library", "seconds", "ratio_to_floor", "ratio_t
 
 #: The libraries of ``scripts/bench.py`` by the names the report gives them, in its order.
 LIBRARIES = {
-    "floor": "floor (gathers + products)",
-    "bnnet": "bnnet (Numba kernels)",
-    "bnnet numpy": "bnnet (NumPy reference)",
+    "floor": "floor",
+    "bnnet": "bnnet (Numba)",
+    "bnnet numpy": "bnnet (NumPy)",
     "pytorch": "PyTorch eager",
     "torch.compile": "torch.compile",
 }

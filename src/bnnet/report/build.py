@@ -262,7 +262,7 @@ def training_time(training: dict) -> str:
 
 #: ``Config.kernels`` in words, for the title page.
 TRAINING_PATHS = {
-    "numba": "compiled Numba kernels between the BLAS products (the fast path)",
+    "numba": "the fast path, compiled Numba kernels between the BLAS products",
     "numpy": "the NumPy reference",
 }
 

@@ -164,7 +164,7 @@ def benchmark_bars(table: pd.DataFrame) -> plt.Figure:
     """Median times as grouped bars, one panel per task, one bar per library and net (from
     :func:`bnnet.report.benchmark.load_benchmark`)."""
     tasks = list(dict.fromkeys(table["task"]))
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.0), squeeze=False,
+    fig, axes = plt.subplots(1, len(tasks), figsize=(3.6 * len(tasks), 2.5), squeeze=False,
                              width_ratios=[table[table["task"] == t]["library"].nunique()
                                            for t in tasks])
     colours = {lib: f"C{i}" for i, lib in enumerate(dict.fromkeys(table["library"]))}
