@@ -26,8 +26,8 @@ def test_benchmark_table_names_libraries_and_ratios_for_the_reader(tmp_path):
     table, limit, threads = load_benchmark(tmp_path / "bench.csv")
     assert (limit, threads) == (190.0, 2)
     assert list(table.columns) == ["net", "task", "library", "time (s)", "× floor",
-                                   "× torch.compile", "× PyTorch eager", "% of matmul limit",
-                                   "peak RSS (MiB)"]
+                                   "× torch.compile", "× eager", "% of limit",
+                                   "RSS (MiB)"]
     fast = table[table["library"] == "bnnet (Numba)"]
     assert list(fast["net"]) == ["3-layer", "9-layer"]
     assert fast["× floor"].tolist() == pytest.approx([1.25, 1.25])

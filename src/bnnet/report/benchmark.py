@@ -62,8 +62,8 @@ def load_benchmark(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame,
         "time (s)": raw["seconds"],
         "× floor": raw["ratio_to_floor"],
         "× torch.compile": raw["ratio_to_torch_compile"],
-        "× PyTorch eager": raw["ratio_to_pytorch"],
-        "% of matmul limit": raw["percent_of_limit"],
-        "peak RSS (MiB)": raw["peak_rss_mib"],
+        "× eager": raw["ratio_to_pytorch"],
+        "% of limit": raw["percent_of_limit"],
+        "RSS (MiB)": raw["peak_rss_mib"],
     })
     return table, float(raw["matmul_limit_gflops"].iloc[0]), int(raw["threads"].iloc[0])
