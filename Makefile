@@ -50,12 +50,12 @@ clean:
 	rm -rf .cache .pytest_cache .ruff_cache report/executed report/quick scratch
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
 
-# The committed study costs a full `make report` (about 36 minutes here) to recreate.
+# The committed study costs a full `make report` (about 25 minutes here) to recreate.
 STUDY_OUTPUTS = report/report.pdf $(filter-out report/results/bench.csv,$(wildcard report/results/*.csv)) $(wildcard figures/*.png)
 clean-study:
 	@if [ "$(CONFIRM)" != yes ]; then \
 		echo "make clean-study: this deletes the committed study (report/report.pdf, report/results/*.csv"; \
-		echo "but bench.csv, figures/*.png); a cold make report takes about 36 minutes to recreate it."; \
+		echo "but bench.csv, figures/*.png); a cold make report takes about 25 minutes to recreate it."; \
 		echo "Run make clean-study CONFIRM=yes to go ahead."; \
 		exit 1; \
 	fi

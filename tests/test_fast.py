@@ -236,3 +236,25 @@ def test_kernels_compile_once_and_later_processes_load_them_from_the_cache(tmp_p
     for name in used:
         misses, hits = runs[1][name]
         assert misses == 0 and hits >= 1, (name, runs)
+
+
+def test_the_path_is_part_of_a_runs_configuration_and_cache_key(fake_cifar, tmp_path,
+                                                                 monkeypatch):
+    """Two runs that differ only in ``kernels`` are two cache entries, each read back as
+    trained; the manifest's record of a run names its path."""
+    from bnnet.study import provenance
+    from bnnet.study.jobs import DataSpec
+    from bnnet.study.runs import run_many
+
+    ledger = tmp_path / "runs.jsonl"
+    monkeypatch.setenv(provenance.LEDGER_ENV, str(ledger))
+    fast = Config(hidden=(8,), n_s=10, cycles=1, batch_size=20)
+    spec = DataSpec(str(fake_cifar), n_val=30)
+    first = run_many([fast, fast.replace(kernels="numpy")], spec, progress=False)
+    again = run_many([fast, fast.replace(kernels="numpy")], spec, progress=False)
+    assert [r.config.kernels for r in again] == ["numba", "numpy"]
+    entries = [json.loads(line) for line in ledger.read_text().splitlines()]
+    assert [e["cached"] for e in entries] == [False, False, True, True]
+    assert [e["config"]["kernels"] for e in entries[:2]] == ["numba", "numpy"]
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a.params[0]["W"], b.params[0]["W"])
