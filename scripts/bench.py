@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import itertools
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -197,6 +198,11 @@ def main() -> int:
         print("bench: PyTorch is not installed. Install the CPU build with\n"
               "    .venv/bin/pip install -r requirements-bench.txt\n"
               "(torch==2.13.0; on this kind of machine a local CPU wheel is used).",
+              file=sys.stderr)
+        return 1
+    if not (shutil.which("c++") or shutil.which("g++")):
+        print("bench: torch.compile (inductor) compiles C++ and needs a compiler; none found.\n"
+              "Install one, e.g. `apt-get install g++`, and run `make bench` again.",
               file=sys.stderr)
         return 1
     from threadpoolctl import threadpool_limits
