@@ -17,7 +17,7 @@ help:
 	@echo "                  DASK_SCHEDULER=tcp://host:8786 trains on a Dask cluster"
 	@echo "make verify       re-train a sample of the committed report's runs and compare (no cache)"
 	@echo "                  RUNS=N more runs at random (default: about 10 minutes), RUNS=all"
-	@echo "make bench        time bnnet against PyTorch (CPU) -> report/results/bench.csv"
+	@echo "make bench        time bnnet (fast, NumPy) against its floor, PyTorch and torch.compile -> report/results/bench.csv"
 	@echo "make clean        remove what is cheap to recreate: caches, executed notebooks,"
 	@echo "                  scratch/ and report/quick/ (never the committed study)"
 	@echo "make clean-study  remove the committed study (PDF, results, figures): CONFIRM=yes"
