@@ -167,17 +167,24 @@ def _bn_backward(d, x_hat, gamma, inv_std, dgamma, dbeta):  # pragma: no cover -
 
 
 @njit(cache=True)
-def bn_relu_backward(d, out, mask, x_hat, gamma, inv_std, dgamma, dbeta):  # pragma: no cover
-    """Backward through dropout (``mask`` (N, M), or an empty array for none), the ReLU
-    (its output ``out``) and BN, in place on ``d`` (N, M): dL/dh becomes dL/ds. Writes
-    dL/dgamma and dL/dbeta (M,). The reference: ``backward`` of
-    :mod:`bnnet.core.network` with BN before the ReLU."""
+def _dropout_relu_backward(d, gate, mask):  # pragma: no cover - compiled
+    # dL/dh -> dL/ds through dropout (mask, empty for none) and the ReLU whose output (or
+    # its dropout-scaled copy) is ``gate``; d * 0 where the ReLU was off, NaN kept
     n, m = d.shape
     dropout = mask.size > 0
     for i in range(n):
         for j in range(m):
             v = d[i, j] * mask[i, j] if dropout else d[i, j]
-            d[i, j] = v if out[i, j] > 0 else v * 0  # NaN * 0, as the reference
+            d[i, j] = v if gate[i, j] > 0 else v * 0
+
+
+@njit(cache=True)
+def bn_relu_backward(d, out, mask, x_hat, gamma, inv_std, dgamma, dbeta):  # pragma: no cover
+    """Backward through dropout (``mask`` (N, M), or an empty array for none), the ReLU
+    (its output ``out``) and BN, in place on ``d`` (N, M): dL/dh becomes dL/ds. Writes
+    dL/dgamma and dL/dbeta (M,). The reference: ``backward`` of
+    :mod:`bnnet.core.network` with BN before the ReLU."""
+    _dropout_relu_backward(d, out, mask)
     _bn_backward(d, x_hat, gamma, inv_std, dgamma, dbeta)
 
 
@@ -201,12 +208,7 @@ def relu_bn_backward(d, active, mask, x_hat, gamma, inv_std, dgamma, dbeta, db):
 def relu_backward(d, active, mask, db):  # pragma: no cover - compiled
     """Backward through dropout and the ReLU of a hidden layer without BN, in place on
     ``d`` (N, M); writes dL/db (M,)."""
-    n, m = d.shape
-    dropout = mask.size > 0
-    for i in range(n):
-        for j in range(m):
-            v = d[i, j] * mask[i, j] if dropout else d[i, j]
-            d[i, j] = v if active[i, j] > 0 else v * 0
+    _dropout_relu_backward(d, active, mask)
     _column_sums(d, db)
 
 
@@ -277,7 +279,7 @@ def gather_batch(source, rows, mean, inv_std, flipped, dy, dx, out):  # pragma: 
                     dst[row + c] = (src[k] - mean[k]) * inv_std[k]
 
 
-#: Every kernel, for compiling them all once ahead of a sweep.
+#: Every kernel a step calls (the test of the compile cache reads their statistics).
 ALL = (bn_relu_forward, relu_bn_forward, bias_relu_forward, dropout_apply,
        softmax_cross_entropy, bn_relu_backward, relu_bn_backward, relu_backward,
        sgd_weight_update, sgd_update, running_average, gather_batch)

@@ -160,12 +160,10 @@ def training_pixels(config: Config, data: Dataset) -> tuple | None:
     inv_std in ``config.dtype`` bit for bit (see :func:`~bnnet.core.data.normalise`), for
     the fast path to gather from; ``None`` when the data have no pixels, pixels of another
     shape than the inputs (a changed ``X_train``) or another dtype."""
-    pixels = data.train_pixels
-    if pixels is None or pixels.shape != data.X_train.shape \
-            or data.X_train.dtype != config.np_dtype:
+    pixels, dtype = data.train_pixels, config.np_dtype
+    if pixels is None or pixels.shape != data.X_train.shape or data.X_train.dtype != dtype:
         return None
-    dtype = config.np_dtype
-    return data.train_pixels, data.mean.astype(dtype), (1.0 / data.std).astype(dtype)
+    return pixels, data.mean.astype(dtype), (1.0 / data.std).astype(dtype)
 
 
 def minibatches(
@@ -287,8 +285,8 @@ class History:
         return pd.DataFrame(self.rows, columns=HISTORY_COLUMNS)
 
 
-def divergence_error(config: Config, step: int, cost: float, eta: float, history: pd.DataFrame,
-             params: Params) -> TrainingDivergedError:
+def divergence_error(config: Config, step: int, cost: float, eta: float,
+                     history: pd.DataFrame, params: Params) -> TrainingDivergedError:
     return TrainingDivergedError(
         f"training diverged: the cost became {cost} at update step {step} (eta={eta:.3g}); "
         f"lower eta_max (now {config.eta_max}) or check the input normalisation. The history "
