@@ -115,12 +115,13 @@ def bnnet_epoch(config: bnnet.Config, X: np.ndarray, y: np.ndarray) -> Callable[
     ``config.kernels``."""
     params = init_params(config, X.shape[1], C)
     rng = np.random.default_rng(0)
-    step = STEPS[config.kernels](params, config, BATCH, SGD(params, config.lam))
+    config = config.replace(batch_size=BATCH)
+    step = STEPS[config.kernels](params, config, SGD(params, config.lam), X, y)
     epoch = config.replace(n_s=len(y) // BATCH // 2, cycles=1)  # n_updates = one epoch
 
     def run() -> None:
-        for X_batch, y_batch in minibatches(X, y, epoch, rng, rng):
-            step(X_batch, y_batch, 0.01, config.alpha)
+        for rows, draws in minibatches(len(y), epoch, rng, rng):
+            step(rows, draws, 0.01, config.alpha)
 
     return run
 

@@ -12,11 +12,11 @@ from bnnet import Config, Dataset, fit
 from bnnet.core import kernels
 from bnnet.core.augment import augment_batch, augment_draws
 from bnnet.core.data import load_cifar10, normalise
-from bnnet.core.fast import FastStep
+from bnnet.core.fast import FastStep, batch_source
 from bnnet.core.layers import softmax_cross_entropy
 from bnnet.core.network import forward_backward, init_params
 from bnnet.core.optimizers import OPTIMIZERS
-from bnnet.core.train import ReferenceStep, minibatches, training_pixels
+from bnnet.core.train import ReferenceStep, minibatches, update_running_statistics
 from tests.test_train import blobs
 
 NETS = [(20,), (50, 50), (50, 30, 20, 20, 10, 10, 10, 10)]
@@ -46,6 +46,12 @@ def one_step(config: Config, seed: int = 0, n: int = 64, d: int = 40):
     return X, y, params
 
 
+def fast_step(params, config: Config, X, y, optimizer: str = "sgd") -> FastStep:
+    """A fast step for one batch (X, y), on its own copy of ``params`` when asked."""
+    config = config.replace(batch_size=len(y))
+    return FastStep(params, config, OPTIMIZERS[optimizer](params, config.lam), X, y)
+
+
 #: dtype -> tolerance of the equivalence: float32 round-off of sums over a batch of 64,
 #: or float64's
 TOLERANCES = {"float32": RTOL32, "float64": 1e-12}
@@ -62,8 +68,7 @@ def test_loss_gradients_and_batch_statistics_equal_the_reference(hidden, variant
     X, y, params = one_step(config)
     ref = forward_backward(params, X, y, config, l2_in_grads=False,
                            rng=np.random.default_rng(7))
-    fast = FastStep([dict(p) for p in params], config, len(y),
-                    OPTIMIZERS["sgd"](params, config.lam))
+    fast = fast_step([dict(p) for p in params], config, X, y)
     loss = fast.forward_backward(X, y, np.random.default_rng(7))
     assert loss == pytest.approx(ref.loss, rel=rtol)
     for layer, g in enumerate(ref.grads):
@@ -81,8 +86,7 @@ def test_a_class_of_probability_zero_keeps_the_loss_finite_as_in_the_reference()
     of -inf elsewhere gives a finite loss on both paths (not 0 * -inf)."""
     config = Config(hidden=(20,))
     X, y, params = one_step(config, n=4)
-    fast = FastStep([dict(p) for p in params], config, len(y),
-                    OPTIMIZERS["sgd"](params, config.lam))
+    fast = fast_step([dict(p) for p in params], config, X, y)
     fast.forward_backward(X, y)
     scores = fast.s[-1] - params[-1]["b"]  # the scores before the bias the kernel added
     scores[:, :] = 0
@@ -104,10 +108,11 @@ def test_an_update_equals_the_reference_update(optimizer, variant):
     X, y, params = one_step(config)
     copies = [{k: v.copy() for k, v in p.items()} for p in params]
     eta = 0.05 if optimizer == "sgd" else 1e-3
-    ref_cost = ReferenceStep(params, config, len(y), OPTIMIZERS[optimizer](params, config.lam))(
-        X, y, eta, 0.9, np.random.default_rng(3))
-    step = FastStep(copies, config, len(y), OPTIMIZERS[optimizer](copies, config.lam))
-    cost = step(X, y, eta, 0.9, np.random.default_rng(3))
+    ref_config = config.replace(batch_size=len(y))
+    ref_cost = ReferenceStep(params, ref_config, OPTIMIZERS[optimizer](params, config.lam),
+                             X, y).update(X, y, eta, 0.9, np.random.default_rng(3))
+    step = fast_step(copies, config, X, y, optimizer)
+    cost = step.update(X, y, eta, 0.9, np.random.default_rng(3))
     assert cost == pytest.approx(ref_cost, rel=RTOL32)
     for p, q in zip(copies, params, strict=True):
         assert sorted(p) == sorted(q)
@@ -124,9 +129,9 @@ def test_a_non_finite_cost_changes_nothing(optimizer, variant):
     X, y, params = one_step(config)
     X[0, 0] = np.nan
     before = [{k: v.copy() for k, v in p.items()} for p in params]
-    adam = OPTIMIZERS[optimizer](params, config.lam)
-    step = FastStep(params, config, len(y), adam)
-    assert np.isnan(step(X, y, 0.1, 0.9))
+    step = fast_step(params, config, X, y, optimizer)
+    adam = step.optimizer
+    assert np.isnan(step.update(X, y, 0.1, 0.9))
     for p, q in zip(params, before, strict=True):
         for key in q:
             np.testing.assert_array_equal(p[key], q[key])
@@ -154,25 +159,68 @@ def test_gathered_batches_equal_take_then_augment_bit_for_bit(flip, shift):
         np.testing.assert_array_equal(out, ref)
 
 
-def test_fast_and_reference_paths_draw_the_same_batches_from_real_pixels(fake_cifar):
+@pytest.mark.parametrize("flip, shift", [(False, 0), (True, 2)])
+def test_fast_and_reference_steps_gather_the_same_batches_from_real_pixels(
+        fake_cifar, flip, shift):
     data = load_cifar10(fake_cifar, n_val=20)
     assert data.train_pixels is not None
-    config = Config(flip=True, shift=2, batch_size=10, n_s=15, cycles=1)
+    config = Config(flip=flip, shift=shift, batch_size=10, n_s=15, cycles=1)
     X, y = data.X_train, data.y_train
-    fast = minibatches(X, y, config, np.random.default_rng(0), np.random.default_rng(1),
-                       pixels=training_pixels(config, data))
-    ref = minibatches(X, y, config.replace(kernels="numpy"), np.random.default_rng(0),
-                      np.random.default_rng(1))
+    params = init_params(config, X.shape[1], 10)
+    fast = FastStep(params, config, OPTIMIZERS["sgd"](params, config.lam), X, y, data)
+    assert fast.source is data.train_pixels
+    ref = ReferenceStep(params, config, OPTIMIZERS["sgd"](params, config.lam), X, y)
     count = 0
-    for (xf, yf), (xr, yr) in zip(fast, ref, strict=True):
+    for rows, draws in minibatches(len(y), config, np.random.default_rng(0),
+                                   np.random.default_rng(1)):
+        assert (draws is None) == (not flip and not shift)
+        xf, yf = fast.gather(rows, draws)
+        xr, yr = ref.gather(rows, draws)
         np.testing.assert_array_equal(xf, xr)
         np.testing.assert_array_equal(yf, yr)
         count += 1
     assert count == config.n_updates
-    assert training_pixels(config.replace(dtype="float64"), data) is None
+    assert batch_source(config.replace(dtype="float64"), X, data)[0] is X
     # inputs changed after loading (a subset): the pixels no longer match, X is used
     subset = dataclasses.replace(data, X_train=data.X_train[:50], y_train=data.y_train[:50])
-    assert training_pixels(config, subset) is None
+    assert batch_source(config, subset.X_train, subset)[0] is subset.X_train
+
+
+def test_the_running_average_kernel_equals_the_reference_bit_for_bit():
+    rng = np.random.default_rng(0)
+    params = [{"running_mean": rng.standard_normal(7, dtype=np.float32),
+               "running_var": rng.random(7, dtype=np.float32)}]
+    batch = [(rng.standard_normal(7, dtype=np.float32), rng.random(7, dtype=np.float32))]
+    running = np.concatenate([params[0]["running_mean"], params[0]["running_var"]])
+    for alpha in (0.0, 0.9, 0.5):
+        update_running_statistics(params, batch, alpha)
+        kernels.running_average(running, np.concatenate(batch[0]), np.float32(alpha),
+                                np.float32(1 - alpha))
+        np.testing.assert_array_equal(running, np.concatenate(
+            [params[0]["running_mean"], params[0]["running_var"]]))
+
+
+def test_only_an_optimizer_that_declares_a_fused_update_gets_one():
+    """SGD declares ``update_fused``; Adam, and an SGD subclass that opts out, get the
+    gradients through ``update`` (and give the reference's result)."""
+    class PlainSGD(OPTIMIZERS["sgd"]):
+        update_fused = None
+
+    config = Config(hidden=(20,))
+    X, y, params = one_step(config)
+    calls = []
+    fused_copy = [{k: v.copy() for k, v in p.items()} for p in params]
+    plain_copy = [{k: v.copy() for k, v in p.items()} for p in params]
+    fused = fast_step(fused_copy, config, X, y)
+    plain = FastStep(plain_copy, config.replace(batch_size=len(y)),
+                     PlainSGD(plain_copy, config.lam), X, y)
+    plain.optimizer.update = lambda *a: (calls.append(1), PlainSGD.update(plain.optimizer, *a))
+    fused.update(X, y, 0.05, 0.9)
+    plain.update(X, y, 0.05, 0.9)
+    assert calls == [1]
+    for p, q in zip(fused_copy, plain_copy, strict=True):
+        for key in p:
+            close(p[key], q[key], RTOL32)
 
 
 def test_short_training_matches_the_reference_and_repeats_bit_for_bit():

@@ -3,10 +3,11 @@ official archive. The one place that does it: :func:`ensure_cifar10` is what
 ``make data``, ``make report`` and ``bnnet.load_cifar10(download=True)`` call.
 
 The data directory is, in order: the ``data_dir`` argument, the environment variable
-``BNNET_DATA_DIR``, or ``data/`` in the project. It may be the ``cifar-10-batches-py``
-folder itself or a folder that contains it. A configured data directory (the argument or
-the variable) without the batches is an error, never a download: only the project's own
-``data/`` is downloaded into. The archive's address and md5 can be overridden with
+``BNNET_DATA_DIR``, or the default folder (:func:`bnnet.files.data_root`: ``data/`` in a
+project checkout, the user's data folder for a package installed with pip). It may be the
+``cifar-10-batches-py`` folder itself or a folder that contains it. A configured data
+directory (the argument or the variable) without the batches is an error, never a download:
+only the default folder is downloaded into. The archive's address and md5 can be overridden with
 ``BNNET_CIFAR10_URL`` and ``BNNET_CIFAR10_MD5`` (a mirror, or a local test server).
 
 Nothing here computes a number a run reports, so this module is not part of the run
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from bnnet.files import PROJECT_ROOT
+from bnnet.files import data_root, in_checkout
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 MD5 = "c58f30108f718f92721af3b95e74349a"
@@ -49,9 +50,20 @@ class DataError(RuntimeError):
 
 
 def default_data_dir() -> Path:
-    """``BNNET_DATA_DIR`` if set, else ``data/`` in the project."""
+    """``BNNET_DATA_DIR`` if set, else the default folder (:func:`bnnet.files.data_root`)."""
     env = os.environ.get(DATA_DIR_ENV)
-    return Path(env).expanduser() if env else PROJECT_ROOT / "data"
+    return Path(env).expanduser() if env else data_root()
+
+
+def fetch_hint() -> str:
+    """What fetches the archive into the default folder: ``make data`` in a project
+    checkout, the Python call for a package installed with pip."""
+    call = "bnnet.load_cifar10(download=True)"
+    return f"`make data` (or {call})" if in_checkout() else f"{call} in Python"
+
+
+def _default_name() -> str:
+    return "data/ of the project" if in_checkout() else f"the user data folder {data_root()}"
 
 
 def _configured(data_dir: str | os.PathLike | None) -> str | None:
@@ -74,23 +86,23 @@ def find_batches_dir(data_dir: str | os.PathLike | None = None) -> Path:
         if len(missing) < len(ALL_FILES):
             raise DataError(
                 f"{candidate} is an incomplete CIFAR-10 copy: missing {', '.join(missing)}. "
-                + ("Run `make data` (or bnnet.load_cifar10(download=True)): it downloads the "
-                   "archive again and completes the folder." if origin is None else
+                + (f"Run {fetch_hint()}: it downloads the archive again and completes the "
+                   "folder." if origin is None else
                    f"It comes from {origin}, and nothing is downloaded into a configured "
                    "folder: complete the copy or point the setting at a complete one."))
     if origin is None:
-        todo = (f"To get it: run `make data` (or bnnet.load_cifar10(download=True)), which "
-                f"downloads {URL} (163 MB) into data/ and checks its md5; or, with a local "
-                f"copy, set {DATA_DIR_ENV}=/path/to/cifar-10-batches-py.")
+        todo = (f"To get it: run {fetch_hint()}, which downloads {URL} (163 MB) into "
+                f"{_default_name()} and checks its md5; or, with a local copy, set "
+                f"{DATA_DIR_ENV}=/path/to/cifar-10-batches-py.")
     elif data_dir is None:
         todo = (f"That setting wins over a download: point it at a complete copy, or unset "
-                f"{DATA_DIR_ENV} to let `make data` download the archive into data/ of the "
-                "project.")
+                f"{DATA_DIR_ENV} to let {fetch_hint()} download the archive into "
+                f"{_default_name()}.")
     else:
         todo = ("A data_dir given is never downloaded into: point it at a complete copy, or "
-                f"leave it out to use {DATA_DIR_ENV} or data/ of the project (which `make "
-                "data` downloads into).")
-    origin = origin or "the default data/ folder of the project"
+                f"leave it out to use {DATA_DIR_ENV} or {_default_name()} (which "
+                f"{fetch_hint()} downloads into).")
+    origin = origin or f"the default folder, {_default_name()}"
     raise DataError(
         f"CIFAR-10 not found in {given} (from {origin}): expected the files "
         f"{', '.join(TRAIN_FILES)}, {TEST_FILE} and {META_FILE} there or in "
@@ -103,8 +115,9 @@ def archive_source() -> tuple[str, str]:
 
 
 def ensure_cifar10(data_dir: str | os.PathLike | None = None) -> tuple[Path, bool]:
-    """The batches folder, downloading the archive into ``data/`` of the project first when
-    no data directory is configured and ``data/`` has none.
+    """The batches folder, downloading the archive into the default folder
+    (:func:`bnnet.files.data_root`) first when no data directory is configured and that
+    folder has none.
 
     Returns:
         the folder and whether it was downloaded now.
@@ -119,7 +132,7 @@ def ensure_cifar10(data_dir: str | os.PathLike | None = None) -> tuple[Path, boo
         if _configured(data_dir) is not None:
             raise
     url, md5 = archive_source()
-    return download_cifar10(PROJECT_ROOT / "data", url=url, md5=md5), True
+    return download_cifar10(data_root(), url=url, md5=md5), True
 
 
 def md5sum(path: Path, chunk: int = 1 << 20) -> str:
@@ -153,7 +166,7 @@ def download_cifar10(root: str | os.PathLike, *, url: str = URL, md5: str = MD5)
             raise DataError(
                 f"could not download {url} ({e}). Without network access: fetch "
                 f"{ARCHIVE_NAME} (md5 {md5}) on another machine, put it in {root} and run "
-                "`make data` again, or extract it anywhere and set "
+                f"{fetch_hint()} again, or extract it anywhere and set "
                 f"{DATA_DIR_ENV}=/path/to/cifar-10-batches-py."
             ) from None
         part.rename(archive)
@@ -161,7 +174,8 @@ def download_cifar10(root: str | os.PathLike, *, url: str = URL, md5: str = MD5)
     if actual != md5:
         archive.unlink()
         raise DataError(f"{archive} has md5 {actual}, expected {md5}: the download is corrupt "
-                        "or not the official archive. It was removed; run `make data` again.")
+                        "or not the official archive. It was removed; run "
+                        f"{fetch_hint()} again.")
     extract_archive(archive, root)
     return root / FOLDER_NAME
 

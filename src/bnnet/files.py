@@ -9,18 +9,36 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-#: The project folder (the one with ``pyproject.toml``) of an editable install.
+import platformdirs
+
+#: The project folder (the one with ``pyproject.toml``) of an editable install; for a
+#: package installed with pip it is a folder inside the environment (see :func:`in_checkout`).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CACHE_ENV = "BNNET_CACHE_DIR"
+
+
+def in_checkout() -> bool:
+    """Whether bnnet runs from a writable clone of the project (``make setup``'s editable
+    install), not from a copy that pip put into an environment."""
+    return (PROJECT_ROOT / "pyproject.toml").is_file() and os.access(PROJECT_ROOT, os.W_OK)
 
 
 def cache_root() -> Path:
-    """``BNNET_CACHE_DIR``, else ``.cache/`` in the project, else the user's cache folder."""
-    env = os.environ.get("BNNET_CACHE_DIR")
+    """``BNNET_CACHE_DIR``, else ``.cache/`` in the project checkout, else the user's cache
+    folder (``platformdirs.user_cache_dir("bnnet")``: ``~/.cache/bnnet`` on Linux)."""
+    env = os.environ.get(CACHE_ENV)
     if env:
         return Path(env).expanduser()
-    if (PROJECT_ROOT / "pyproject.toml").is_file() and os.access(PROJECT_ROOT, os.W_OK):
+    if in_checkout():
         return PROJECT_ROOT / ".cache"
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bnnet"
+    return Path(platformdirs.user_cache_dir("bnnet"))
+
+
+def data_root() -> Path:
+    """Where CIFAR-10 is downloaded to when no data directory is configured: ``data/`` in
+    the project checkout, else the user's data folder
+    (``platformdirs.user_data_dir("bnnet")``: ``~/.local/share/bnnet`` on Linux)."""
+    return PROJECT_ROOT / "data" if in_checkout() else Path(platformdirs.user_data_dir("bnnet"))
 
 
 @contextlib.contextmanager

@@ -20,9 +20,11 @@ def flip_images(X: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(X.reshape(n, *IMAGE_SHAPE)[..., ::-1]).reshape(n, d)
 
 
-def augment_draws(
-    rng: np.random.Generator, n: int, *, flip: bool, shift: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+#: Per image of a batch: flipped (bool (N,)), translation dy, dx (int (N,) each).
+Draws = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def augment_draws(rng: np.random.Generator, n: int, *, flip: bool, shift: int) -> Draws:
     """The random choices of :func:`augment_batch` for ``n`` images, in its order: whether
     each image is flipped (bool (n,)), then its translation ``dy``, ``dx`` (int (n,) each;
     0 without ``shift``). Nothing is drawn for what is off."""
@@ -57,7 +59,16 @@ def augment_batch(
         )
     if not flip and not shift:
         return X
-    flipped, dy, dx = augment_draws(rng, n, flip=flip, shift=shift)
+    draws = augment_draws(rng, n, flip=flip, shift=shift)
+    return apply_augmentation(X, draws, flip=flip, shift=shift)
+
+
+def apply_augmentation(X: np.ndarray, draws: Draws, *, flip: bool, shift: int) -> np.ndarray:
+    """The images of ``X`` (N, 3072) flipped and translated as ``draws`` (from
+    :func:`augment_draws` with the same ``flip`` and ``shift``) say: a new array (``X`` is
+    not modified), unless both are off."""
+    n, d = X.shape
+    flipped, dy, dx = draws
     images = X.reshape(n, *IMAGE_SHAPE)
     if flip:
         images = np.where(flipped[:, None, None, None], images[..., ::-1], images)

@@ -7,6 +7,7 @@ Each field declares its constraint beside its default (:func:`setting`); one che
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,6 +131,13 @@ class Config:
     log_every: int | None = setting(None, Optional(Integer(1)))
     train_eval_size: int | None = setting(5_000, Optional(Integer(1)))
 
+    def __new__(cls, *args: Any, **fields: Any) -> Config:
+        # runs before the dataclass __init__, whose TypeError would not name the field meant
+        unknown = fields.keys() - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ConfigError("; ".join(unknown_field(name) for name in sorted(unknown)))
+        return super().__new__(cls)
+
     def __post_init__(self) -> None:
         fields = dataclasses.fields(self)
         try:
@@ -152,6 +160,10 @@ class Config:
         reuse it)."""
         return next(f.metadata["constraint"] for f in dataclasses.fields(cls)
                     if f.name == name)
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
 
     @property
     def n_updates(self) -> int:
@@ -176,3 +188,15 @@ class Config:
         d = dataclasses.asdict(self)
         d["hidden"] = list(self.hidden)
         return d
+
+
+def closest(name: str, names: Any) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``names`` to a misspelt ``name``, or ``""``."""
+    match = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def unknown_field(name: str) -> str:
+    """The message for a field :class:`Config` does not have."""
+    return (f"Config has no field {name!r}{closest(name, Config.field_names())}; its fields "
+            f"are {', '.join(Config.field_names())}")

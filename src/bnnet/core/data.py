@@ -28,6 +28,7 @@ from bnnet.cifar10 import (
     TRAIN_FILES,
     DataError,
     ensure_cifar10,
+    fetch_hint,
     find_batches_dir,
 )
 from bnnet.files import cache_root
@@ -117,7 +118,7 @@ def _unpickle(path: Path) -> dict:
     except FileNotFoundError:
         raise DataError(
             f"{path} is missing; the folder {path.parent} is not a complete CIFAR-10 copy. "
-            "Download it again with `make data`."
+            f"Download it again with {fetch_hint()}."
         ) from None
     except pickle.UnpicklingError as e:
         if "refusing" in str(e):
@@ -132,8 +133,8 @@ def _unpickle(path: Path) -> dict:
 
 def _corrupt(path: Path, error: Exception) -> str:
     return (f"{path} is truncated or corrupt ({type(error).__name__}: {error}); an interrupted "
-            "download leaves such files. Delete the folder and run `make data` again, or "
-            "point BNNET_DATA_DIR at a complete copy.")
+            f"download leaves such files. Delete the folder and run {fetch_hint()} again, "
+            "or point BNNET_DATA_DIR at a complete copy.")
 
 
 def read_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
@@ -261,9 +262,10 @@ def load_cifar10(
             ``data_batch_2`` for validation (the assignment's small setup).
         n_train: keep only this many training images (random, with ``seed``), for quick
             runs; ``None`` keeps all.
-        download: when no data directory is configured and ``data/`` of the project has
-            no batches, download the archive there first (as ``make data`` does,
-            :func:`bnnet.cifar10.ensure_cifar10`); a configured directory is never
+        download: when no data directory is configured and the default folder
+            (:func:`bnnet.files.data_root`: ``data/`` of a project checkout, else the user's
+            data folder) has no batches, download the archive there first (as ``make data``
+            does, :func:`bnnet.cifar10.ensure_cifar10`); a configured directory is never
             downloaded into.
         cache: use and fill the ``.npy`` cache.
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from bnnet.core import kernels
+from bnnet.core.augment import Draws
 from bnnet.core.config import Config
+from bnnet.core.data import Dataset
 from bnnet.core.network import Params, l2_penalty, layer_has_bn
 from bnnet.core.optimizers import SGD, Adam
 
@@ -36,8 +38,24 @@ def _views(params: Params, keys: tuple[str, ...], dtype: np.dtype) -> tuple[np.n
     return flat, views
 
 
+def batch_source(config: Config, X: np.ndarray,
+                 data: Dataset | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(source, mean, inv_std)`` with the training inputs ``X`` == (source - mean) *
+    inv_std in ``config.dtype`` bit for bit: the uint8 pixels of ``data`` with the
+    normalisation of :func:`~bnnet.core.data.normalise` (a quarter of the bytes to read),
+    or, when ``data`` has no pixels, pixels of another shape than ``X`` (a changed
+    ``X_train``) or inputs of another dtype, ``X`` itself with mean 0 and inv_std 1."""
+    dtype, d_in = config.np_dtype, X.shape[1]
+    pixels = None if data is None else data.train_pixels
+    if pixels is None or pixels.shape != X.shape or data.X_train.dtype != dtype:
+        return X, np.zeros(d_in, dtype), np.ones(d_in, dtype)
+    return pixels, data.mean.astype(dtype), (1.0 / data.std).astype(dtype)
+
+
 class FastStep:
-    """One update on a mini-batch, in place, as :func:`~bnnet.core.train.train_step`.
+    """A training step on the fast path: gathers, normalises and augments a mini-batch in
+    one compiled pass (:func:`~bnnet.core.kernels.gather_batch`, from the pixels of
+    :func:`batch_source`), then updates in place as :func:`~bnnet.core.train.train_step`.
 
     Creating it moves the biases, ``gamma``, ``beta`` and the running statistics of
     ``params`` into flat arrays (each ``params[l][key]`` becomes a view with the same
@@ -46,17 +64,25 @@ class FastStep:
 
     Args:
         params: from :func:`~bnnet.core.network.init_params`; updated in place.
-        config: the architecture, ``lam``, ``eps``, ``dropout``, ``label_smoothing``.
-        batch_size: rows of every mini-batch.
-        optimizer: :class:`~bnnet.core.optimizers.SGD`, whose update (with its ``lam``) is
-            done here by kernels, or another optimizer, whose ``update`` gets the gradients
-            computed here (:class:`~bnnet.core.optimizers.Adam`).
+        config: the architecture, ``batch_size``, ``lam``, ``eps``, ``dropout``,
+            ``label_smoothing``, ``flip``, ``shift``.
+        optimizer: one that declares ``update_fused`` (:class:`~bnnet.core.optimizers.SGD`)
+            updates the flat buffers in compiled kernels; any other gets the gradients
+            computed here through its ``update`` (:class:`~bnnet.core.optimizers.Adam`).
+        X, y: the training inputs in ``config.dtype`` (N, D) and labels (N,).
+        data: the dataset ``X`` comes from, whose uint8 pixels are gathered when they match.
     """
 
-    def __init__(self, params: Params, config: Config, batch_size: int,
-                 optimizer: SGD | Adam):
-        dt = config.np_dtype
+    def __init__(self, params: Params, config: Config, optimizer: SGD | Adam,
+                 X: np.ndarray, y: np.ndarray, data: Dataset | None = None):
+        dt, batch_size = config.np_dtype, config.batch_size
         self.params, self.config, self.optimizer, self.dtype = params, config, optimizer, dt
+        self.X, self.y = X, y
+        #: what gather_batch reads: (source - shift) * scale are the training inputs
+        self.source, self.shift, self.scale = batch_source(config, X, data)
+        self.X_batch = np.empty((batch_size, X.shape[1]), dt)
+        self.unchanged = (np.zeros(batch_size, bool), np.zeros(batch_size, np.int64),
+                          np.zeros(batch_size, np.int64))
         last = len(params) - 1
         self.kinds = [("bias_relu" if not layer_has_bn(config, l)
                        else FORWARD_KINDS[config.bn_position]) for l in range(last)]
@@ -166,8 +192,19 @@ class FastStep:
                 kernels.relu_backward(d_below, self.s[below], mask, gb["b"])
             d = d_below
 
-    def __call__(self, X: np.ndarray, y: np.ndarray, eta: float, alpha: float,
+    def gather(self, rows: np.ndarray, draws: Draws | None) -> tuple[np.ndarray, np.ndarray]:
+        """The batch ``(X[rows] augmented as draws say, y[rows])``, bit for bit what
+        :meth:`~bnnet.core.train.ReferenceStep.gather` gives; ``X_batch`` is reused."""
+        kernels.gather_batch(self.source, rows, self.shift, self.scale,
+                             *(self.unchanged if draws is None else draws), self.X_batch)
+        return self.X_batch, self.y[rows]
+
+    def __call__(self, rows: np.ndarray, draws: Draws | None, eta: float, alpha: float,
                  rng: np.random.Generator | None = None) -> float:
+        return self.update(*self.gather(rows, draws), eta, alpha, rng)
+
+    def update(self, X: np.ndarray, y: np.ndarray, eta: float, alpha: float,
+               rng: np.random.Generator | None = None) -> float:
         """Update ``params`` on the batch; returns its train-mode cost (loss + lam
         sum ||W||^2 before the update). A non-finite cost changes nothing."""
         loss = self.forward_backward(X, y, rng)
@@ -175,11 +212,10 @@ class FastStep:
         cost = loss + lam * l2_penalty(self.params) if lam else loss
         if not np.isfinite(cost):
             return cost
-        if type(self.optimizer) is SGD:
-            eta_, decay = dt.type(eta), dt.type(1.0 - 2.0 * eta * self.optimizer.lam)
-            for p, g in zip(self.params, self.grads, strict=True):
-                kernels.sgd_weight_update(p["W"], g["W"], eta_, decay)
-            kernels.sgd_update(self.vectors, self.vector_grads, eta_)
+        fused = getattr(self.optimizer, "update_fused", None)
+        if fused is not None:
+            fused([(p["W"], g["W"]) for p, g in zip(self.params, self.grads, strict=True)],
+                  self.vectors, self.vector_grads, eta, dt)
         else:
             self.optimizer.update(self.params, self.grads, float(eta))
         kernels.running_average(self.running, self.batch_stats, dt.type(alpha),

@@ -1,5 +1,7 @@
 """Parameter updates, one small class per optimizer with one method, ``update``, in the
-spirit of scikit-learn's ``_stochastic_optimizers.py``. The learning rate comes with every
+spirit of scikit-learn's ``_stochastic_optimizers.py``. An optimizer may also declare
+``update_fused``, the same update on the fast path's flat buffers in compiled kernels
+(:class:`~bnnet.core.fast.FastStep` uses it where it exists). The learning rate comes with every
 update (the cyclical schedule); the L2 term ``lam * sum ||W||^2`` of the cost is part of the
 update, so the gradients passed in are those of the data loss alone.
 """
@@ -10,6 +12,7 @@ import math
 
 import numpy as np
 
+from bnnet.core import kernels
 from bnnet.core.network import TRAINABLE, Params
 
 
@@ -32,6 +35,17 @@ class SGD:
                     p[key] *= decay
                 grad *= eta
                 p[key] -= grad
+
+    def update_fused(self, weights: list[tuple[np.ndarray, np.ndarray]], vectors: np.ndarray,
+                     vector_grads: np.ndarray, eta: float, dtype: np.dtype) -> None:
+        """:meth:`update` in compiled kernels: every ``(W, dW)`` pair, then all the trained
+        vectors (b, gamma, beta) of the net at once, held flat in ``vectors`` with their
+        gradients in ``vector_grads``. ``dtype``: the parameters'. (A subclass that changes
+        :meth:`update` must change this too, or delete it.)"""
+        eta_, decay = dtype.type(eta), dtype.type(1.0 - 2.0 * eta * self.lam)
+        for W, dW in weights:
+            kernels.sgd_weight_update(W, dW, eta_, decay)
+        kernels.sgd_update(vectors, vector_grads, eta_)
 
 
 class Adam:

@@ -1,7 +1,9 @@
 """Mini-batch gradient descent with a cyclical learning rate: :func:`fit`.
 
-The loop reads on one screen; its helpers: :func:`minibatches` (shuffled, augmented
-batches), :func:`train_step` (one update), :class:`History` (the logged curves).
+The loop reads on one screen; its helpers: :func:`minibatches` (which rows, and how they
+are augmented), a step of :data:`STEPS` (gathers its batch and updates; the NumPy reference
+:class:`ReferenceStep` or the compiled :class:`~bnnet.core.fast.FastStep`), :class:`History`
+(the logged curves).
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from bnnet.cifar10 import IMAGE_SIZE
-from bnnet.core import kernels
-from bnnet.core.augment import augment_batch, augment_draws
+from bnnet.core.augment import Draws, apply_augmentation, augment_draws
 from bnnet.core.config import Config
 from bnnet.core.data import Dataset
 from bnnet.core.fast import FastStep
@@ -109,7 +110,7 @@ def fit(
         np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(5))
     params = init_params(config, X.shape[1], data.n_classes, init_rng)
     optimizer = OPTIMIZERS[config.optimizer](params, config.lam)
-    step_fn = STEPS[config.kernels](params, config, config.batch_size, optimizer)
+    step_fn = STEPS[config.kernels](params, config, optimizer, X, y, data)
     etas = cyclical_eta(np.arange(config.n_updates + 1), config.eta_min, config.eta_max,
                         config.n_s, config.eta_decay)
     history = History(config, data, X, y, params, etas, eval_rng, callback)
@@ -120,11 +121,10 @@ def fit(
     # a diverging run overflows; the cost check below turns that into one clear error
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), bar:
         history.log(0)
-        batches = minibatches(X, y, config, shuffle_rng, augment_rng,
-                              pixels=training_pixels(config, data))
-        for step, (X_batch, y_batch) in enumerate(batches):
+        for step, (rows, draws) in enumerate(minibatches(len(X), config, shuffle_rng,
+                                                         augment_rng)):
             alpha = 0.0 if step == 0 else config.alpha
-            cost = step_fn(X_batch, y_batch, etas[step], alpha, dropout_rng)
+            cost = step_fn(rows, draws, etas[step], alpha, dropout_rng)
             if not np.isfinite(cost):
                 raise divergence_error(config, step, cost, etas[step], history.frame(), params)
             bar.update()
@@ -155,53 +155,24 @@ def training_inputs(config: Config, data: Dataset) -> tuple[np.ndarray, np.ndarr
     return (X if X.dtype == config.np_dtype else X.astype(config.np_dtype)), y
 
 
-def training_pixels(config: Config, data: Dataset) -> tuple | None:
-    """``(uint8 images, mean, inv_std)`` with the training inputs == (images - mean) *
-    inv_std in ``config.dtype`` bit for bit (see :func:`~bnnet.core.data.normalise`), for
-    the fast path to gather from; ``None`` when the data have no pixels, pixels of another
-    shape than the inputs (a changed ``X_train``) or another dtype."""
-    pixels, dtype = data.train_pixels, config.np_dtype
-    if pixels is None or pixels.shape != data.X_train.shape or data.X_train.dtype != dtype:
-        return None
-    return pixels, data.mean.astype(dtype), (1.0 / data.std).astype(dtype)
-
-
 def minibatches(
-    X: np.ndarray, y: np.ndarray, config: Config, shuffle_rng: np.random.Generator,
-    augment_rng: np.random.Generator, *, pixels: tuple | None = None,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """``config.n_updates`` mini-batches ``(X_batch, y_batch)``: a new permutation every
-    epoch, the last incomplete batch of an epoch dropped, each batch flipped and shifted
-    as ``config`` says. ``X_batch`` is a buffer reused from one batch to the next.
-
-    With ``kernels="numba"`` one compiled pass gathers, normalises and augments each batch
-    (:func:`~bnnet.core.kernels.gather_batch`), from ``pixels`` (see
-    :func:`training_pixels`) when given, else from ``X``; the same random draws give the
-    same batches as the NumPy path."""
-    n, d_in = X.shape
+    n: int, config: Config, shuffle_rng: np.random.Generator,
+    augment_rng: np.random.Generator,
+) -> Iterator[tuple[np.ndarray, Draws | None]]:
+    """``config.n_updates`` mini-batches of a training set of ``n`` images, as ``(rows,
+    draws)``: which rows (a new permutation every epoch, the last incomplete batch of an
+    epoch dropped) and how each image is flipped and shifted
+    (:func:`~bnnet.core.augment.augment_draws`; ``None`` when ``config`` augments nothing).
+    The step gathers the batch itself."""
     size = config.batch_size
-    X_batch = np.empty((size, d_in), dtype=config.np_dtype)
     augment = config.flip or config.shift
-    if config.kernels == "numba":
-        dtype = config.np_dtype
-        source, mean, inv_std = pixels or (X, np.zeros(d_in, dtype), np.ones(d_in, dtype))
-        unchanged = np.zeros(size, bool), np.zeros(size, np.int64), np.zeros(size, np.int64)
     step = 0
     while step < config.n_updates:
         order = shuffle_rng.permutation(n)
         for j in range(min(n // size, config.n_updates - step)):
-            idx = order[j * size : (j + 1) * size]
-            batch = X_batch
-            if config.kernels == "numba":
-                draws = (augment_draws(augment_rng, size, flip=config.flip, shift=config.shift)
-                         if augment else unchanged)
-                kernels.gather_batch(source, idx, mean, inv_std, *draws, X_batch)
-            else:
-                np.take(X, idx, axis=0, out=X_batch)
-                if augment:
-                    batch = augment_batch(X_batch, augment_rng, flip=config.flip,
-                                          shift=config.shift)
-            yield batch, y[idx]
+            draws = (augment_draws(augment_rng, size, flip=config.flip, shift=config.shift)
+                     if augment else None)
+            yield order[j * size : (j + 1) * size], draws
             step += 1
 
 
@@ -225,20 +196,36 @@ def train_step(params: Params, X: np.ndarray, y: np.ndarray, config: Config, eta
 
 
 class ReferenceStep:
-    """:func:`train_step` with reused W-gradient buffers (``Config.kernels="numpy"``);
-    called like :class:`~bnnet.core.fast.FastStep`."""
+    """The NumPy training step (``Config.kernels="numpy"``): gathers a batch of the training
+    inputs ``X`` (N, D) in ``config.dtype`` and labels ``y`` (N,) with :func:`numpy.take`,
+    augments it (:func:`~bnnet.core.augment.apply_augmentation`), and updates with
+    :func:`train_step`, on buffers reused from step to step. Called like
+    :class:`~bnnet.core.fast.FastStep` (``data`` is not needed here)."""
 
-    def __init__(self, params: Params, config: Config, batch_size: int,
-                 optimizer: SGD | Adam):
-        self.params, self.config, self.optimizer = params, config, optimizer
+    def __init__(self, params: Params, config: Config, optimizer: SGD | Adam,
+                 X: np.ndarray, y: np.ndarray, data: Dataset | None = None):
+        self.params, self.config, self.optimizer, self.X, self.y = params, config, optimizer, X, y
         # large arrays allocated anew each step cost page faults that were measured to
         # double the epoch time
         self.dW_out = [np.empty_like(p["W"]) for p in params]
+        self.X_batch = np.empty((config.batch_size, X.shape[1]), config.np_dtype)
 
-    def __call__(self, X: np.ndarray, y: np.ndarray, eta: float, alpha: float,
-                 rng: np.random.Generator | None = None) -> float:
+    def gather(self, rows: np.ndarray, draws: Draws | None) -> tuple[np.ndarray, np.ndarray]:
+        """The batch ``(X[rows] augmented as draws say, y[rows])``."""
+        np.take(self.X, rows, axis=0, out=self.X_batch)
+        batch = self.X_batch if draws is None else apply_augmentation(
+            self.X_batch, draws, flip=self.config.flip, shift=self.config.shift)
+        return batch, self.y[rows]
+
+    def update(self, X: np.ndarray, y: np.ndarray, eta: float, alpha: float,
+               rng: np.random.Generator | None = None) -> float:
+        """One update on the batch ``(X, y)``; returns its train-mode cost."""
         return train_step(self.params, X, y, self.config, eta, alpha, self.optimizer,
                           dW_out=self.dW_out, rng=rng)
+
+    def __call__(self, rows: np.ndarray, draws: Draws | None, eta: float, alpha: float,
+                 rng: np.random.Generator | None = None) -> float:
+        return self.update(*self.gather(rows, draws), eta, alpha, rng)
 
 
 #: ``Config.kernels`` -> the class that performs a training step.

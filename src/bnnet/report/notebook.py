@@ -10,7 +10,8 @@ parameters that set a :class:`~bnnet.core.config.Config` field reuse that field'
 constraint), applies the notebook's quick preset when ``quick`` is true (the small sizes of
 ``make report QUICK=1``, also for ``quick = True`` typed in JupyterLab), and sets up plots
 and pandas. A wrong parameter stops the notebook before any work, with a message that says
-how to pass the parameter on papermill's command line.
+how to pass the parameter on papermill's command line; so does a parameter the notebook
+does not have (papermill itself only warns), with the closest name it has.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import matplotlib
 import pandas as pd
 from IPython.display import display
 
-from bnnet.core.config import NETS, Config, ConfigError
+from bnnet.core.config import NETS, Config, ConfigError, closest
 from bnnet.files import PROJECT_ROOT
 from bnnet.report.display import FIGURES_ENV, RESULTS_ENV, markdown, output_dirs
 from bnnet.validation import (
@@ -70,7 +71,7 @@ class ConfigChanges(Constraint):
             raise self.invalid(value, f"got {type(value).__name__}")
         try:
             Config(**value)
-        except (ConfigError, TypeError) as e:
+        except ConfigError as e:
             raise self.invalid(value, str(e)) from None
         return value
 
@@ -166,6 +167,11 @@ def begin(name: str, namespace: MutableMapping[str, Any]) -> None:
     if missing:
         raise ParameterError(f"notebook {name} has no parameter(s) {missing} in its "
                              "parameters cell; see bnnet.report.notebook.NOTEBOOKS")
+    unknown = sorted(injected_parameters(namespace) - constraints.keys())
+    if unknown:
+        raise ParameterError("; ".join(
+            f"notebook {name} has no parameter {p!r}{closest(p, constraints)}" for p in unknown)
+            + f"; its parameters are {', '.join(constraints)}")
     check_parameters({p: namespace[p] for p in constraints}, constraints)
     setup()
     if namespace["quick"]:
@@ -203,12 +209,16 @@ def given_parameters(name: str, namespace: Mapping[str, Any]) -> set[str]:
     """The parameters a user gave: those papermill injected (its cell starts with
     ``# Parameters``, in IPython's input history ``In``) and those whose value differs from
     the notebook's saved parameters cell."""
-    given: set[str] = set()
-    for source in namespace.get("In", []):
-        if isinstance(source, str) and source.lstrip().startswith("# Parameters"):
-            given |= _assigned(source)
     defaults = notebook_defaults(name)
-    return given | {p for p, v in defaults.items() if p in namespace and namespace[p] != v}
+    return injected_parameters(namespace) | {
+        p for p, v in defaults.items() if p in namespace and namespace[p] != v}
+
+
+def injected_parameters(namespace: Mapping[str, Any]) -> set[str]:
+    """The names papermill's injected cell assigns (it starts with ``# Parameters``; found
+    in IPython's input history ``In``)."""
+    return {p for source in namespace.get("In", []) if isinstance(source, str)
+            and source.lstrip().startswith("# Parameters") for p in _assigned(source)}
 
 
 def notebook_defaults(name: str) -> dict[str, Any]:
