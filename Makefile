@@ -47,7 +47,7 @@ lab: $(STAMP)
 	fi
 
 clean:
-	rm -rf .cache .pytest_cache .ruff_cache report/executed report/quick scratch
+	rm -rf .cache .pytest_cache .ruff_cache report/executed report/quick scratch build dist
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
 
 # The committed study costs a full `make report` (about 25 minutes here) to recreate.

@@ -53,3 +53,12 @@ def test_lists_become_tuples_so_configs_hash_and_compare():
 def test_invalid_values_are_rejected_with_the_field_name(changes, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         Config(**changes)
+
+
+def test_an_unknown_field_is_a_config_error_with_the_closest_name():
+    with pytest.raises(ConfigError, match=r"no field 'hiden' \(did you mean 'hidden'\?\)"):
+        Config(hiden=[50, 50])
+    with pytest.raises(ConfigError, match=r"no field 'cylces' \(did you mean 'cycles'\?\)"):
+        Config().replace(cylces=3)
+    with pytest.raises(ConfigError, match=r"no field 'xyz'; its fields are hidden, "):
+        Config(xyz=1)

@@ -141,6 +141,21 @@ def test_papermill_parameter_of_the_wrong_type_stops_the_notebook_early(tmp_path
 
 
 @pytest.mark.slow
+def test_a_misspelt_papermill_parameter_stops_the_notebook_with_the_closest_name(tmp_path):
+    """papermill itself only warns ("Passed unknown parameter: cylces") and runs on."""
+    import papermill
+
+    out = tmp_path / "02.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        papermill.execute_notebook(ROOT / "notebooks" / "02_three_vs_nine_layers.ipynb", out,
+                                   parameters={"quick": True, "cylces": 2},
+                                   kernel_name="python3", progress_bar=False,
+                                   cwd=ROOT / "notebooks")
+    assert err.value.ename == "ParameterError"
+    assert "no parameter 'cylces' (did you mean 'cycles'?)" in err.value.evalue
+
+
+@pytest.mark.slow
 def test_a_report_without_a_benchmark_file_says_how_to_make_one(tmp_path):
     import nbformat
     import papermill

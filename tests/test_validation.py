@@ -82,6 +82,16 @@ def test_a_bad_notebook_parameter_stops_before_any_work():
         begin("05_bn_variants", {"quick": False})
 
 
+def test_a_parameter_the_notebook_does_not_have_stops_it_with_the_closest_name():
+    values = namespace("04_init_sensitivity", quick=True)
+    values["In"] = ["", "# Parameters\nquick = True\nsigma = [0.1]\nn_prob = 5\n"]
+    with pytest.raises(ParameterError) as err:
+        begin("04_init_sensitivity", values)
+    message = str(err.value)
+    assert "no parameter 'n_prob' (did you mean 'n_probe'?)" in message
+    assert "no parameter 'sigma' (did you mean 'sigmas'?)" in message
+
+
 def test_quick_keeps_the_parameters_a_user_gave(monkeypatch):
     """Given through papermill (its injected cell is in IPython's input history) or changed
     from the saved parameters cell: kept, and the banner says so."""

@@ -23,6 +23,12 @@ def in_checkout() -> bool:
     return (PROJECT_ROOT / "pyproject.toml").is_file() and os.access(PROJECT_ROOT, os.W_OK)
 
 
+def work_root() -> Path:
+    """The folder that relative output settings and ``scratch/`` belong to: the project
+    checkout, or the current folder for a package installed with pip."""
+    return PROJECT_ROOT if in_checkout() else Path.cwd()
+
+
 def cache_root() -> Path:
     """``BNNET_CACHE_DIR``, else ``.cache/`` in the project checkout, else the user's cache
     folder (``platformdirs.user_cache_dir("bnnet")``: ``~/.cache/bnnet`` on Linux)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from bnnet.files import PROJECT_ROOT, atomic_path
+from bnnet.files import PROJECT_ROOT, atomic_path, work_root
 from bnnet.report.figure_checks import check_figure_shape, check_legend, png_size
 from bnnet.report.latex import escape, unicode_to_latex
 
@@ -45,7 +45,6 @@ def markdown(text: str) -> Output:
 
 #: Where a notebook's tables and figures go unless told otherwise: a scratch folder of the
 #: project (gitignored), so that exploring never overwrites the committed study.
-SCRATCH = PROJECT_ROOT / "scratch"
 #: The committed study's folders, which only ``make report`` writes (it sets the variables).
 STUDY_FIGURES = PROJECT_ROOT / "figures"
 STUDY_RESULTS = PROJECT_ROOT / "report" / "results"
@@ -55,11 +54,13 @@ FIGURES_ENV, RESULTS_ENV = "BNNET_FIGURES_DIR", "BNNET_RESULTS_DIR"
 def output_dirs() -> tuple[Path, Path]:
     """Where figures (PNG) and tables (CSV) go, created if missing: ``BNNET_FIGURES_DIR``
     and ``BNNET_RESULTS_DIR`` (relative paths are relative to the project), else
-    ``scratch/figures`` and ``scratch/results`` of the project. ``make report`` sets the
+    ``scratch/figures`` and ``scratch/results`` of the project (of the current folder for a
+    package installed with pip, :func:`bnnet.files.work_root`). ``make report`` sets the
     variables to ``figures/`` and ``report/results/`` (``report/quick/...`` for a quick
     run)."""
-    figures = _folder(FIGURES_ENV, SCRATCH / "figures")
-    results = _folder(RESULTS_ENV, SCRATCH / "results")
+    scratch = work_root() / "scratch"
+    figures = _folder(FIGURES_ENV, scratch / "figures")
+    results = _folder(RESULTS_ENV, scratch / "results")
     figures.mkdir(parents=True, exist_ok=True)
     results.mkdir(parents=True, exist_ok=True)
     return figures, results
@@ -67,7 +68,7 @@ def output_dirs() -> tuple[Path, Path]:
 
 def _folder(env: str, default: Path) -> Path:
     value = os.environ.get(env)
-    return PROJECT_ROOT / value if value else default  # an absolute value stays as it is
+    return work_root() / value if value else default  # an absolute value stays as it is
 
 
 def save_table(df: pd.DataFrame, name: str, *, index: bool = False) -> Path:

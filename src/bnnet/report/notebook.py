@@ -30,7 +30,7 @@ import pandas as pd
 from IPython.display import display
 
 from bnnet.core.config import NETS, Config, ConfigError, closest
-from bnnet.files import PROJECT_ROOT
+from bnnet.files import PROJECT_ROOT, work_root
 from bnnet.report.display import FIGURES_ENV, RESULTS_ENV, markdown, output_dirs
 from bnnet.validation import (
     ADDRESS,
@@ -245,7 +245,7 @@ def _assigned(source: str) -> set[str]:
 
 def _shown(path: Path) -> str:
     try:
-        return f"{path.relative_to(PROJECT_ROOT).as_posix()}/"
+        return f"{path.relative_to(work_root()).as_posix()}/"
     except ValueError:
         return f"{path}/"
 
