@@ -6,14 +6,17 @@ net, by:
 
 - ``floor``: the mini-batch gathers and the matrix products of forward and backward alone
   (same shapes): what any step built on BLAS products pays;
-- ``bnnet``: the fast path (``kernels="numba"``, compiled element-wise kernels);
+- ``bnnet``: the fast path (``kernels="numba"``, compiled element-wise kernels), on the
+  pinned BLAS kernel (``bnnet.blas``, Haswell by default);
+- ``bnnet detected``: the same in a second process where OpenBLAS picks the kernel of this
+  CPU (``BNNET_BLAS_CORETYPE=detected``): what the pinned kernel costs;
 - ``bnnet numpy``: the NumPy reference (``kernels="numpy"``);
 - ``pytorch``: an equivalent model (Linear + BatchNorm1d + ReLU, plain SGD with weight
   decay), eager, and ``torch.compile``: the same training step compiled (inductor, CPU);
 
 and eval-mode prediction of 10,000 images (bnnet, PyTorch). Every library uses the same
 number of threads. "% of limit" is the FLOPs of the matrix products divided by the float32
-matmul throughput measured here.
+matmul throughput measured here. Each row says which BLAS kernel it ran on.
 
 Needs PyTorch: pip install -r requirements-bench.txt (torch==2.13.0, CPU build).
 Writes report/results/bench.csv (or --out).
@@ -21,12 +24,15 @@ Writes report/results/bench.csv (or --out).
 
 from __future__ import annotations
 
+import bnnet.blas  # first: pins the BLAS kernel before NumPy loads
+
 import argparse
 import contextlib
 import itertools
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -186,13 +192,66 @@ def torch_predict(config: bnnet.Config, X: np.ndarray) -> Callable[[], None]:
     return run
 
 
+def inputs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random normalised inputs (speed does not depend on pixel values): training X, y and
+    10,000 test images."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((N_TRAIN, D), dtype=np.float32)
+    y = rng.integers(0, C, N_TRAIN)
+    return X, y, rng.standard_normal((10_000, D), dtype=np.float32)
+
+
+def serve_epochs(threads: int) -> int:
+    """The second process of ``bnnet detected``: one fast-path epoch of the net named on
+    each line of stdin; prints its kernel first, then a line per epoch done."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(threads)
+    X, y, _ = inputs()
+    epochs = {name: bnnet_epoch(bnnet.Config(hidden=hidden, batch_norm=True), X, y)
+              for name, hidden in bnnet.NETS.items()}
+    print(bnnet.blas.loaded()["kernel"], flush=True)
+    for line in sys.stdin:
+        epochs[line.strip()]()
+        print("done", flush=True)
+    return 0
+
+
+class DetectedKernel:
+    """The fast path in a process of its own whose OpenBLAS picks this CPU's kernel; an
+    epoch is a request to it, so that its repetitions interleave with the others."""
+
+    def __init__(self, threads: int):
+        env = {k: v for k, v in os.environ.items()
+               if k not in (bnnet.blas.CORETYPE_ENV, bnnet.blas.CHOICE_ENV)}
+        env[bnnet.blas.CHOICE_ENV] = bnnet.blas.DETECTED
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve-epochs", "--threads", str(threads)],
+            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.kernel = self.proc.stdout.readline().strip()
+
+    def epoch(self, net: str) -> Callable[[], None]:
+        def run() -> None:
+            self.proc.stdin.write(net + "\n")
+            self.proc.stdin.flush()
+            assert self.proc.stdout.readline().strip() == "done"
+        return run
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=ROOT / "report" / "results" / "bench.csv")
+    parser.add_argument("--serve-epochs", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_epochs:
+        return serve_epochs(args.threads)
     try:
         import torch
     except ImportError:
@@ -210,14 +269,13 @@ def main() -> int:
 
     torch.set_num_threads(args.threads)
     threadpool_limits(args.threads)
-    rng = np.random.default_rng(0)
-    # random normalised inputs: speed does not depend on pixel values
-    X = rng.standard_normal((N_TRAIN, D), dtype=np.float32)
-    y = rng.integers(0, C, N_TRAIN)
-    X_test = rng.standard_normal((10_000, D), dtype=np.float32)
-
+    X, y, X_test = inputs()
     limit = matmul_gflops()
-    print(f"float32 matmul limit: {limit:.1f} GFLOP/s ({args.threads} threads)")
+    pinned = bnnet.blas.loaded()["kernel"]
+    detected = DetectedKernel(args.threads)
+    print(f"float32 matmul limit: {limit:.1f} GFLOP/s ({args.threads} threads); BLAS kernel "
+          f"{pinned} ({bnnet.blas.origin()}), {detected.kernel} where detected")
+    kernel = {"bnnet detected": detected.kernel}
     cases = {}
     for name, hidden in bnnet.NETS.items():
         config = bnnet.Config(hidden=hidden, batch_norm=True)
@@ -226,6 +284,7 @@ def main() -> int:
         train = {
             FLOOR: floor_epoch(config, X, y),
             "bnnet": bnnet_epoch(config, X, y),
+            "bnnet detected": detected.epoch(name),
             "bnnet numpy": bnnet_epoch(config.replace(kernels="numpy"), X, y),
             "pytorch": torch_epoch(config, X, y),
             "torch.compile": torch_epoch(config, X, y, compiled=True),
@@ -241,11 +300,12 @@ def main() -> int:
     for key, (fn, _) in cases.items():  # warm-up (torch.compile compiles here), peak RSS
         reset_peak_rss()
         fn()
-        rss[key] = peak_rss_mib()
+        rss[key] = peak_rss_mib() if key[2] != "bnnet detected" else float("nan")  # elsewhere
     for rep in range(args.reps):  # interleaved repetitions
         for key, (fn, _) in cases.items():
             times[key].append(_time(fn))
         print(f"repetition {rep + 1}/{args.reps} done", flush=True)
+    detected.close()
 
     median = {key: statistics.median(t) for key, t in times.items()}
     rows = []
@@ -257,7 +317,8 @@ def main() -> int:
                      "ratio_to_torch_compile": t / median.get((net, task, "torch.compile"),
                                                               np.nan),
                      "percent_of_limit": 100 * flops / t / 1e9 / limit,
-                     "peak_rss_mib": rss[(net, task, lib)]})
+                     "peak_rss_mib": rss[(net, task, lib)],
+                     "blas_kernel": kernel.get(lib, pinned)})
     table = pd.DataFrame(rows)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,8 @@ options.
 
 from __future__ import annotations
 
+import bnnet.blas  # noqa: F401  (first: pins the BLAS kernel before NumPy loads)
+
 import os
 import signal
 import sys

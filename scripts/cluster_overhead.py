@@ -10,6 +10,8 @@ run (no cache) and load the data once per worker process.
 
 from __future__ import annotations
 
+import bnnet.blas  # first: pins the BLAS kernel before NumPy loads
+
 import argparse
 import time
 

@@ -10,6 +10,8 @@ summary; exits 1 when any value cell differs.
 
 from __future__ import annotations
 
+import bnnet.blas  # noqa: F401  (first: pins the BLAS kernel before NumPy loads)
+
 import sys
 from pathlib import Path
 

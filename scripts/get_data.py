@@ -6,6 +6,8 @@ BNNET_CIFAR10_MD5; BNNET_DATA_DIR points at a copy that is already there.
 
 from __future__ import annotations
 
+import bnnet.blas  # first: pins the BLAS kernel before NumPy loads
+
 import sys
 import time
 

@@ -23,7 +23,18 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -r requirements.txt -e .
-"$VENV/bin/python" -m ipykernel install --sys-prefix --name bnnet --display-name "Python (bnnet)" >/dev/null
+# The notebooks' kernel runs OpenBLAS's pinned kernel (src/bnnet/blas.py) through the
+# kernelspec's environment, since a notebook may import NumPy before bnnet. A machine that
+# sets OPENBLAS_CORETYPE keeps its own; BNNET_BLAS_CORETYPE=detected pins nothing.
+KERNEL_ENV=()
+if [ -n "${OPENBLAS_CORETYPE:-}" ]; then
+    KERNEL_ENV=(--env OPENBLAS_CORETYPE "$OPENBLAS_CORETYPE")
+elif [ "${BNNET_BLAS_CORETYPE:-Haswell}" != detected ]; then
+    coretype=${BNNET_BLAS_CORETYPE:-Haswell}
+    KERNEL_ENV=(--env OPENBLAS_CORETYPE "$coretype" --env BNNET_BLAS_CORETYPE "$coretype")
+fi
+"$VENV/bin/python" -m ipykernel install --sys-prefix --name bnnet --display-name "Python (bnnet)" \
+    ${KERNEL_ENV[@]+"${KERNEL_ENV[@]}"} >/dev/null
 echo "setup: Python packages and the 'bnnet' Jupyter kernel are in $VENV"
 
 missing=()

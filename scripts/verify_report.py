@@ -13,6 +13,8 @@ with 1 when the data differ or any run differs by more than that spread.
 
 from __future__ import annotations
 
+import bnnet.blas as blas
+
 import argparse
 import sys
 import time
@@ -22,7 +24,16 @@ from bnnet.cifar10 import DataError, ensure_cifar10
 from bnnet.files import PROJECT_ROOT
 from bnnet.study.cache import code_key
 from bnnet.study.provenance import MANIFEST
-from bnnet.study.verify import Check, arm_spreads, files_differing, load_manifest, retrain, sample
+from bnnet.study.verify import (
+    Check,
+    ManifestError,
+    arm_spreads,
+    files_differing,
+    load_manifest,
+    report_kernels,
+    retrain,
+    sample,
+)
 
 
 def main() -> int:
@@ -40,7 +51,7 @@ def main() -> int:
     try:
         manifest = load_manifest(args.manifest)
         folder, _ = ensure_cifar10()
-    except (FileNotFoundError, DataError) as e:
+    except (ManifestError, DataError) as e:
         print(f"make verify: {e}", file=sys.stderr)
         return 1
     differ = files_differing(manifest, folder)
@@ -50,6 +61,13 @@ def main() -> int:
               file=sys.stderr)
         return 1
     print(f"[verify] data: the report's (md5 of all {len(manifest['data_md5'])} batch files)")
+    here, theirs = blas.loaded()["kernel"], sorted(report_kernels(manifest))
+    if theirs and here not in theirs:
+        print(f"[verify] BLAS kernel: this machine runs OpenBLAS's {here} kernel, the report's "
+              f"numbers come from {' and '.join(theirs)}: expect small differences; "
+              f"{blas.identical_numbers_hint(theirs[0])} gives identical numbers", flush=True)
+    else:
+        print(f"[verify] BLAS kernel: {blas.describe()}, as in the report", flush=True)
     if manifest["code_key"] != code_key():
         print(f"[verify] note: the numerical code here (key {code_key()}) is not the report's "
               f"({manifest['code_key']}, commit {manifest['commit']}); differences are "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bnnet.blas  # noqa: F401  (first: pins the BLAS kernel before NumPy loads)
+
 import contextlib
 import os
 import pickle

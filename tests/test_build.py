@@ -152,7 +152,7 @@ def test_offline_download_fails_at_once_with_the_usual_message(tmp_path, monkeyp
     from bnnet.cifar10 import DataError
 
     monkeypatch.delenv("BNNET_DATA_DIR", raising=False)
-    monkeypatch.setattr(fetch, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(fetch, "data_root", lambda: tmp_path / "data")
     monkeypatch.setattr(fetch, "find_batches_dir", lambda d=None: (_ for _ in ()).throw(
         DataError("CIFAR-10 not found")))
     monkeypatch.setenv("BNNET_CIFAR10_URL", "http://127.0.0.1:9/cifar-10-python.tar.gz")
@@ -168,7 +168,7 @@ def test_download_honours_the_url_and_md5_overrides(tmp_path, monkeypatch):
     server = serve(archive.parent)
     try:
         monkeypatch.delenv("BNNET_DATA_DIR", raising=False)
-        monkeypatch.setattr(fetch, "PROJECT_ROOT", tmp_path / "project")
+        monkeypatch.setattr(fetch, "data_root", lambda: tmp_path / "project" / "data")
         monkeypatch.setattr(fetch, "find_batches_dir", lambda d=None: (_ for _ in ()).throw(
             DataError("CIFAR-10 not found")))
         monkeypatch.setenv("BNNET_CIFAR10_URL",
@@ -200,7 +200,7 @@ def test_an_incomplete_data_folder_is_completed_by_make_data_unless_configured(
     server = serve(archive.parent)
     try:
         monkeypatch.delenv("BNNET_DATA_DIR", raising=False)
-        monkeypatch.setattr(fetch, "PROJECT_ROOT", tmp_path / "project")
+        monkeypatch.setattr(fetch, "data_root", lambda: tmp_path / "project" / "data")
         monkeypatch.setenv("BNNET_CIFAR10_URL",
                            f"http://127.0.0.1:{server.server_port}/{archive.name}")
         monkeypatch.setenv("BNNET_CIFAR10_MD5", md5)
@@ -268,7 +268,7 @@ def test_load_with_download_takes_the_make_data_path(tmp_path, monkeypatch):
             bnnet.load_cifar10(tmp_path / "empty", download=True)
         assert requests == [] and not any((tmp_path / "empty").iterdir())
         monkeypatch.delenv("BNNET_DATA_DIR")
-        monkeypatch.setattr(cifar10, "PROJECT_ROOT", tmp_path / "project")
+        monkeypatch.setattr(cifar10, "data_root", lambda: tmp_path / "project" / "data")
         data = bnnet.load_cifar10(download=True, n_val=10)
     finally:
         server.shutdown()

@@ -71,6 +71,30 @@ def test_cluster_sweep_is_bit_identical_and_cached_on_the_driver(fake_cifar, tmp
     assert_same_runs(again, reference)
 
 
+def test_workers_run_the_pinned_kernel_and_another_kernel_is_said(fake_cifar, tmp_path,
+                                                                   monkeypatch):
+    from bnnet import blas
+
+    spec = DataSpec(str(fake_cifar), n_val=30)
+    with local_cluster(worker_env(tmp_path, fake_cifar)) as cluster, \
+            distributed.Client(cluster) as client:
+        kernels = client.run(blas.loaded)
+        assert {k["kernel"] for k in kernels.values()} == {blas.loaded()["kernel"]}
+        remote = run_many(CONFIGS[:2], spec, scheduler=cluster.scheduler_address,
+                          progress=False)
+        assert {r.blas["kernel"] for r in remote} == {blas.loaded()["kernel"]}
+    # workers started from a shell with another kernel (LocalCluster's env= comes too late:
+    # a worker process has loaded NumPy by then)
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Sandybridge")
+    with local_cluster(worker_env(tmp_path, fake_cifar)) as cluster, \
+            pytest.warns(blas.BlasKernelWarning, match=r"2 runs trained on another BLAS "
+                         r"kernel .*\(2 on Sandybridge\): start the workers with "
+                         r"OPENBLAS_CORETYPE=Haswell"):
+        run_many(CONFIGS[2:], spec, scheduler=cluster.scheduler_address, progress=False)
+    # not cached: they are not this machine's numbers
+    assert len(list((tmp_path / "cache" / "runs").rglob("output.pkl"))) == 2
+
+
 def test_a_killed_worker_costs_only_its_run(fake_cifar, tmp_path):
     configs = [Config(hidden=(64, 64), batch_norm=True, n_s=400, cycles=1, batch_size=20,
                       seed=s) for s in range(6)]

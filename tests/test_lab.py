@@ -45,7 +45,10 @@ def jupyter_server(tmp_path):
     port, token = free_port(), secrets.token_hex(16)
     runtime = tmp_path / "runtime"
     data = write_fake_cifar(tmp_path / "data", n_per_batch=1700)
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime),
+    # as from a fresh shell: no BLAS setting inherited from this process (the kernelspec's)
+    env = {**{k: v for k, v in os.environ.items()
+              if k not in ("OPENBLAS_CORETYPE", "BNNET_BLAS_CORETYPE")},
+           "JUPYTER_RUNTIME_DIR": str(runtime),
            "BNNET_DATA_DIR": str(data), "BNNET_CACHE_DIR": str(tmp_path / "cache"),
            "BNNET_FIGURES_DIR": str(tmp_path / "figures"),
            "BNNET_RESULTS_DIR": str(tmp_path / "results")}
@@ -106,10 +109,14 @@ def test_jupyter_server_offers_the_bnnet_kernel_and_runs_a_notebook(jupyter_serv
         code = [c.source for c in nb.cells if c.cell_type == "code"]
         # the parameters cell, then what papermill would inject, then the rest
         outputs = run_cells(client, [code[0], "quick = True\nn_jobs = 1", *code[1:]])
+        # the notebook imported pandas (NumPy) before bnnet: the kernelspec pinned the kernel
+        kernel_line = run_cells(client, ["from bnnet import blas\nprint(blas.describe())"])
         client.stop_channels()
     finally:
         jupyter_server.api(f"kernels/{kernel['id']}", "DELETE")
     assert not [o for o in outputs if o["msg_type"] == "error"]
+    printed = "".join(o.get("text", "") for o in kernel_line)
+    assert "Haswell kernel (pinned by bnnet" in printed, printed
     html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     assert any("<table" in h and "3-layer" in h for h in html)  # the tables appear
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2  # and the figures

@@ -23,8 +23,11 @@ def test_training_time_counts_each_run_once_and_says_what_was_trained_now(tmp_pa
                                                                          monkeypatch):
     ledger = tmp_path / "runs.jsonl"
     monkeypatch.setenv(provenance.LEDGER_ENV, str(ledger))
-    provenance.record_runs([{"key": "a", "desc": "02", "seconds": 10.0, "cached": True},
-                            {"key": "b", "desc": "02", "seconds": 20.0, "cached": False}])
+    haswell = {"kernel": "Haswell", "openblas": "0.3.31"}
+    provenance.record_runs([{"key": "a", "desc": "02", "seconds": 10.0, "cached": True,
+                             "blas": haswell},
+                            {"key": "b", "desc": "02", "seconds": 20.0, "cached": False,
+                             "blas": haswell}])
     # the same run used again by a later notebook, and a diverged run
     provenance.record_runs([{"key": "a", "desc": "05", "seconds": 10.0, "cached": True},
                             {"key": "c", "desc": "03", "seconds": float("nan"),
@@ -32,7 +35,9 @@ def test_training_time_counts_each_run_once_and_says_what_was_trained_now(tmp_pa
     assert len(ledger.read_text().splitlines()) == 4
     assert json.loads(ledger.read_text().splitlines()[0])["key"] == "a"
     assert provenance.training_summary(ledger) == {"runs": 3, "seconds": 30.0,
-                                                   "trained_now": 2, "kernels": {"numpy": 3}}
+                                                   "trained_now": 2, "kernels": {"numpy": 3},
+                                                   "blas": {("Haswell", "0.3.31"): 2,
+                                                            ("", ""): 1}}
     assert provenance.training_summary(tmp_path / "none.jsonl")["runs"] == 0
 
 

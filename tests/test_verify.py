@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from bnnet import Config
 from bnnet.study.jobs import DataSpec
 from bnnet.study.provenance import write_manifest
@@ -68,3 +70,47 @@ def test_make_verify_checks_the_data_first(tmp_path, monkeypatch, fake_cifar):
     bad = subprocess.run(script, env={**env, "BNNET_DATA_DIR": str(other)},
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 1 and "are not those of the report" in bad.stderr
+
+
+def verify_script(path, *extra):
+    return [sys.executable, str(ROOT / "scripts" / "verify_report.py"), "--manifest",
+            str(path), "--n-jobs", "1", *extra]
+
+
+def test_make_verify_on_another_blas_kernel_says_so_in_one_line_first(
+        tmp_path, monkeypatch, fake_cifar):
+    path = built_manifest(tmp_path, monkeypatch, fake_cifar)
+    assert {r["blas"]["kernel"] for r in load_manifest(path)["runs"]} == {"Haswell"}
+    env = {"BNNET_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin",
+           "BNNET_DATA_DIR": str(fake_cifar)}
+    other = subprocess.run(verify_script(path, "--runs", "0"),
+                           env={**env, "OPENBLAS_CORETYPE": "Sandybridge"},
+                           capture_output=True, text=True, timeout=300)
+    lines = other.stdout.splitlines()
+    notice = [i for i, line in enumerate(lines) if line.startswith("[verify] BLAS kernel")]
+    assert len(notice) == 1, other.stdout
+    assert ("this machine runs OpenBLAS's Sandybridge kernel, the report's numbers come from "
+            "Haswell" in lines[notice[0]])
+    assert "OPENBLAS_CORETYPE=Haswell (or BNNET_BLAS_CORETYPE=Haswell) set before Python " \
+           "starts gives identical numbers" in lines[notice[0]]
+    assert notice[0] < next(i for i, line in enumerate(lines) if "re-training" in line)
+    same = subprocess.run(verify_script(path, "--runs", "0"), env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert "Haswell kernel (pinned by bnnet" in same.stdout and "as in the report" in same.stdout
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda text: text[: len(text) // 2], "is not a readable manifest"),
+    (lambda text: text.replace('"data_md5"', '"data_md"'), "lacks data_md5"),
+    (lambda text: text.replace('"values"', '"value"', 1), "run 1 of 4 lacks some of"),
+])
+def test_a_damaged_manifest_is_one_line_naming_the_file(tmp_path, monkeypatch, fake_cifar,
+                                                       damage, message):
+    path = built_manifest(tmp_path, monkeypatch, fake_cifar)
+    path.write_text(damage(path.read_text()))
+    result = subprocess.run(verify_script(path), capture_output=True, text=True, timeout=300,
+                            env={"PATH": "/usr/bin:/bin", "BNNET_DATA_DIR": str(fake_cifar)})
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert str(path) in result.stderr and message in result.stderr
+    assert "make report" in result.stderr

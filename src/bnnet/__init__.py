@@ -10,8 +10,12 @@ The package has three floors, each importing only from those below it: :mod:`bnn
 (the numbers of one run), :mod:`bnnet.study` (many runs into tables: the run cache, the
 Dask backend, analyses, search, statistics) and :mod:`bnnet.report` (tables into notebooks
 and the PDF). Beneath them, modules that compute no number: :mod:`bnnet.files`,
-:mod:`bnnet.validation` and :mod:`bnnet.cifar10` (getting the data).
+:mod:`bnnet.validation`, :mod:`bnnet.cifar10` (getting the data) and :mod:`bnnet.blas`
+(the BLAS kernel every run uses, pinned when bnnet is imported).
 """
+
+# first: pins OpenBLAS's kernel before anything loads NumPy (see bnnet.blas)
+from bnnet.blas import BlasKernelWarning
 
 from bnnet.cifar10 import DataError, download_cifar10, ensure_cifar10
 from bnnet.core.config import NETS, NINE_LAYER, THREE_LAYER, Config, ConfigError
@@ -27,6 +31,7 @@ __all__ = [
     "NETS",
     "NINE_LAYER",
     "THREE_LAYER",
+    "BlasKernelWarning",
     "Config",
     "ConfigError",
     "DataError",

@@ -246,6 +246,7 @@ def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: flo
         "build_time": f"{seconds / 60:.1f} min",
         "training_time": training_time(training),
         "training_path": training_path(training.get("kernels", {})),
+        "blas_kernel": blas_kernel(training.get("blas", {})),
         "notebooks": ", ".join(NOTEBOOKS),
     }
     return combined
@@ -276,6 +277,18 @@ def training_path(kernels: dict[str, int]) -> str:
         return f"{TRAINING_PATHS.get(path, path)} (all {runs} runs)"
     return "; ".join(f"{TRAINING_PATHS.get(path, path)}: {runs} run{'s' * (runs != 1)}"
                      for path, runs in sorted(kernels.items()))
+
+
+def blas_kernel(kernels: dict[tuple[str, str], int]) -> str:
+    """"OpenBLAS 0.3.31, Haswell kernel (all 138 runs)" for the title page."""
+    def name(kernel: str, version: str) -> str:
+        return f"OpenBLAS {version}, {kernel} kernel" if kernel else "not recorded"
+
+    if len(kernels) == 1:
+        ((kernel, version), runs), = kernels.items()
+        return f"{name(kernel, version)} (all {runs} runs)"
+    return "; ".join(f"{name(*key)}: {runs} run{'s' * (runs != 1)}"
+                     for key, runs in sorted(kernels.items())) or "no runs"
 
 
 class _LoggedPDFExporter(PDFExporter):

@@ -2,12 +2,15 @@
 
 An entry is keyed by the arguments of the cached call (the :class:`~bnnet.core.config.Config`,
 the data spec with its files' key, ...) and lives in a folder named after
-:func:`code_key`, a hash of every module of :mod:`bnnet.core`: a change to the code that
-computes the numbers starts a new folder, and a change anywhere else (the study, the
-report, messages) reads the old results back.
+:func:`code_key`, a hash of every module of :mod:`bnnet.core`, and the BLAS kernel of this
+process (:mod:`bnnet.blas`): a change to the code that computes the numbers, or another
+kernel, starts a new folder, and a change anywhere else (the study, the report, messages)
+reads the old results back.
 """
 
 from __future__ import annotations
+
+import bnnet.blas as blas
 
 import contextlib
 import functools
@@ -38,8 +41,10 @@ def code_key() -> str:
 
 
 def memory(location: str | os.PathLike | None = None) -> joblib.Memory:
-    """The cache: ``runs/<code_key>`` under :func:`bnnet.files.cache_root` by default."""
-    return joblib.Memory(location or cache_root() / "runs" / code_key(), verbose=0)
+    """The cache: ``runs/<code_key>-<BLAS kernel>`` under :func:`bnnet.files.cache_root`
+    by default."""
+    folder = f"{code_key()}-{blas.loaded()['kernel'] or 'unknown'}"
+    return joblib.Memory(location or cache_root() / "runs" / folder, verbose=0)
 
 
 class _OneLineCacheErrors(logging.Filter):

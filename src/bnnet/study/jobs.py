@@ -4,6 +4,8 @@ cache stores and the workers call."""
 
 from __future__ import annotations
 
+import bnnet.blas as blas
+
 import dataclasses
 import functools
 from dataclasses import dataclass
@@ -53,9 +55,11 @@ def _load(spec: DataSpec) -> Dataset:
 @dataclass
 class RunResult(Result):
     """A :class:`~bnnet.core.train.Result` as the study keeps it, with the per-layer
-    statistics of a probed run (``layers``, one row per layer and logged ``step``)."""
+    statistics of a probed run (``layers``, one row per layer and logged ``step``) and the
+    BLAS kernel it ran on (``blas``: :func:`bnnet.blas.loaded` of its process)."""
 
     layers: pd.DataFrame | None = None
+    blas: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def row(self) -> dict[str, Any]:
         """A flat dict for a results table: the config fields and the final metrics."""
@@ -85,9 +89,9 @@ def train_run(config: Config, spec: DataSpec, probe: int = 0) -> RunResult:
             result = fit(config, data, progress=False, callback=callback)
         except TrainingDivergedError as e:
             return RunResult(config, None, e.history, {}, np.nan, diverged=True,
-                             message=str(e), layers=_concat(frames))
+                             message=str(e), layers=_concat(frames), blas=blas.loaded())
     return RunResult(config, result.params, result.history, result.test, result.seconds,
-                     layers=_concat(frames))
+                     layers=_concat(frames), blas=blas.loaded())
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:

@@ -83,13 +83,17 @@ def training_summary(ledger: str | os.PathLike) -> dict:
     Returns:
         ``runs``, ``seconds`` (sum over distinct runs; a diverged run counts 0),
         ``trained_now`` (runs trained during this build, not read from the cache),
-        ``kernels`` (runs per training path, ``Config.kernels``).
+        ``kernels`` (runs per training path, ``Config.kernels``), ``blas`` (runs per BLAS
+        kernel and OpenBLAS version, ``("Haswell", "0.3.31")``).
     """
     runs = read_ledger(ledger)
     # runs recorded before Config.kernels existed all took the NumPy path
     kernels = Counter(e.get("config", {}).get("kernels", "numpy") for e in runs)
+    kernel = Counter((e.get("blas", {}).get("kernel", ""), e.get("blas", {}).get("openblas", ""))
+                     for e in runs)
     return {"runs": len(runs), "seconds": sum(finite_seconds(e["seconds"]) for e in runs),
-            "trained_now": sum(not e["cached"] for e in runs), "kernels": dict(kernels)}
+            "trained_now": sum(not e["cached"] for e in runs), "kernels": dict(kernels),
+            "blas": dict(kernel)}
 
 
 def read_ledger(ledger: str | os.PathLike) -> list[dict]:

@@ -7,8 +7,12 @@ runs give bit-identical results.
 
 from __future__ import annotations
 
+import bnnet.blas as blas
+
 import itertools
 import os
+import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import joblib
@@ -77,18 +81,34 @@ def run_many(
             results[i] = result
             bar.update()
     trained = {i for i, _, _ in todo}
+    warn_other_kernels([results[i] for i in trained])
     record_runs(run_record(r, specs[i], desc=desc, key=joblib.hash((configs[i], specs[i], probe)),
                            cached=i not in trained)
                 for i, r in enumerate(results) if r is not None)
     return results  # type: ignore[return-value]
 
 
+def warn_other_kernels(results: Iterable[RunResult | None]) -> None:
+    """One line when runs trained elsewhere (Dask workers started without the setting) ran
+    on another BLAS kernel than this process: their last digits will not match."""
+    here = blas.loaded()["kernel"]
+    other = Counter(r.blas.get("kernel", "") for r in results
+                    if r is not None and r.blas.get("kernel", here) != here)
+    if other:
+        kernels = ", ".join(f"{n} on {k or 'an unknown kernel'}" for k, n in other.items())
+        warnings.warn(
+            f"{sum(other.values())} runs trained on another BLAS kernel than this process's "
+            f"{here} ({kernels}): start the workers with {blas.identical_numbers_hint(here)} "
+            "for the same numbers as here", blas.BlasKernelWarning, stacklevel=3)
+
+
 def run_record(result: RunResult, spec: DataSpec, **fields: object) -> dict:
     """What the ledger (and the report's manifest) keeps of a run: its full configuration,
-    its data split, and the values the report shows."""
+    its data split, the BLAS kernel it ran on, and the values the report shows."""
     history = result.history
     final_cost = float(history["train_cost"].iloc[-1]) if len(history) else float("nan")
     return {**fields, "seconds": float(result.seconds), "config": result.config.to_dict(),
+            "blas": result.blas,
             "data": {"n_val": spec.n_val, "seed": spec.seed, "split": spec.split,
                      "n_train": spec.n_train},
             "values": {"test_accuracy": result.test_accuracy,
@@ -101,8 +121,10 @@ def _train(train: Callable[..., RunResult], jobs: list[Job], probe: int, *, n_jo
            cache: bool, scheduler: str | None) -> Iterator[tuple[int, RunResult]]:
     """``(i, result)`` for every job, as the runs finish."""
     if jobs and scheduler:
+        here = blas.loaded()["kernel"]
         for i, result in run_on_cluster(scheduler, jobs, probe):
-            if cache:
+            # a run on another BLAS kernel is not this machine's result: not cached
+            if cache and result.blas.get("kernel") == here:
                 _, config, spec = next(job for job in jobs if job[0] == i)
                 store(train, (config, spec, probe), result, finite_seconds(result.seconds))
             yield i, result

@@ -63,12 +63,45 @@ def _same(a: float | bool, b: float | bool) -> bool:
     return a == b
 
 
+class ManifestError(ValueError):
+    """The manifest is missing, cut short or edited; the message names the file."""
+
+
+#: What make verify reads of a manifest and of each of its runs.
+MANIFEST_KEYS = ("commit", "code_key", "data_md5", "runs")
+RUN_KEYS = ("section", "config", "data", "values")
+
+
 def load_manifest(path: str | os.PathLike) -> dict:
+    """The manifest of a report, checked for what ``make verify`` reads.
+
+    Raises:
+        ManifestError: no file, not JSON (cut short, a merge conflict), or keys missing.
+    """
     path = Path(path)
+    rebuild = "rebuild it with make report, or restore it with git checkout -- " + str(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no manifest at {path}: it is written by make report (a "
-                                "report built before the manifest existed cannot be verified)")
-    return json.loads(path.read_text(encoding="utf-8"))
+        raise ManifestError(f"no manifest at {path}: it is written by make report (a report "
+                            "built before the manifest existed cannot be verified)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ManifestError(f"{path} is not a readable manifest ({e}): {rebuild}") from None
+    missing = [k for k in MANIFEST_KEYS if not isinstance(manifest, dict) or k not in manifest]
+    bad_runs = [i for i, run in enumerate(manifest.get("runs", []) if not missing else [])
+                if not isinstance(run, dict) or any(k not in run for k in RUN_KEYS)]
+    if missing or bad_runs:
+        what = (f"it lacks {', '.join(missing)}" if missing else
+                f"run {bad_runs[0] + 1} of {len(manifest['runs'])} lacks some of "
+                f"{', '.join(RUN_KEYS)}")
+        raise ManifestError(f"{path} is not a complete manifest ({what}): {rebuild}")
+    return manifest
+
+
+def report_kernels(manifest: dict) -> set[str]:
+    """The BLAS kernels the manifest's runs ran on (empty for a manifest that does not
+    record them)."""
+    return {run.get("blas", {}).get("kernel", "") for run in manifest["runs"]} - {""}
 
 
 def files_differing(manifest: dict, data_dir: str | os.PathLike | None = None) -> list[str]:

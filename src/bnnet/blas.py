@@ -1,0 +1,110 @@
+"""The BLAS kernel every run uses, so that the same parameters give the same numbers on any
+x86-64 CPU with AVX2 and FMA.
+
+NumPy and SciPy each bundle OpenBLAS, which picks the matrix-product kernels of the CPU it
+finds when it is loaded: ``SkylakeX`` on a CPU with AVX-512, ``Haswell`` or ``Zen`` on one
+without. The kernels sum in different orders, so the last bits of a product differ, and
+over thousands of updates so do the trained networks. Importing this module (``import
+bnnet`` does it first) sets ``OPENBLAS_CORETYPE`` to :data:`DEFAULT` (``Haswell``: any
+x86-64 CPU with AVX2 and FMA, Intel since 2013, AMD since 2015) unless
+
+- the environment already sets ``OPENBLAS_CORETYPE`` (some machines do, to avoid a faulty
+  kernel): it is kept, and :func:`describe` says so;
+- ``BNNET_BLAS_CORETYPE`` names another kernel, or ``detected`` to let OpenBLAS choose.
+
+The setting only takes effect in a process that sets it before NumPy is first imported
+(OpenBLAS reads it when it is loaded); processes started from it (joblib/loky workers, a
+Dask ``LocalCluster``, papermill's kernels) inherit it. When NumPy came first and runs
+another kernel, importing bnnet says so in one line (:class:`BlasKernelWarning`).
+
+Nothing here imports NumPy: that is the point of the module.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import warnings
+
+from threadpoolctl import threadpool_info
+
+#: The kernel of the committed report's numbers.
+DEFAULT = "Haswell"
+CORETYPE_ENV = "OPENBLAS_CORETYPE"
+#: bnnet's own setting: a kernel name, or ``detected`` (no pin).
+CHOICE_ENV = "BNNET_BLAS_CORETYPE"
+DETECTED = "detected"
+
+
+class BlasKernelWarning(UserWarning):
+    """NumPy was loaded before bnnet could pin its BLAS kernel, and runs another one."""
+
+
+def wanted() -> str:
+    """The kernel this process should run: ``OPENBLAS_CORETYPE`` if set, else
+    ``BNNET_BLAS_CORETYPE``, else :data:`DEFAULT` (``detected``: whatever OpenBLAS picks)."""
+    return os.environ.get(CORETYPE_ENV) or os.environ.get(CHOICE_ENV) or DEFAULT
+
+
+def origin() -> str:
+    """Which setting chose the kernel, in words."""
+    coretype = os.environ.get(CORETYPE_ENV)
+    if coretype and coretype == os.environ.get(CHOICE_ENV):
+        return f"pinned by bnnet, {CORETYPE_ENV}={coretype}"
+    if coretype:
+        return f"{CORETYPE_ENV}={coretype} from the environment, kept"
+    return f"{CHOICE_ENV}={DETECTED}: OpenBLAS's choice for this CPU"
+
+
+def pin() -> None:
+    """Set ``OPENBLAS_CORETYPE`` (and ``BNNET_BLAS_CORETYPE``, which marks it as bnnet's)
+    for this process and the ones it starts, unless the environment set it already."""
+    choice = os.environ.get(CHOICE_ENV) or DEFAULT
+    if os.environ.get(CORETYPE_ENV) or choice == DETECTED:
+        return
+    os.environ[CORETYPE_ENV] = os.environ[CHOICE_ENV] = choice
+
+
+@functools.cache
+def _numpy_openblas() -> dict[str, str]:
+    for lib in threadpool_info():
+        if lib.get("internal_api") == "openblas" and "numpy" in lib.get("filepath", ""):
+            return {"kernel": str(lib.get("architecture", "")), "openblas": str(lib["version"])}
+    return {"kernel": "", "openblas": ""}
+
+
+def loaded() -> dict[str, str]:
+    """``{"kernel": ..., "openblas": version}`` of the OpenBLAS that NumPy loaded (empty
+    values when NumPy is not loaded yet or uses another BLAS)."""
+    if "numpy" not in sys.modules:
+        return {"kernel": "", "openblas": ""}
+    return _numpy_openblas()
+
+
+def describe() -> str:
+    """One line for a log or a title page: the kernel in use and why."""
+    info = loaded()
+    return f"OpenBLAS {info['openblas']}, {info['kernel']} kernel ({origin()})"
+
+
+def identical_numbers_hint(kernel: str) -> str:
+    """The setting that runs ``kernel`` (given before Python starts)."""
+    return f"{CORETYPE_ENV}={kernel} (or {CHOICE_ENV}={kernel}) set before Python starts"
+
+
+def _warn_if_too_late(numpy_was_loaded: bool) -> None:
+    if not numpy_was_loaded:
+        return
+    running, want = loaded()["kernel"], wanted()
+    if want != DETECTED and running and running.lower() != want.lower():
+        # one line: a warning of no source file prints no source line under it
+        warnings.warn_explicit(
+            f"NumPy was imported before bnnet, so OpenBLAS runs its {running} kernel, not "
+            f"{want}: numbers will match the report's only with {identical_numbers_hint(want)}"
+            " (or with bnnet imported first).", BlasKernelWarning, "bnnet", 0)
+
+
+_numpy_first = "numpy" in sys.modules
+pin()
+_warn_if_too_late(_numpy_first)

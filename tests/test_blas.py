@@ -1,0 +1,99 @@
+"""The pinned BLAS kernel (bnnet.blas): set before NumPy loads, inherited by workers, the
+only CPU-dependent piece of a run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import joblib
+import pytest
+
+from bnnet import blas
+from tests.conftest import write_fake_cifar
+
+#: This process's environment without any BLAS setting: what a fresh shell has.
+CLEAN = {k: v for k, v in os.environ.items() if k not in (blas.CORETYPE_ENV, blas.CHOICE_ENV)}
+
+
+def python(code: str, **env: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-c", code], env={**CLEAN, **env},
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+REPORT = "import bnnet, numpy; from bnnet import blas; print(blas.loaded()['kernel']); " \
+         "print(blas.describe())"
+
+
+def test_importing_bnnet_first_pins_the_haswell_kernel():
+    out = python(REPORT).stdout.splitlines()
+    assert out[0] == "Haswell"
+    assert "pinned by bnnet, OPENBLAS_CORETYPE=Haswell" in out[1]
+
+
+def test_a_kernel_the_environment_sets_is_kept_and_said():
+    out = python(REPORT, OPENBLAS_CORETYPE="Sandybridge").stdout.splitlines()
+    assert out[0] == "Sandybridge"
+    assert "OPENBLAS_CORETYPE=Sandybridge from the environment, kept" in out[1]
+    detected = python(REPORT, BNNET_BLAS_CORETYPE="detected").stdout.splitlines()
+    assert "OpenBLAS's choice for this CPU" in detected[1]
+
+
+def test_numpy_imported_first_costs_one_warning_line_not_an_error():
+    # ask for a kernel no recent CPU detects, so that the one loaded first differs
+    result = python("import numpy; import bnnet; print('trained on')",
+                    BNNET_BLAS_CORETYPE="Sandybridge")
+    assert result.stdout.strip() == "trained on"
+    warning = [line for line in result.stderr.splitlines() if "BlasKernelWarning" in line]
+    assert len(warning) == 1
+    assert "NumPy was imported before bnnet" in warning[0]
+    assert "OPENBLAS_CORETYPE=Sandybridge" in warning[0]
+    assert "set before Python starts" in warning[0]
+    first = python("import bnnet; import numpy", BNNET_BLAS_CORETYPE="Sandybridge")
+    assert "BlasKernelWarning" not in first.stderr
+
+
+def test_loky_workers_run_the_kernel_of_this_process():
+    here = blas.loaded()["kernel"]
+    if not os.environ.get(blas.CORETYPE_ENV) == os.environ.get(blas.CHOICE_ENV) == "Haswell":
+        pytest.skip("the environment chose another kernel")
+    assert here == "Haswell"
+    kernels = joblib.Parallel(n_jobs=2)(joblib.delayed(blas.loaded)() for _ in range(4))
+    assert {k["kernel"] for k in kernels} == {"Haswell"}
+
+
+FIT = """
+import hashlib, sys
+import bnnet, numpy as np
+from bnnet import blas
+data = bnnet.load_cifar10(sys.argv[1], n_val=200)
+config = bnnet.Config(hidden=[50, 50], n_s=20, cycles=1, batch_size=50, log_every=10)
+result = bnnet.fit(config, data, progress=False)
+h = hashlib.md5(result.history.to_numpy().tobytes())
+for layer in result.params:
+    for key in sorted(layer):
+        h.update(np.ascontiguousarray(layer[key]).tobytes())
+print(blas.loaded()["kernel"], h.hexdigest())
+"""
+
+
+@pytest.mark.slow
+def test_the_pinned_kernel_alone_fixes_the_numbers(tmp_path):
+    """NumPy's own AVX-512 loops disabled and the Numba kernels compiled for Haswell give
+    the same bits as the pinned BLAS kernel alone: the kernel is the only CPU-dependent
+    piece of a run."""
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    data = write_fake_cifar(tmp_path / "data", n_per_batch=300)
+    avx512 = " ".join(k for k, on in __cpu_features__.items() if on and k.startswith("AVX512"))
+    cache = {"BNNET_CACHE_DIR": str(tmp_path / "cache")}
+    pinned = python(FIT.replace("sys.argv[1]", json.dumps(str(data))), **cache).stdout
+    haswell_only = python(FIT.replace("sys.argv[1]", json.dumps(str(data))), **cache,
+                          NPY_DISABLE_CPU_FEATURES=avx512, NUMBA_CPU_NAME="haswell",
+                          NUMBA_CACHE_DIR=str(tmp_path / "numba")).stdout
+    assert pinned.startswith("Haswell ")
+    assert haswell_only == pinned
