@@ -14,6 +14,7 @@ help:
 	@echo "make report       run the notebooks (papermill) and build report/report.pdf (nbconvert)"
 	@echo "                  QUICK=1: small sizes in about 2 minutes, into report/quick/;"
 	@echo "                  N_JOBS=2 worker processes; AUTHOR=\"Ada Lovelace\" TITLE=\"...\";"
+	@echo "                  COURSE=\"...\" ASSIGNMENT=\"...\" on the title page; PAPER=letter (default a4);"
 	@echo "                  DASK_SCHEDULER=tcp://host:8786 trains on a Dask cluster"
 	@echo "make verify       re-train a sample of the committed report's runs and compare (no cache)"
 	@echo "                  RUNS=N more runs at random (default: about 10 minutes), RUNS=all"
@@ -67,6 +68,8 @@ report: $(STAMP)
 	@$(PY) scripts/build_report.py $(if $(QUICK),--quick) --n-jobs $(N_JOBS) \
 		$(if $(DATA_NOTE),--data-note "$(DATA_NOTE)") \
 		$(if $(AUTHOR),--author "$(AUTHOR)") $(if $(TITLE),--title "$(TITLE)") \
+		$(if $(COURSE),--course "$(COURSE)") $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") \
+		$(if $(PAPER),--paper "$(PAPER)") \
 		$(if $(DASK_SCHEDULER),--dask-scheduler "$(DASK_SCHEDULER)")
 
 # A grader's check of the committed report: data fingerprint, then re-trained runs.

@@ -10,13 +10,15 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = {
+    "00": "Introduction",
     "01": "Gradient check",
     "02": "Three versus nine layers, with and without batch normalization",
     "03": "Coarse-to-fine search for the regularisation strength",
     "04": "Sensitivity to the initial weight scale",
     "05": "BN variants, capacity and the best network",
     "06": "Diagnostics: why the signal dies without BN",
-    "07": "Appendix: performance",
+    "07": "Conclusion",
+    "08": "Appendix: performance",
 }
 NUMBER = r"([+\-−]?\d+\.\d+)"
 
@@ -66,11 +68,14 @@ def check_bn_prose_matches_table(text: str, ci_csv: Path) -> None:
                                                number(f"{row['high']:.2f}"))
         real, few = row["verdict"] == "real", row["verdict"] == "too few runs"
         assert (verb != "changes") == real
-        assert ("noise" in middle) == (row["verdict"] == "noise")
-        assert ("too few runs per arm" in " ".join(after.split())) == few
-        # the table printed in the PDF
+        words = " ".join((middle + after).split())
+        assert ("inconclusive" in words) == (row["verdict"] == "inconclusive")
+        assert ("no difference larger than" in words) == (row["verdict"] == "no difference > δ")
+        assert ("too few runs per arm" in words) == few
+        # the table printed in the PDF: ... p, p (Holm), test, verdict
         t = re.search(rf"\n{net} \d+/\d+ {NUMBER} {NUMBER} {NUMBER} \S+ (?:\S+ )?"
-                      r"(real|noise|too few runs|not after Holm)", text)
+                      r"(?:Welch t|paired t|permutation|none) "
+                      r"(real|inconclusive|no difference > δ|too few runs|both at chance)", text)
         assert t, f"no {net} row of the BN table in the PDF"
         assert number(t.group(1)) == said and t.group(4) == row["verdict"]
 

@@ -108,12 +108,12 @@ def test_fresh_clone_reaches_the_quick_pdf_with_the_readme_commands(tmp_path):
     assert (clone / "data" / "cifar-10-batches-py" / "test_batch").is_file()
     assert "CIFAR-10 downloaded to" in steps.stdout
     assert "Kernel is running over TCP" not in steps.stdout + steps.stderr
-    assert "[7/7] 07_benchmark  done in" in steps.stderr
+    assert "[9/9] 08_benchmark  done in" in steps.stderr
     assert not steps.stdout.startswith(".venv/bin/python")  # make prints its own lines only
 
     # the README's papermill lines, each made quick, then make clean: the study is untouched
     lines = readme_papermill_lines()
-    assert len(lines) == 8 and lines[0].startswith("mkdir")
+    assert len(lines) == 10 and lines[0].startswith("mkdir")
     commands = [line.split("#")[0].strip() for line in lines]  # a comment would end the chain
     quick = [c if "quick True" in c or not c.startswith("papermill") else c + " -p quick True"
              for c in commands]
@@ -121,7 +121,7 @@ def test_fresh_clone_reaches_the_quick_pdf_with_the_readme_commands(tmp_path):
                              shell=True, cwd=clone, env=env, capture_output=True, text=True,
                              timeout=1500)
     assert explore.returncode == 0, explore.stdout[-3000:] + explore.stderr[-3000:]
-    assert explore.stderr.count("Executing: 100%") == 7 or "Executing" in explore.stderr
+    assert explore.stderr.count("Executing: 100%") == 9 or "Executing" in explore.stderr
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
                             cwd=clone, capture_output=True, text=True, check=True).stdout
     assert status == "", status

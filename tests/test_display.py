@@ -27,7 +27,10 @@ def test_benchmark_table_names_libraries_and_ratios_for_the_reader(tmp_path):
     assert (limit, threads) == (190.0, 2)
     assert list(table.columns) == ["net", "task", "library", "time (s)", "× floor",
                                    "× torch.compile", "× eager", "% of limit",
-                                   "RSS (MiB)"]
+                                   "RSS (MiB)", "BLAS kernel"]
+    assert set(table["BLAS kernel"]) == {""}  # a benchmark from before the kernel was pinned
+    write_bench(tmp_path / "pinned.csv", blas_kernel="Haswell")
+    assert set(load_benchmark(tmp_path / "pinned.csv")[0]["BLAS kernel"]) == {"Haswell"}
     fast = table[table["library"] == "bnnet (Numba)"]
     assert list(fast["net"]) == ["3-layer", "9-layer"]
     assert fast["× floor"].tolist() == pytest.approx([1.25, 1.25])

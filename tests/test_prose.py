@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from bnnet.report.prose import (
+    EARLIER_SOURCE,
     at_chance,
     count,
     earlier_reports,
@@ -49,9 +50,22 @@ def test_formatters_give_the_table_figures():
 
 
 def test_a_difference_whose_interval_includes_zero_is_never_a_gain():
-    noise = effect(row(0.002, -0.0004, 0.005, "noise"))
-    assert "noise" in noise and "includes 0" in noise
-    assert "raises" not in noise and "lowers" not in noise
+    unsure = effect(row(0.002, -0.0044, 0.008, "inconclusive"))
+    assert unsure == ("changes test accuracy by +0.20 points, inconclusive (95% interval "
+                      "[−0.44, +0.80]: it includes 0 and differences larger than 0.50 points)")
+    assert "raises" not in unsure and "lowers" not in unsure
+    none = effect(row(0.002, -0.001, 0.003, "no difference > δ"))
+    assert none == ("changes test accuracy by +0.20 points: no difference larger than 0.50 "
+                    "points (95% interval [−0.10, +0.30])")
+    holm_only = effect({**row(0.006, 0.001, 0.011, "inconclusive"), "family": 6,
+                        "p_holm": 0.08})
+    assert "excludes 0, but not after the correction for the 6 comparisons" in holm_only
+    assert effect({**row(0.0, float("nan"), float("nan"), "both at chance"),
+                   "test": "none"}) == "leaves both arms at chance on every seed (no test)"
+    split = effect({**row(0.1885, float("nan"), float("nan"), "real"),
+                    "test": "permutation", "p_value": 2 / 252})
+    assert split == ("raises test accuracy by 18.85 points (exact permutation test over the "
+                     "seeds, p = 0.008; real)")
     assert effect(row(0.007, 0.003, 0.011, "real")).startswith("raises test accuracy by 0.70")
     assert effect(row(-0.008, -0.012, -0.004, "real")).startswith("lowers test accuracy by 0.80")
     assert "too few runs" in effect(row(float("nan"), float("nan"), float("nan"),
@@ -70,7 +84,7 @@ def test_effect_follows_the_comparison_of_real_runs():
                                                  0.50 + 0.002 * rng.standard_normal(5)]})
     ci = compare(table, "arm", "a").set_index("arm")
     assert effect(ci.loc["b"]).startswith("raises")
-    assert "noise" in effect(ci.loc["c"])
+    assert "no difference larger than 0.50 points" in effect(ci.loc["c"])
     assert f"{100 * ci.loc['b', 'diff']:.2f} points" in effect(ci.loc["b"])
 
 
@@ -86,8 +100,9 @@ def test_prose_is_markdown_and_earlier_reports_name_their_source():
     text = prose("  first\n", "", "second")
     bundle = text._repr_mimebundle_()
     assert bundle["text/markdown"] == "first\n\nsecond"
-    assert "earlier student reports" in earlier_reports("saw 53%.")
-    assert "not this run" in earlier_reports("saw 53%.")
+    assert earlier_reports("saw 53%.") == ("The earlier reports (R0–R4, single runs on the "
+                                           "official data) saw 53%.")
+    assert "R0–R4" in EARLIER_SOURCE and "official CIFAR-10 files" in EARLIER_SOURCE
 
 
 @pytest.mark.parametrize("sentence", [

@@ -58,3 +58,12 @@ def test_run_many_writes_the_ledger(fake_cifar, tmp_path, monkeypatch):
     assert summary["seconds"] == sum(r.seconds for r in first)
     entries = [json.loads(line) for line in ledger.read_text().splitlines()]
     assert [e["cached"] for e in entries] == [False, False, True, True]
+
+
+def test_the_offline_copy_is_named_and_explained_on_the_title_line(fake_cifar, monkeypatch):
+    assert provenance.data_kind(fake_cifar) == "other"
+    monkeypatch.setattr(provenance, "OFFLINE_COPY_MD5", dict(provenance.file_md5s(fake_cifar)))
+    assert provenance.data_kind(fake_cifar) == "offline copy"
+    text = provenance.describe_data(fake_cifar)
+    assert text.startswith("not the official download but an offline copy of CIFAR-10")
+    assert "the introduction says what this means" in text

@@ -161,7 +161,7 @@ def test_a_report_without_a_benchmark_file_says_how_to_make_one(tmp_path):
     import papermill
 
     out = tmp_path / "07.ipynb"
-    papermill.execute_notebook(ROOT / "notebooks" / "07_benchmark.ipynb", out,
+    papermill.execute_notebook(ROOT / "notebooks" / "08_benchmark.ipynb", out,
                                parameters={"bench_csv": str(tmp_path / "none.csv")},
                                kernel_name="python3", progress_bar=False,
                                cwd=ROOT / "notebooks")

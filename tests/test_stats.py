@@ -1,9 +1,19 @@
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from bnnet.study.stats import compare, in_points, paired_interval, welch_interval
+from bnnet.study.stats import (
+    compare,
+    holm,
+    in_points,
+    judge,
+    paired_interval,
+    permutation_test,
+    welch_interval,
+)
 
 
 def test_welch_interval_agrees_with_scipys_t_test():
@@ -43,12 +53,15 @@ def test_compare_gives_one_verdict_per_group():
     for net, effect in (("3-layer", 0.0), ("9-layer", 0.05)):
         for bn in (False, True):
             for seed in range(5):
-                acc = 0.5 + (effect if bn else 0) + rng.normal(0, 0.005)
+                acc = 0.5 + (effect if bn else 0) + rng.normal(0, 0.002)
                 rows.append({"net": net, "batch_norm": bn, "seed": seed, "test_accuracy": acc})
     rows.append({"net": "1-layer", "batch_norm": True, "seed": 0, "test_accuracy": 0.4})
     out = compare(pd.DataFrame(rows), "batch_norm", False, True, by=["net"])
     verdicts = dict(zip(out["net"], out["verdict"], strict=True))
-    assert verdicts == {"3-layer": "noise", "9-layer": "real", "1-layer": "too few runs"}
+    # the 3-layer interval: within half a point of 0 on 5 seeds with a 0.2-point spread
+    assert verdicts == {"3-layer": "no difference > δ", "9-layer": "real",
+                        "1-layer": "too few runs"}
+    assert set(out["test"]) == {"Welch t"}
     assert out.loc[out.net == "9-layer", "diff"].item() == pytest.approx(0.05, abs=0.01)
     assert out.loc[out.net == "3-layer", "runs"].item() == "5/5"
     with pytest.raises(KeyError, match="sigma"):
@@ -64,7 +77,7 @@ def test_compare_every_variant_with_the_baseline():
     assert out["verdict"].tolist() == ["too few runs"] * 2  # 3 runs per arm: no verdict
     assert out["low"].notna().all()  # but the interval is there
     out = compare(table, "variant", "base", min_runs=3)
-    assert out["verdict"].tolist() == ["real", "noise"]
+    assert out["verdict"].tolist() == ["real", "inconclusive"]  # [-2.6, +2.6] points
     shown = in_points(out)
     assert shown["diff"].tolist() == pytest.approx([10.0, 0.0], abs=1e-9)
     assert shown["low"].tolist() == pytest.approx((100 * out["low"]).tolist())
@@ -82,6 +95,70 @@ def test_paired_interval_agrees_with_scipy_and_is_used_when_runs_are_paired():
     table = pd.DataFrame({"seed": list(range(6)) * 2, "how": ["a"] * 6 + ["b"] * 6,
                           "test_accuracy": np.concatenate([a, b])})
     assert compare(table, "how", "a", pair_by="seed")["verdict"].item() == "real"
-    assert compare(table, "how", "a")["verdict"].item() == "noise"  # unpaired: swamped
+    unpaired = compare(table, "how", "a")  # swamped by the spread of the seeds
+    assert unpaired["verdict"].item() == "inconclusive" and unpaired["test"].item() == "Welch t"
+    assert compare(table, "how", "a", pair_by="seed")["test"].item() == "paired t"
     with pytest.raises(ValueError, match="equal lengths"):
         paired_interval(a, b[:3])
+
+
+def arms(baseline, treatment, factor="BN"):
+    return pd.DataFrame({factor: ["no"] * len(baseline) + ["yes"] * len(treatment),
+                         "test_accuracy": [*baseline, *treatment]})
+
+
+def test_arms_whose_seeds_split_between_chance_and_trained_get_a_permutation_test():
+    """Section 4's 3-layer net at sigma 1e-3: without BN the seeds reach 47.55, 30.58,
+    50.81, 33.90 and 10.00 %, with BN all five 53.0-53.9 %. The Welch interval is 40 points
+    wide and touches 0; that must never read as no effect."""
+    no_bn, bn = [0.4755, 0.3058, 0.5081, 0.3390, 0.1000], [0.530, 0.533, 0.535, 0.539, 0.532]
+    out = compare(arms(no_bn, bn), "BN", "no").iloc[0]
+    assert out["test"] == "permutation"
+    # every BN seed beats every no-BN seed: 2 of the 252 splits are as extreme
+    assert out["p_value"] == pytest.approx(2 / 252)
+    assert out["verdict"] == "real"
+    assert np.isnan(out["low"]) and np.isnan(out["high"])
+    welch = welch_interval(no_bn, bn)
+    assert welch["low"] < 0 < welch["high"] and judge(welch) == "inconclusive"
+    # after a correction for a family where it does not survive: inconclusive, not "no"
+    (corrected,) = holm([pd.DataFrame([out]).assign(p_value=0.04)], level=0.99)
+    assert corrected["verdict"].item() == "inconclusive"
+
+
+def test_both_arms_at_chance_get_no_test_and_stay_out_of_the_family():
+    out = compare(arms([0.1] * 5, [0.1] * 5), "BN", "no")
+    assert out["verdict"].item() == "both at chance" and out["test"].item() == "none"
+    assert np.isnan(out["p_value"].item())
+    other = compare(arms([0.50, 0.51, 0.49, 0.50, 0.52], [0.55, 0.56, 0.55, 0.54, 0.56]),
+                    "BN", "no")
+    chance, trained = holm([out, other])
+    assert chance["verdict"].item() == "both at chance" and np.isnan(chance["p_holm"].item())
+    assert trained["family"].item() == 1 and trained["verdict"].item() == "real"
+
+
+def test_the_verdict_words_follow_the_interval():
+    assert judge({"low": 0.001, "high": 0.01, "p_value": 0.01}) == "real"
+    assert judge({"low": -0.004, "high": 0.0045, "p_value": 0.5}) == "no difference > δ"
+    assert judge({"low": -0.0044, "high": 0.0089, "p_value": 0.5}) == "inconclusive"
+    assert judge({"low": -0.40, "high": 0.01, "p_value": 0.06}) == "inconclusive"
+    assert judge({"low": -0.004, "high": 0.0045, "p_value": 0.5}, delta=0.002) == "inconclusive"
+    # real at 95 % alone, not after Holm: the no-difference word only inside ±delta
+    table = pd.DataFrame({"diff": [0.002, 0.01, 0.03], "low": [0.0005, 0.001, 0.02],
+                          "high": [0.0035, 0.019, 0.04], "p_value": [0.03, 0.04, 0.001],
+                          "verdict": ["real"] * 3})
+    (out,) = holm([table])
+    assert out["verdict"].tolist() == ["no difference > δ", "inconclusive", "real"]
+
+
+def test_the_permutation_test_agrees_with_enumerating_by_hand():
+    a, b = [0.1, 0.2, 0.3], [0.4, 0.5, 0.1]
+    pooled = np.array([*a, *b])
+    count = 0
+    for idx in itertools.combinations(range(6), 3):
+        rest = [i for i in range(6) if i not in idx]
+        count += abs(pooled[list(idx)].mean() - pooled[rest].mean()) >= abs(
+            np.mean(b) - np.mean(a)) - 1e-12
+    assert permutation_test(a, b)["p_value"] == pytest.approx(count / 20)
+    big = permutation_test(np.arange(12) / 100, np.arange(12) / 100 + 0.05, max_exact=10,
+                           n_random=2000)
+    assert 0 < big["p_value"] < 0.1

@@ -66,5 +66,7 @@ def load_benchmark(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame,
         "× eager": raw["ratio_to_pytorch"],
         "% of limit": raw["percent_of_limit"],
         "RSS (MiB)": raw["peak_rss_mib"],
+        # benchmarks written before the kernel was pinned do not say
+        "BLAS kernel": raw["blas_kernel"] if "blas_kernel" in raw.columns else "",
     })
     return table, float(raw["matmul_limit_gflops"].iloc[0]), int(raw["threads"].iloc[0])

@@ -57,6 +57,10 @@ DROP_MIMETYPES = {"application/vnd.jupyter.widget-view+json"}
 USAGE = "`make report`: run the notebooks with papermill, then build one PDF with nbconvert."
 DEFAULT_TITLE = "Batch normalization in k-layer networks on CIFAR-10"
 DEFAULT_AUTHOR = "bnnet workbook"
+DEFAULT_COURSE = "DD2424 Deep Learning in Data Science, KTH"
+DEFAULT_ASSIGNMENT = "Assignment 3: k-layer networks with batch normalization"
+#: LaTeX's paper sizes by the build option's name.
+PAPERS = {"a4": "a4paper", "letter": "letterpaper"}
 OVERFULL_TOLERANCE_PT = 3.0  # what a reader cannot see; wider boxes run into the margin
 
 
@@ -227,7 +231,8 @@ def clean_cells(nb: nbformat.NotebookNode) -> list:
 
 def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: float,
             commit: str, training: dict | None = None, title: str = DEFAULT_TITLE,
-            author: str = DEFAULT_AUTHOR) -> nbformat.NotebookNode:
+            author: str = DEFAULT_AUTHOR, course: str = DEFAULT_COURSE,
+            assignment: str = DEFAULT_ASSIGNMENT, paper: str = "a4") -> nbformat.NotebookNode:
     combined = nbformat.v4.new_notebook()
     for path in executed:
         combined.cells.extend(clean_cells(nbformat.read(path, as_version=4)))
@@ -242,6 +247,8 @@ def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: flo
         "title_tex": to_latex(title), "author_tex": to_latex(author),
         "title_pdf": escape(title), "author_pdf": escape(author),
         "data_source_tex": to_latex(data_source),
+        "course_tex": to_latex(course), "assignment_tex": to_latex(assignment),
+        "paper": PAPERS[paper],
         "quick": quick, "commit": commit, "data_source": data_source,
         "build_time": f"{seconds / 60:.1f} min",
         "training_time": training_time(training),
@@ -398,6 +405,13 @@ def main() -> int:
                         help=f"the title page's author (default: {DEFAULT_AUTHOR!r})")
     parser.add_argument("--title", default=DEFAULT_TITLE,
                         help=f"the report's title (default: {DEFAULT_TITLE!r})")
+    parser.add_argument("--course", default=DEFAULT_COURSE,
+                        help=f"the course on the title page (default: {DEFAULT_COURSE!r})")
+    parser.add_argument("--assignment", default=DEFAULT_ASSIGNMENT,
+                        help=f"the assignment on the title page (default: "
+                             f"{DEFAULT_ASSIGNMENT!r})")
+    parser.add_argument("--paper", choices=list(PAPERS), default="a4",
+                        help="paper size of the PDF (default: a4)")
     parser.add_argument("--data-note", default="",
                         help="what the title page should say about the data, e.g. where "
                              "the copy differs from the official archive")
@@ -471,7 +485,8 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
           flush=True)
     nb = combine(executed, quick=args.quick, data_source=data_source, seconds=seconds,
                  commit=commit, training=training_summary(ledger), title=args.title,
-                 author=args.author)
+                 author=args.author, course=args.course, assignment=args.assignment,
+                 paper=args.paper)
     print("[report] building the PDF ...", flush=True)
     try:
         overfull = to_pdf(nb, pdf_path, executed_dir / "report.log")

@@ -17,7 +17,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from bnnet.files import PROJECT_ROOT, atomic_path, work_root
-from bnnet.report.figure_checks import check_figure_shape, check_legend, png_size
+from bnnet.report.figure_checks import (
+    check_figure_shape,
+    check_legend,
+    check_lettering,
+    png_size,
+    printed_scale,
+)
 from bnnet.report.latex import escape, unicode_to_latex
 
 
@@ -135,7 +141,7 @@ def show_table(
     if not index:
         styler = styler.hide(axis="index")
     latex = styler.to_latex(
-        caption=escape(caption), hrules=True, position="htbp",
+        caption=escape(caption), hrules=True, position="H",
         position_float="centering", label=f"tab:{name}",
     )
     # a row starting with "[" would be read as the optional argument of the \\ or \midrule
@@ -165,16 +171,20 @@ def show_figure(fig: plt.Figure, name: str, caption: str) -> Output:
         check_legend(fig, name)
         buffer = io.BytesIO()
         fig.savefig(buffer, bbox_inches="tight", format="png")
+        png = buffer.getvalue()
+        check_figure_shape(*png_size(png), name)
+        dpi = plt.rcParams["savefig.dpi"]
+        dpi = fig.dpi if dpi == "figure" else dpi
+        check_lettering(fig, printed_scale(*png_size(png), dpi), name)
     finally:
         plt.close(fig)
-    png = buffer.getvalue()
-    check_figure_shape(*png_size(png), name)
     figures, _ = output_dirs()
     path = figures / f"{name}.png"
     with atomic_path(path) as tmp:
         tmp.write_bytes(png)
-    # floats may move to fill a page (placeins keeps them inside their section)
-    latex = ("\\begin{figure}[htbp]\n\\centering\n"
+    # placed where it stands ([H]): a float that moves can land between the two halves of a
+    # sentence
+    latex = ("\\begin{figure}[H]\n\\centering\n"
              "\\includegraphics[width=0.95\\linewidth,height=0.75\\textheight,"
              f"keepaspectratio]{{{path.as_posix()}}}\n"
              f"\\caption{{{escape(caption)}}}\n\\end{{figure}}\n")

@@ -15,6 +15,35 @@ MAX_LEGEND_ENTRIES = 8
 MAX_HEIGHT_TO_WIDTH = 1.2
 #: ... and width / height: above this, at the text width its lettering becomes unreadable.
 MAX_WIDTH_TO_HEIGHT = 4.0
+#: The size a figure is printed at, in inches: 0.95 of A4's text width (1-inch margins; US
+#: letter's is wider) and at most 0.75 of its text height (see ``show_figure``).
+PRINT_WIDTH, PRINT_HEIGHT = 0.95 * 6.27, 0.75 * 9.69
+#: The smallest lettering (legends, tick labels, titles) at print size, in points.
+MIN_PRINTED_POINTS = 7.0
+
+
+def printed_scale(width_px: int, height_px: int, dpi: float) -> float:
+    """How much the saved figure is scaled on the page (it fills the print width unless
+    that would make it taller than the print height)."""
+    return min(PRINT_WIDTH / (width_px / dpi), PRINT_HEIGHT / (height_px / dpi))
+
+
+def check_lettering(fig, scale: float, name: str) -> None:
+    """Refuse lettering smaller than :data:`MIN_PRINTED_POINTS` once the figure is printed
+    at ``scale`` (call after the figure has been drawn, so that tick labels exist)."""
+    texts = [t for t in fig.findobj(match=lambda a: hasattr(a, "get_fontsize")
+                                    and hasattr(a, "get_text"))
+             if t.get_visible() and t.get_text().strip()]
+    if not texts:
+        return
+    smallest = min(texts, key=lambda t: t.get_fontsize())
+    printed = smallest.get_fontsize() * scale
+    if printed < MIN_PRINTED_POINTS:
+        raise FigureError(
+            f"figure {name}: its smallest lettering ({smallest.get_text()!r}, "
+            f"{smallest.get_fontsize():g} pt) is printed at {printed:.1f} pt, below "
+            f"{MIN_PRINTED_POINTS:g} pt: the figure is scaled by {scale:.2f} to fit the page; "
+            "use a narrower figsize or larger fonts")
 
 
 def legend_entries(fig) -> int:

@@ -103,6 +103,7 @@ class Notebook:
 _QUICK_TRAINING = {"n_train": 3000, "n_s": 60, "cycles": 1, "seeds": [0, 1]}
 
 NOTEBOOKS = {
+    "00_introduction": Notebook({}),
     "01_gradcheck": Notebook(
         {"n_samples": POSITIVE_INT, "n_features": POSITIVE_INT,
          "lam_values": ListOf(Config.constraint("lam"), example="[0.0, 0.1]"),
@@ -122,21 +123,25 @@ NOTEBOOKS = {
                "coarse_n_s": 30, "coarse_cycles": 1, "final_seeds": [0, 1]}),
     "04_init_sensitivity": Notebook(
         {"sigmas": ListOf(Config.constraint("sigma"), example="[0.1, 0.001]"),
-         "seeds": SEEDS, **SCHEDULE, "n_probe": POSITIVE_INT},
-        quick=_QUICK_TRAINING),
+         "seeds": SEEDS, **SCHEDULE, "n_probe": POSITIVE_INT,
+         "epsilons": ListOf(Config.constraint("eps"), example="[1e-05, 1e-16]"),
+         "eps_sigmas": ListOf(Config.constraint("sigma"), example="[0.0001]")},
+        quick={**_QUICK_TRAINING, "epsilons": [1e-5, 1e-16], "eps_sigmas": [1e-4]}),
     "05_bn_variants": Notebook(
         {"seeds": SEEDS, **SCHEDULE,
          "alphas": ListOf(Config.constraint("alpha"), example="[0.5, 0.9]"),
-         "position_nets": NET_NAMES, "wide": ListOf(Integer(1), example="[100, 100]"),
+         "position_nets": NET_NAMES, "path_cycles": Config.constraint("cycles"),
          "best": ConfigChanges(), "best_seeds": SEEDS, "best_n_val": POSITIVE_INT},
         quick={"n_train": 3000, "n_s": 30, "cycles": 2, "seeds": [0, 1],
-               "best_seeds": [0, 1], "wide": [64, 64],
+               "best_seeds": [0, 1],
                "best": {"hidden": [128, 128], "n_s": 120, "log_every": None}}),
     "06_diagnostics": Notebook(
         {"sigmas": ListOf(Config.constraint("sigma"), example="[0.1, 0.001]"),
          "seeds": SEEDS, **SCHEDULE, "n_probe": POSITIVE_INT, "seed": SEED},
         quick=_QUICK_TRAINING),
-    "07_benchmark": Notebook({"bench_csv": Optional(FILE)}),
+    "07_conclusion": Notebook({}),
+    "08_benchmark": Notebook({"bench_csv": Optional(FILE)}),
+
 }
 
 
@@ -253,9 +258,11 @@ def _shown(path: Path) -> str:
 def setup() -> None:
     """Plot style and quiet output for a notebook run."""
     matplotlib.rcParams.update({
-        "figure.dpi": 110, "savefig.dpi": 150, "figure.figsize": (7.5, 3.2),
+        "figure.dpi": 110, "savefig.dpi": 150, "figure.figsize": (6.5, 3.2),
         "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
-        "axes.spines.right": False, "font.size": 9, "legend.fontsize": 8,
+        # printed at about the text width, every letter stays at 7 pt or more
+        "axes.spines.right": False, "font.size": 9, "legend.fontsize": 8.5,
+        "xtick.labelsize": 8.5, "ytick.labelsize": 8.5, "axes.titlesize": 9,
     })
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     pd.set_option("display.precision", 4)

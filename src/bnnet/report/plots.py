@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 
 def _train_and_val(ax: plt.Axes, histories: pd.DataFrame, metric: str, color: str,
@@ -30,7 +31,7 @@ def learning_curves(histories: pd.DataFrame, labels: list[str] | None = None,
         labels: which labels to draw, in order (default: all).
     """
     labels = labels or list(dict.fromkeys(histories["label"]))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics), 3.0),
+    fig, axes = plt.subplots(1, len(metrics), figsize=(2.3 * len(metrics), 2.8),
                              squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, metric in zip(axes[0], metrics, strict=True):
@@ -39,7 +40,7 @@ def learning_curves(histories: pd.DataFrame, labels: list[str] | None = None,
                            colors[k % len(colors)], label)
         ax.set_xlabel("update step")
         ax.set_title(metric)
-    axes[0][-1].legend(loc="lower right", fontsize=6.5, ncol=1)
+    axes[0][-1].legend(loc="lower right", fontsize=SMALL_FONT, ncol=1)
     fig.tight_layout()
     return fig
 
@@ -58,7 +59,7 @@ def curve_panels(histories: pd.DataFrame, panel: str, line: str, metric: str = "
     """
     panels = list(dict.fromkeys(histories[panel]))
     lines = list(dict.fromkeys(histories[line]))
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels) + 0.6, 2.7),
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.0 * len(panels) + 0.6, 2.7),
                              sharey=True, squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, value in zip(axes[0], panels, strict=True):
@@ -72,7 +73,7 @@ def curve_panels(histories: pd.DataFrame, panel: str, line: str, metric: str = "
                for k, name in enumerate(lines)]
     handles += [Line2D([], [], color="gray", ls="--", label="training"),
                 Line2D([], [], color="gray", ls="-", label="validation")]
-    axes[0][-1].legend(handles=handles, loc="best", fontsize=7)
+    axes[0][-1].legend(handles=handles, loc="best", fontsize=SMALL_FONT)
     fig.tight_layout()
     return fig
 
@@ -103,24 +104,61 @@ def search_scatter(
             ax.axvline(optimum["log10_lam"], color="tab:orange", lw=1.5, label="chosen")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("log10 lambda")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=SMALL_FONT)
     axes[0, 0].set_ylabel("validation accuracy (%)")
     fig.tight_layout()
     return fig
 
 
+#: Marker and line style per series, so that series that coincide stay visible.
+STYLES = [("o", "-"), ("s", "--"), ("^", ":"), ("D", "-."), ("v", "-"), ("x", "--")]
+#: The smallest legend and tick font at print size (points).
+SMALL_FONT = 8.5
+
+
+def integer_axis(ax: plt.Axes, axis: str = "x") -> None:
+    """Ticks at whole numbers only (an axis that counts layers)."""
+    getattr(ax, f"{axis}axis").set_major_locator(MaxNLocator(integer=True))
+
+
 def layer_spread(stats: pd.DataFrame, value: str = "output_std", log: bool = True) -> plt.Figure:
-    """One line per (label) across layers: e.g. the activation std at initialisation."""
+    """One line per (label) across layers: e.g. the activation std at initialisation; each
+    series with its own marker and line style, so that coinciding ones stay visible."""
     labels = list(dict.fromkeys(stats["label"]))
-    fig, ax = plt.subplots(figsize=(6.0, 3.2))
-    for label in labels:
+    fig, ax = plt.subplots(figsize=(6.0, 3.4))
+    for k, label in enumerate(labels):
         s = stats[stats["label"] == label]
-        ax.plot(s["layer"], s[value], "o-", ms=3, lw=1.2, label=label)
+        marker, line = STYLES[k % len(STYLES)]
+        ax.plot(s["layer"], s[value], marker=marker, ls=line, ms=4 + (k % 3), lw=1.2,
+                mfc="none", label=label)
     if log:
         ax.set_yscale("log")
+    integer_axis(ax)
     ax.set_xlabel("layer")
     ax.set_ylabel(value.replace("_", " "))
-    ax.legend(fontsize=6.5, ncol=2)
+    ax.legend(fontsize=SMALL_FONT, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def variance_and_epsilon(stats: pd.DataFrame) -> plt.Figure:
+    """Per BN layer at initialisation, the variance of its pre-activations (one line per
+    BN ε, from ``stats``: ``layer``, ``pre_std``, ``eps``) beside ε itself (dotted, same
+    colour): where the variance falls below ε, BN no longer rescales it."""
+    fig, ax = plt.subplots(figsize=(6.0, 3.4))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    hidden = stats[stats["layer"] < stats["layer"].max()]  # the BN layers
+    for k, (eps, s) in enumerate(hidden.groupby("eps", sort=False)):
+        marker, _ = STYLES[k % len(STYLES)]
+        color = colors[k % len(colors)]
+        ax.plot(s["layer"], s["pre_std"] ** 2, marker=marker, ls="-", ms=4, lw=1.2,
+                mfc="none", color=color, label=f"ε = {eps:.0e}")
+        ax.axhline(eps, color=color, ls=":", lw=1)
+    ax.set_yscale("log")
+    integer_axis(ax)
+    ax.set_xlabel("hidden layer")
+    ax.set_ylabel("pre-activation variance")
+    ax.legend(fontsize=SMALL_FONT, ncol=2)
     fig.tight_layout()
     return fig
 
@@ -134,7 +172,7 @@ def gradcheck_overview(table: pd.DataFrame, threshold: float = 1e-6) -> plt.Figu
     lams = sorted(dict.fromkeys(worst.index.get_level_values("lam")))
     modes = list(dict.fromkeys(table["bn"]))
     fig, axes = plt.subplots(len(lams), len(depths), sharex=True, sharey=True,
-                             figsize=(1.8 * len(depths) + 0.9, 1.7 * len(lams) + 0.6),
+                             figsize=(1.45 * len(depths) + 0.8, 1.6 * len(lams) + 0.7),
                              squeeze=False)
     markers = dict(zip(("W", "b", "gamma", "beta"), "osD^", strict=True))
     names = {"W": "W", "b": "b", "gamma": "γ", "beta": "β"}
@@ -149,13 +187,13 @@ def gradcheck_overview(table: pd.DataFrame, threshold: float = 1e-6) -> plt.Figu
                            label=names[param] if (i, j) == (0, 0) else None)
             ax.axhline(threshold, ls="--", color="gray", lw=1)
             ax.set_yscale("log")
-            ax.set_title(f"{depth} layers, λ = {lam:g}", fontsize=8)
+            ax.set_title(f"{depth} layers, λ = {lam:g}", fontsize=SMALL_FONT)
             ax.set_xticks(range(len(modes)), [m.replace(" ReLU", "") for m in modes],
-                          fontsize=7)
+                          fontsize=SMALL_FONT)
             ax.set_xlim(-0.5, len(modes) - 0.5)
-        axes[i][0].set_ylabel("max. relative error", fontsize=8)
-    fig.supxlabel("BN: none, before or after the ReLU", fontsize=8)
-    fig.legend(loc="upper center", ncol=4, fontsize=7, bbox_to_anchor=(0.5, 1.0))
+        axes[i][0].set_ylabel("max. relative error", fontsize=SMALL_FONT)
+    fig.supxlabel("BN: none, before or after the ReLU", fontsize=SMALL_FONT)
+    fig.legend(loc="upper center", ncol=4, fontsize=SMALL_FONT, bbox_to_anchor=(0.5, 1.0))
     fig.tight_layout(rect=(0, 0, 1, 0.93))
     return fig
 
@@ -164,7 +202,7 @@ def benchmark_bars(table: pd.DataFrame) -> plt.Figure:
     """Median times as grouped bars, one panel per task, one bar per library and net (from
     :func:`bnnet.report.benchmark.load_benchmark`)."""
     tasks = list(dict.fromkeys(table["task"]))
-    fig, axes = plt.subplots(1, len(tasks), figsize=(3.6 * len(tasks), 2.5), squeeze=False,
+    fig, axes = plt.subplots(1, len(tasks), figsize=(3.2 * len(tasks), 2.5), squeeze=False,
                              width_ratios=[table[table["task"] == t]["library"].nunique()
                                            for t in tasks])
     colours = {lib: f"C{i}" for i, lib in enumerate(dict.fromkeys(table["library"]))}
@@ -181,7 +219,7 @@ def benchmark_bars(table: pd.DataFrame) -> plt.Figure:
         ax.set_title(task)
     handles = {h.get_label(): h for ax in axes[0] for h in ax.get_legend_handles_labels()[0]}
     fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=3, frameon=False,
-               fontsize="small")
+               fontsize=SMALL_FONT)
     fig.tight_layout(rect=(0, 0.16, 1, 1))
     return fig
 
@@ -193,17 +231,20 @@ def layer_profiles(stats: pd.DataFrame, value: str, panel: str = "net") -> plt.F
     """``value`` against the layer, one panel per ``panel`` value and one line per
     ``label``, log scale; zeros (float32 underflow) are drawn at :data:`FLOOR`."""
     panels = list(dict.fromkeys(stats[panel]))
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.8 * len(panels), 3.0), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.0), squeeze=False)
     for ax, name in zip(axes[0], panels, strict=True):
         part = stats[stats[panel] == name]
-        for label in dict.fromkeys(part["label"]):
+        for k, label in enumerate(dict.fromkeys(part["label"])):
             s = part[part["label"] == label]
-            ax.plot(s["layer"], s[value].clip(lower=FLOOR), "o-", ms=3, lw=1.2, label=label)
+            marker, line = STYLES[k % len(STYLES)]
+            ax.plot(s["layer"], s[value].clip(lower=FLOOR), marker=marker, ls=line,
+                    ms=4 + (k % 3), lw=1.2, mfc="none", label=label)
         ax.set_yscale("log")
+        integer_axis(ax)
         ax.set_xlabel("layer")
         ax.set_title(str(name))
     axes[0][0].set_ylabel(value.replace("_", " "))
-    axes[0][-1].legend(fontsize=6.5)
+    axes[0][-1].legend(fontsize=SMALL_FONT)
     fig.tight_layout()
     return fig
 
@@ -215,7 +256,7 @@ def layer_trajectories(stats: pd.DataFrame, value: str, rows: str, cols: str) ->
     row_values = list(dict.fromkeys(stats[rows]))
     col_values = list(dict.fromkeys(stats[cols]))
     fig, axes = plt.subplots(len(row_values), len(col_values), sharex=True, sharey=True,
-                             figsize=(2.6 * len(col_values) + 0.8, 2.2 * len(row_values)),
+                             figsize=(2.0 * len(col_values) + 0.9, 2.0 * len(row_values)),
                              squeeze=False, layout="constrained")
     cmap = plt.get_cmap("viridis")
     n_layers = int(stats["layer"].max())
@@ -227,9 +268,10 @@ def layer_trajectories(stats: pd.DataFrame, value: str, rows: str, cols: str) ->
                 ax.plot(s["step"], s[value].clip(lower=FLOOR), lw=1.1,
                         color=cmap((layer - 1) / max(1, n_layers - 1)))
             ax.set_yscale("log")
-            ax.set_title(f"{r}, {c}", fontsize=8)
+            ax.set_title(f"{r}, {c}", fontsize=SMALL_FONT)
             if i == len(row_values) - 1:
                 ax.set_xlabel("update step")
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # no colliding labels
         axes[i][0].set_ylabel(value.replace("_", " "))
     # the layer index as a colour bar: one scale instead of a legend entry per layer
     norm = plt.Normalize(0.5, n_layers + 0.5)

@@ -32,22 +32,45 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from bnnet.core.config import Config
 from bnnet.report.display import Output, markdown
 from bnnet.report.latex import greek_to_math
-from bnnet.study.stats import NOT_AFTER_CORRECTION, format_pm
+from bnnet.study import stats
+from bnnet.study.stats import (
+    BOTH_AT_CHANCE,
+    DELTA,
+    INCONCLUSIVE,
+    NO_DIFFERENCE,
+    PERMUTATION,
+    REAL,
+    TOO_FEW,
+    format_pm,
+)
 
-EARLIER_SOURCE = "earlier student reports of the course assignment, official CIFAR-10 files"
+#: Where the earlier reports' figures come from; the introduction says it once.
+EARLIER_SOURCE = ("five earlier student reports of the course assignment (2019–2022), "
+                  "R0–R4, each figure one run on the official CIFAR-10 files")
 
-#: Test accuracies of earlier reports of the same assignment (literal: not from this run).
+#: Test accuracies of earlier reports of the same assignment, R0–R4 (literal: not from this
+#: run; the project's summary of them is shared/EARLIER_REPORTS.md beside the checkout).
 EARLIER_REPORTS = {
-    "3-layer": "53–54%",
-    "9-layer, no BN": "42–48%",
-    "9-layer, BN": "46–54%",
-    "lambda search": "about 54%",
-    "sigma, no BN": "10% for σ = 1e-3 and 1e-4",
-    "sigma, BN": "about 53% for every σ",
-    "best": "56.4%",
+    "3-layer, no BN": "48–54% (R0 53.97%, R2 48%, R3 53.27%)",
+    "3-layer, BN": "52–54% (R0 53.55%, R2 52%, R3 53.10%)",
+    "9-layer, no BN": "42–49% (R0 47.77%, R2 48.6%, R3 42.27%)",
+    "9-layer, BN": "46–54% (R0 51.79%, R2 53.6%, R3 46.24%)",
+    "lambda search": "53.1–54.1% (R0 53.88%, R1 54.01%, R2 53.1% and 54.0%, R3 54.05%)",
+    "sigma, no BN": ("10% for the 9-layer net at σ = 1e-3 and 1e-4 (R0, R2; R3 at 1e-3), but "
+                     "for the 3-layer net R3 had 52.76% at 1e-3 and 15.64% at 1e-4 where R2 "
+                     "had 10% at both"),
+    "sigma, BN": ("49.7–53.8% with BN at σ = 1e-3 and 1e-4 (R2, R3), the 9-layer BN net "
+                  "included: R2 51% and 50.5%, R3 49.73% and 50.76% (R2's BN adds an "
+                  "epsilon of about 2.2e-16 to the variance)"),
+    "best": "56.4% (R4: the 3-layer course net trained with Adam, two cycles)",
+    "precise BN": "54.8% (R4, one run)",
+    "adaptive BN": "53.9% (R4, one run)",
+    "BN after ReLU": "54.4% (R4, one run)",
 }
 
 
@@ -109,38 +132,78 @@ def interval(row: Mapping[str, Any], digits: int = 2) -> str:
 def is_real(row: Mapping[str, Any]) -> bool:
     """Whether a comparison counts as real: its interval excludes 0 and, for a row corrected
     by :func:`~bnnet.study.stats.holm`, it survives the correction (the ``verdict``)."""
-    return row["verdict"] == "real"
+    return row["verdict"] == REAL
+
+
+#: The negligible difference in words, as the report states it.
+NEGLIGIBLE = points(DELTA, signed=False)
+
+
+def _evidence(row: Mapping[str, Any], digits: int, level: str) -> str:
+    """The interval, or the permutation test's p-value for arms without one."""
+    if row.get("test") == PERMUTATION:
+        return f"exact permutation test over the seeds, p = {row['p_value']:.3f}"
+    return f"{level} interval {interval(row, digits)}"
 
 
 def effect(row: Mapping[str, Any], *, what: str = "test accuracy", digits: int = 2,
            gain: str = "raises", loss: str = "lowers", level: str = "95%") -> str:
-    """The verb phrase for a treatment-minus-baseline row of :func:`bnnet.study.stats.compare`.
-
-    A gain or a loss only when the interval excludes 0; otherwise "changes … by … (noise)".
+    """The verb phrase for a treatment-minus-baseline row of :func:`bnnet.study.stats.compare`
+    (after :func:`~bnnet.study.stats.holm`), in the words of its verdict.
 
     >>> effect({"diff": 0.007, "low": 0.003, "high": 0.011, "verdict": "real"})
-    'raises test accuracy by 0.70 points (95% interval [+0.30, +1.10], real)'
-    >>> effect({"diff": 0.002, "low": -0.001, "high": 0.005, "verdict": "noise"})
-    'changes test accuracy by +0.20 points, which is noise (95% interval [−0.10, +0.50] includes 0)'
+    'raises test accuracy by 0.70 points (95% interval [+0.30, +1.10]; real)'
+
+    (``tests/test_stats.py`` holds the other words.)
     """
-    diff = row["diff"]
-    if not (_finite(diff) and _finite(row["low"])):
-        return f"changes {what} by {points(diff, digits)} (too few runs for an interval)"
-    ci = f"{level} interval {interval(row, digits)}"
-    if row["verdict"] == "too few runs":
-        return (f"changes {what} by {points(diff, digits)} ({ci}; too few runs per arm "
+    diff, verdict = row["diff"], row["verdict"]
+    if verdict == BOTH_AT_CHANCE:
+        return "leaves both arms at chance on every seed (no test)"
+    evidence = _evidence(row, digits, level)
+    if verdict == TOO_FEW or not _finite(diff):
+        return (f"changes {what} by {points(diff, digits)} ({evidence}; too few runs per arm "
                 "for a verdict)")
-    if row["verdict"] == NOT_AFTER_CORRECTION:
-        return (f"changes {what} by {points(diff, digits)}, which is real at 95% alone but not "
-                f"after Holm's correction for the {count(int(row['family']), 'comparison')} of "
-                f"this section ({ci}; Holm-adjusted p = {row['p_holm']:.3f})")
-    if is_real(row):
+    if verdict == REAL:
         verb = gain if diff > 0 else loss
-        corrected = (", also after Holm's correction" if _finite(row.get("p_holm"))
-                     and int(row.get("family", 1)) > 1 else "")
-        return (f"{verb} {what} by {points(diff, digits, signed=False)} ({ci}, "
-                f"real{corrected})")
-    return f"changes {what} by {points(diff, digits)}, which is noise ({ci} includes 0)"
+        return f"{verb} {what} by {points(diff, digits, signed=False)} ({evidence}; real)"
+    changes = f"changes {what} by {points(diff, digits)}"
+    if verdict == NO_DIFFERENCE:
+        return f"{changes}: no difference larger than {NEGLIGIBLE} ({evidence})"
+    if verdict != INCONCLUSIVE:
+        raise ValueError(f"effect: unknown verdict {verdict!r}")
+    if row.get("test") == PERMUTATION:
+        return f"{changes}, inconclusive ({evidence})"
+    if row["low"] > 0 or row["high"] < 0:
+        family = count(int(row["family"]), "comparison")
+        return (f"{changes}, inconclusive ({evidence} excludes 0, but not after the correction "
+                f"for the {family} of this section: Holm-adjusted p = {row['p_holm']:.3f})")
+    return (f"{changes}, inconclusive ({evidence}: it includes 0 and differences larger "
+            f"than {NEGLIGIBLE})")
+
+
+def curve_sentence(reading: Mapping[str, float], name: str) -> str:
+    """One sentence on a net's learning curves from
+    :func:`~bnnet.study.analysis.curve_reading`."""
+    peak, final = reading["peak_epoch"], reading["final_epoch"]
+    if reading["last_gain"] > 0.001:
+        trend = "validation accuracy was still rising at the end"
+    elif peak >= final - 1e-9 or reading["from_peak"] < 0.001:
+        trend = f"validation accuracy peaks at the end (epoch {final:.0f})"
+    else:
+        trend = (f"validation accuracy peaks at epoch {peak:.0f} of {final:.0f} and ends "
+                 f"{points(reading['from_peak'], signed=False)} lower")
+    return (f"For the {name}, training accuracy ends {points(reading['gap'], signed=False)} "
+            f"{'above' if reading['gap'] >= 0 else 'below'} validation accuracy, and {trend}.")
+
+
+def family(table: Mapping[str, Any] | Any) -> str:
+    """``"the 12 comparisons of this section's family"`` from a table corrected by
+    :func:`~bnnet.study.stats.holm` (its ``family`` column), or what a table without a
+    tested comparison (too few seeds, as in a quick run) has instead."""
+    m = int(table["family"].iloc[0]) if len(table) else 0
+    if m == 0:
+        return "no comparison of this section has enough seeds per arm for a verdict"
+    return f"the {count(m, 'comparison')} of this section's family"
 
 
 def sci(x: float, digits: int = 1) -> str:
@@ -180,23 +243,22 @@ def cited(key: str) -> str:
 
 
 def earlier_reports(text: str) -> str:
-    """A sentence about earlier reports that names its source: ``earlier_reports(f"… saw
-    {cited('3-layer')} …")``."""
-    return f"Earlier reports ({EARLIER_SOURCE}; not this run) {text}"
+    """A sentence about the earlier reports R0–R4 (introduced, with their source, in the
+    introduction): ``earlier_reports(f"… saw {cited('3-layer, BN')} …")``."""
+    return f"The earlier reports (R0–R4, single runs on the official data) {text}"
 
 
-def seeds_at_chance(values: Sequence[float] | np.ndarray, chance: float = 0.1,
-                    margin: float = 0.02) -> int:
-    """How many runs (one accuracy per seed) stay at chance level: below ``chance + margin``."""
-    return int((np.asarray(values, dtype=float) < chance + margin).sum())
+def seeds_at_chance(values: Sequence[float] | np.ndarray) -> int:
+    """How many runs (one accuracy per seed) stay at chance level
+    (:func:`bnnet.study.stats.at_chance`)."""
+    return int(stats.at_chance(values).sum())
 
 
-def outcome(values: Sequence[float] | np.ndarray, chance: float = 0.1,
-            margin: float = 0.02) -> str:
+def outcome(values: Sequence[float] | np.ndarray) -> str:
     """Mean ± std of per-seed accuracies, saying when seeds stay at chance level
     (see :func:`seeds_at_chance`)."""
     v = np.asarray(values, dtype=float)
-    stuck = seeds_at_chance(v, chance, margin)
+    stuck = seeds_at_chance(v)
     if len(v) and stuck == len(v):
         return f"{pm(v)}, chance level on every seed"
     if stuck:
@@ -204,11 +266,10 @@ def outcome(values: Sequence[float] | np.ndarray, chance: float = 0.1,
     return pm(v)
 
 
-def at_chance(values: Sequence[float] | np.ndarray, chance: float = 0.1,
-              margin: float = 0.02) -> bool:
+def at_chance(values: Sequence[float] | np.ndarray) -> bool:
     """Whether every run's accuracy is at chance level (see :func:`seeds_at_chance`)."""
     n = len(values)
-    return bool(n) and seeds_at_chance(values, chance, margin) == n
+    return bool(n) and seeds_at_chance(values) == n
 
 
 # Measured figures: a percentage, a ±, a number of points/seeds/runs/minutes/seconds, a
@@ -224,7 +285,8 @@ _FIGURE_PATTERNS = {
     "a counted quantity": re.compile(
         r"\b\d[\d,.]*\s*(points?|seeds?|runs?|trials?|min(utes?)?|seconds|s)\b"),
     "a number in scientific notation": re.compile(r"\d\s*\\cdot\s*10\^"),
-    "a verdict": re.compile(r"\b(real|noise)\)|, \*?(real|noise)\b|is \*?(real|noise)\b"),
+    "a verdict": re.compile(r"\b(real|noise|inconclusive)\)|, \*?(real|noise|inconclusive)\b"
+                            r"|is \*?(real|noise|inconclusive)\b"),
 }
 _DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
 
@@ -242,3 +304,55 @@ def stated_figures(markdown: str) -> list[str]:
     outside_math = _MATH.sub(" ", text)
     found += [f"a decimal number: {m.group(0)!r}" for m in _DECIMAL.finditer(outside_math)]
     return found
+
+
+def _plain(x: float) -> str:
+    """A setting's number as a reader writes it: ``0.005``, ``1e-5``."""
+    if 1e-3 <= abs(x) < 1e5 or x == 0:
+        return f"{x:g}"
+    mantissa, exponent = f"{x:.1e}".split("e")
+    mantissa = mantissa.removesuffix(".0")
+    return f"{mantissa}e{int(exponent)}"
+
+
+INITS = {"he": "He: N(0, 2 / fan-in) per layer", "xavier": "Xavier: N(0, 1 / fan-in) per layer"}
+
+
+def settings_in_words(config: Config, n_train: int | None = None) -> pd.DataFrame:
+    """A :class:`~bnnet.core.config.Config` as a table a reader can check: one row per
+    setting, in words and with units (for the default settings and the best network)."""
+    epochs = (n_train or 45_000) // config.batch_size
+    updates = config.n_updates
+    rows = [
+        ("hidden layers", ", ".join(map(str, config.hidden)) + " units"),
+        ("batch normalization",
+         f"{config.bn_position} the ReLU of every hidden layer" if config.batch_norm
+         else "none"),
+        ("initial weights", INITS.get(config.init, f"N(0, σ²) with σ = {_plain(config.sigma)}")),
+        ("L2 regularisation λ", _plain(config.lam)),
+        ("learning rate", f"cyclical (triangular), {_plain(config.eta_min)} to "
+                          f"{_plain(config.eta_max)}"
+                          + (f", peak × {config.eta_decay:g} per cycle"
+                             if config.eta_decay != 1 else "")),
+        ("half-cycle n_s", f"{config.n_s:,} updates"),
+        ("cycles", f"{config.cycles}: {updates:,} updates, {updates / epochs:.0f} epochs"
+                   + (f" of {n_train:,} images" if n_train else "")),
+        ("mini-batch", f"{config.batch_size} images"),
+        ("optimizer", "Adam" if config.optimizer == "adam" else "plain gradient descent"),
+        ("augmentation", ", ".join(
+            [*(["random horizontal flips"] if config.flip else []),
+             *([f"random shifts of up to {config.shift} pixels"] if config.shift else [])])
+         or "none"),
+        ("test-time flips", "each test image and its mirror, probabilities averaged"
+         if config.test_flip else "no"),
+        ("BN running average α", f"{config.alpha:g}" if config.batch_norm else "–"),
+        ("BN ε (added to the variance)", _plain(config.eps) if config.batch_norm else "–"),
+        ("arithmetic", config.dtype),
+    ]
+    return pd.DataFrame(rows, columns=["setting", "value"])
+
+
+def upper_first(text: str) -> str:
+    """The first letter upper-case, unless it is a symbol such as λ (whose capital is
+    another symbol): ``upper_first("width [500, 500]") == "Width [500, 500]"``."""
+    return text[:1].upper() + text[1:] if text[:1].isascii() else text

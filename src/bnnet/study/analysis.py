@@ -89,3 +89,24 @@ def flip_test_accuracy(results: Iterable[RunResult], spec: DataSpec) -> pd.DataF
         rows.append({"seed": config.seed, "plain": plain["accuracy"],
                      "flipped": flipped["accuracy"]})
     return pd.DataFrame(rows, columns=["seed", "plain", "flipped"])
+
+
+def curve_reading(histories: pd.DataFrame, label: str) -> dict[str, float]:
+    """What the learning curves of ``label`` (mean over seeds) say at a glance.
+
+    Returns:
+        ``gap``: final training minus validation accuracy (a fraction); ``peak_epoch``: the
+        epoch where validation accuracy peaks and ``final_epoch``; ``from_peak``: how far the
+        final validation accuracy is below the peak; ``last_gain``: the change of validation
+        accuracy over the last tenth of training (> 0: still rising).
+    """
+    mean = (histories[histories["label"] == label]
+            .groupby("step", sort=True)[["epoch", "train_accuracy", "val_accuracy"]].mean())
+    if mean.empty:
+        raise KeyError(f"curve_reading: no histories labelled {label!r}")
+    final, peak = mean.iloc[-1], mean["val_accuracy"].idxmax()
+    tenth = mean[mean["epoch"] >= 0.9 * final["epoch"]]
+    return {"gap": float(final["train_accuracy"] - final["val_accuracy"]),
+            "peak_epoch": float(mean.loc[peak, "epoch"]), "final_epoch": float(final["epoch"]),
+            "from_peak": float(mean["val_accuracy"].max() - final["val_accuracy"]),
+            "last_gain": float(tenth["val_accuracy"].iloc[-1] - tenth["val_accuracy"].iloc[0])}

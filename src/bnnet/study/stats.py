@@ -1,7 +1,26 @@
-"""Is a difference between two sets of runs real or noise? Welch intervals over seeds."""
+"""What a difference between two sets of runs says: intervals over seeds and the verdict
+words of the report.
+
+A comparison's verdict is one of four words (:func:`judge`, then :func:`holm` for the
+section's family):
+
+- *real*: the 95 % interval excludes 0 and the Holm-adjusted p-value of the section's
+  family stays below 0.05;
+- *no difference larger than δ* (:data:`DELTA`, half a point): the whole interval lies
+  inside ±δ;
+- *inconclusive*: neither (a wide interval that touches 0, or one that excludes 0 only
+  before the correction);
+- *both at chance*: every run of both arms ended at chance; no test is run.
+
+Arms whose seeds split between chance and trained are not normal-looking samples: they
+get an exact permutation test over the seeds (no interval), whose p-value decides between
+*real* and *inconclusive*.
+"""
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,6 +31,74 @@ from scipy import stats as sps
 def format_pm(mean: float, std: float, digits: int = 2) -> str:
     """``"53.47 ± 0.23"``: a mean and its spread, in the units given."""
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+#: Accuracy below which a run is at chance on CIFAR-10's 10 balanced classes (10 %, plus
+#: two points for a run that wobbles around it).
+CHANCE = 0.12
+#: The difference the study treats as negligible, as a fraction of accuracy: half a
+#: percentage point, about twice the typical spread of a trained arm's test accuracy over
+#: seeds (the introduction gives the measured spread).
+DELTA = 0.005
+
+REAL = "real"
+NO_DIFFERENCE = "no difference > δ"
+INCONCLUSIVE = "inconclusive"
+BOTH_AT_CHANCE = "both at chance"
+TOO_FEW = "too few runs"
+#: The verdicts of a comparison that was tested (and is in its section's Holm family).
+TESTED = (REAL, NO_DIFFERENCE, INCONCLUSIVE)
+
+#: The test behind each row of a :func:`compare` table.
+WELCH, PAIRED, PERMUTATION, NO_TEST = "Welch t", "paired t", "permutation", "none"
+
+
+def at_chance(values) -> np.ndarray:
+    """Which runs ended at chance (test accuracy below :data:`CHANCE`)."""
+    return np.asarray(values, dtype=float) < CHANCE
+
+
+def is_split(values) -> bool:
+    """Some runs of the arm at chance, the others trained: not a normal-looking arm."""
+    chance = at_chance(values)
+    return bool(chance.any() and not chance.all())
+
+
+def permutation_test(a, b, *, max_exact: int = 200_000, n_random: int = 100_000,
+                     seed: int = 0) -> dict:
+    """Two-sided permutation test of mean(b) - mean(a): every way of splitting the pooled
+    runs into arms of the same sizes (exact up to ``max_exact`` splits, else ``n_random``
+    random ones from ``seed``). Assumes nothing about the arms' shape. Returns ``diff`` and
+    ``p_value`` (interval ends NaN: the test gives none)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    pooled, n_b = np.concatenate([a, b]), len(b)
+    observed = b.mean() - a.mean()
+    total = pooled.sum()
+    if math.comb(len(pooled), n_b) <= max_exact:
+        sums = np.array([pooled[list(idx)].sum()
+                         for idx in itertools.combinations(range(len(pooled)), n_b)])
+    else:
+        rng = np.random.default_rng(seed)
+        sums = np.array([pooled[rng.permutation(len(pooled))[:n_b]].sum()
+                         for _ in range(n_random)])
+    diffs = sums / n_b - (total - sums) / len(a)
+    # a small tolerance: the same split summed in another order
+    p = float(np.mean(np.abs(diffs) >= abs(observed) - 1e-12))
+    return {"diff": float(observed), "low": float("nan"), "high": float("nan"), "p_value": p}
+
+
+def judge(result: dict, delta: float = DELTA) -> str:
+    """The verdict of one interval: real when it excludes 0, no difference larger than
+    ``delta`` when it lies inside ±``delta``, else inconclusive. (A permutation test has no
+    interval: real when p < 0.05, else inconclusive.)"""
+    low, high = result["low"], result["high"]
+    if np.isnan(low) or np.isnan(high):
+        return REAL if result["p_value"] < 0.05 else INCONCLUSIVE
+    if low > 0 or high < 0:
+        return REAL
+    if -delta <= low and high <= delta:
+        return NO_DIFFERENCE
+    return INCONCLUSIVE
 
 
 NAN_RESULT = {"diff": float("nan"), "low": float("nan"), "high": float("nan"),
@@ -79,9 +166,10 @@ MIN_RUNS = 5
 def compare(
     table: pd.DataFrame, factor: str, baseline: object, treatment: object = None, *,
     by: Sequence[str] = (), value: str = "test_accuracy", level: float = 0.95,
-    pair_by: str | None = None, min_runs: int = MIN_RUNS,
+    pair_by: str | None = None, min_runs: int = MIN_RUNS, delta: float = DELTA,
 ) -> pd.DataFrame:
-    """Treatment minus baseline of ``value``, with a Welch interval, within each group.
+    """Treatment minus baseline of ``value``, with its interval and verdict, within each
+    group.
 
     Args:
         table: one row per run (e.g. from :func:`bnnet.study.analysis.results_table`).
@@ -95,12 +183,15 @@ def compare(
             trained net is evaluated two ways): a paired t interval instead of Welch's.
         min_runs: an arm with fewer runs gets the verdict "too few runs" (with 3 seeds a
             95% interval is wide and a single lucky seed decides; the study asks for 5).
+        delta: the negligible difference (:data:`DELTA`).
 
     Returns:
         one row per group and treatment: the ``by`` columns, ``factor`` (the treatment),
-        ``runs`` ("n_baseline/n_treatment"), ``diff``, ``low``, ``high``, ``p_value`` and
-        ``verdict``: "real" when the interval excludes 0, "noise" otherwise, "too few
-        runs" below ``min_runs`` runs per arm (the interval is still computed from 2 on).
+        ``runs`` ("n_baseline/n_treatment"), ``diff``, ``low``, ``high``, ``p_value``,
+        ``test`` (Welch t, paired t, permutation when an arm's seeds split between chance
+        and trained, none when both arms are at chance) and ``verdict`` (:func:`judge`;
+        "both at chance"; "too few runs" below ``min_runs`` runs per arm, the interval
+        still computed from 2 on). :func:`holm` then applies the section's correction.
     """
     by = list(by)
     missing = [c for c in [*by, factor, value] if c not in table.columns]
@@ -117,34 +208,43 @@ def compare(
             arm_b = group[group[factor] == other]
             if pair_by is None:
                 a, b = arm_a[value].to_numpy(), arm_b[value].to_numpy()
-                result = welch_interval(a, b, level)
             else:
                 both = arm_a.merge(arm_b, on=pair_by, suffixes=("_a", "_b"))
                 a, b = both[f"{value}_a"].to_numpy(), both[f"{value}_b"].to_numpy()
-                result = paired_interval(a, b, level)
+            test, result = _test(a, b, level, paired=pair_by is not None)
             few = np.isnan(result["diff"]) or min(len(a), len(b)) < min_runs
-            verdict = "too few runs" if few else "real" if result["real"] else "noise"
+            verdict = (BOTH_AT_CHANCE if test == NO_TEST else TOO_FEW if few
+                       else judge(result, delta))
             rows.append({**dict(zip(by, key, strict=True)), factor: other,
                          "runs": f"{len(a)}/{len(b)}", "diff": result["diff"],
                          "low": result["low"], "high": result["high"],
-                         "p_value": result["p_value"], "verdict": verdict})
+                         "p_value": result["p_value"], "test": test, "verdict": verdict})
     return pd.DataFrame(rows)
 
 
-#: Verdict of a comparison whose interval excludes 0 but whose Holm-adjusted p-value does
-#: not stay below 1 - level: real at 95 % alone, not once the section's family is counted.
-NOT_AFTER_CORRECTION = "not after Holm"
+def _test(a: np.ndarray, b: np.ndarray, level: float, *, paired: bool) -> tuple[str, dict]:
+    """Which test the two arms get, and its result."""
+    if len(a) and len(b) and at_chance(a).all() and at_chance(b).all():
+        return NO_TEST, {"diff": float(b.mean() - a.mean()), "low": float("nan"),
+                         "high": float("nan"), "p_value": float("nan")}
+    if (is_split(a) or is_split(b)) and min(len(a), len(b)) >= 2:
+        return PERMUTATION, permutation_test(a, b)
+    if paired:
+        return PAIRED, paired_interval(a, b, level)
+    return WELCH, welch_interval(a, b, level)
 
 
-def holm(tables: Sequence[pd.DataFrame], level: float = 0.95) -> list[pd.DataFrame]:
-    """Holm's step-down correction over every judged comparison of ``tables`` (one family,
-    e.g. all the comparisons a report section makes).
+def holm(tables: Sequence[pd.DataFrame], level: float = 0.95,
+         delta: float = DELTA) -> list[pd.DataFrame]:
+    """Holm's step-down correction over every tested comparison of ``tables`` (one family:
+    all the comparisons a report section makes).
 
     With m comparisons and p-values sorted p(1) <= ... <= p(m), the adjusted p(i) is
     max over j <= i of min(1, (m - j + 1) p(j)); a comparison stays "real" only when its
-    adjusted p-value is below 1 - ``level`` (which controls the chance of any false "real"
-    in the family at 1 - ``level``), else its verdict becomes :data:`NOT_AFTER_CORRECTION`.
-    Rows without a verdict ("too few runs") are not in the family.
+    adjusted p-value is below 1 - ``level`` (which keeps the chance of any false "real" in
+    the family at 1 - ``level``), else it becomes "no difference > δ" when its interval
+    lies inside ±``delta`` and "inconclusive" otherwise. Rows without a test ("both at
+    chance", "too few runs") are not in the family.
 
     Returns:
         copies of ``tables`` with ``p_holm`` and ``family`` (m) columns and the verdicts
@@ -152,7 +252,7 @@ def holm(tables: Sequence[pd.DataFrame], level: float = 0.95) -> list[pd.DataFra
     """
     _check_level(level)
     judged = [(t, i) for t, table in enumerate(tables) for i in range(len(table))
-              if table["verdict"].iloc[i] in ("real", "noise")]
+              if table["verdict"].iloc[i] in TESTED]
     p = np.array([tables[t]["p_value"].iloc[i] for t, i in judged], dtype=float)
     m = len(p)
     adjusted = np.full(m, np.nan)
@@ -164,8 +264,10 @@ def holm(tables: Sequence[pd.DataFrame], level: float = 0.95) -> list[pd.DataFra
     for (t, i), p_adj in zip(judged, adjusted, strict=True):
         row = out[t].index[i]
         out[t].loc[row, "p_holm"] = p_adj
-        if out[t].loc[row, "verdict"] == "real" and not p_adj < 1 - level:
-            out[t].loc[row, "verdict"] = NOT_AFTER_CORRECTION
+        if out[t].loc[row, "verdict"] == REAL and not p_adj < 1 - level:
+            low, high = out[t].loc[row, "low"], out[t].loc[row, "high"]
+            inside = -delta <= low and high <= delta
+            out[t].loc[row, "verdict"] = NO_DIFFERENCE if inside else INCONCLUSIVE
     return out
 
 
