@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from bnnet.report.pdf import overfull_hboxes
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = {
     "00": "Introduction",
@@ -81,4 +83,4 @@ def check_bn_prose_matches_table(text: str, ci_csv: Path) -> None:
 
 
 def overfull_boxes(log_path: Path) -> list[str]:
-    return build_report_module().overfull_hboxes(log_path.read_text(encoding="utf-8"))
+    return overfull_hboxes(log_path.read_text(encoding="utf-8"))

@@ -4,6 +4,7 @@ the data fetched when a fresh machine has none."""
 import hashlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,27 +25,6 @@ BUILD = ROOT / "scripts" / "build_report.py"
 @pytest.fixture(scope="module")
 def builder():
     return build_report_module()
-
-
-def test_progress_is_read_from_tqdm_text(builder):
-    chunk = ("\rcoarse search:  65%|######5   | 13/20 [02:30<01:20,  8.0s/run]"
-             "\rcoarse search:  70%|#######   | 14/20 [02:41<01:10,  8.05s/run]")
-    assert builder.parse_progress(chunk) == ("coarse search", 14, 20, "01:10")
-    assert builder.parse_progress("\r3 vs 9 layers: 100%|██████████| 8/8 [00:00<?, ?run/s]") \
-        == ("3 vs 9 layers", 8, 8, "?")
-    assert builder.parse_progress("UserWarning: something else\n") is None
-
-
-def test_progress_line_says_where_the_build_is(builder, capsys):
-    progress = builder.NotebookProgress(3, 7, "03_lambda_search")
-    progress.write("\rcoarse search:  70%|#######   | 14/20 [02:41<01:10,  8.05s/run]")
-    line = progress.line()
-    assert line.startswith("[3/7] 03_lambda_search  coarse search 14/20 runs  0:0")
-    assert line.endswith("elapsed, ~01:10 left")
-    progress.write("some library chatter on stderr\n")  # ignored
-    assert progress.line() == line or "14/20 runs" in progress.line()
-    progress.close("done")
-    assert "[3/7] 03_lambda_search  done in 0:0" in capsys.readouterr().err
 
 
 def test_a_second_build_in_the_same_folder_stops_at_once(builder, tmp_path):
@@ -220,24 +200,6 @@ def test_an_incomplete_data_folder_is_completed_by_make_data_unless_configured(
         server.server_close()
 
 
-def test_title_page_training_time_says_where_the_runs_came_from(builder):
-    assert builder.training_time({"runs": 3, "seconds": 600.0, "trained_now": 0}) == \
-        "10.0 min in 3 runs (all read from the run cache)"
-    assert builder.training_time({"runs": 3, "seconds": 60.0, "trained_now": 3}) == \
-        "1.0 min in 3 runs (all trained in this build)"
-    assert "1 trained in this build, 2 read from the run cache" in builder.training_time(
-        {"runs": 3, "seconds": 60.0, "trained_now": 1})
-
-
-def test_title_page_names_the_training_path_of_the_runs(builder):
-    assert builder.training_path({"numba": 138}) == (
-        "the fast path, compiled Numba kernels between the BLAS products (all 138 runs)")
-    assert builder.training_path({"numba": 2, "numpy": 1}) == (
-        "the fast path, compiled Numba kernels between the BLAS products: 2 runs; "
-        "the NumPy reference: 1 run")
-    assert builder.training_path({}) == "no runs"
-
-
 def test_load_with_download_takes_the_make_data_path(tmp_path, monkeypatch):
     """load_cifar10(download=True) honours the URL/md5 overrides and never downloads into a
     configured data directory (the local server must see no request)."""
@@ -277,19 +239,6 @@ def test_load_with_download_takes_the_make_data_path(tmp_path, monkeypatch):
     assert (tmp_path / "project" / "data" / "cifar-10-batches-py" / "test_batch").is_file()
 
 
-def test_a_latex_failure_names_the_input_and_the_log(builder, tmp_path):
-    source = "\\documentclass{article}\n\\title{A \\& B}\n\\begin{document}\n\\maketitle\n" \
-             "\\section{Gradient check}\\label{gradient-check}\ntext & more\n\\end{document}\n"
-    log = "This is XeTeX\n! Misplaced alignment tab character &.\nl.6 text &\n more\n"
-    message = builder.latex_failure(log, source, tmp_path / "report.log")
-    assert message.startswith("LaTeX could not build the PDF: Misplaced alignment tab")
-    assert "line 6" in message and "'Gradient check'" in message
-    assert str(tmp_path / "report.log") in message
-    title_log = "! Undefined control sequence.\nl.4 \\maketitle\n"
-    assert "the title page: check --title/TITLE, --author/AUTHOR" in builder.latex_failure(
-        title_log, source, None)
-
-
 def test_folders_given_relative_to_the_shell_stay_right_for_the_kernels(builder, tmp_path,
                                                                      monkeypatch):
     """The notebooks' kernels run in notebooks/: a relative BNNET_DATA_DIR, BNNET_CACHE_DIR
@@ -304,3 +253,13 @@ def test_folders_given_relative_to_the_shell_stay_right_for_the_kernels(builder,
     assert os.environ["BNNET_DATA_DIR"] == str(tmp_path / "../shared/cifar-10-batches-py")
     assert os.environ["BNNET_CACHE_DIR"] == str(tmp_path / "cache")
     assert args.data_dir == str(tmp_path / "data")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("0*.ipynb")),
+                         ids=lambda p: p.stem)
+def test_every_notebook_opens_with_how_long_it_runs_and_how_to_try_it_quick(path):
+    import nbformat
+
+    first = nbformat.read(path, as_version=4).cells[0]
+    assert "lab-only" in first.metadata.get("tags", []), path.name
+    assert "quick = True" in first.source and re.search(r"\d+ (s|min)", first.source)

@@ -17,27 +17,29 @@ import datetime as dt
 import fcntl
 import os
 import re
-import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
-import nbformat
 import papermill
-from nbconvert import PDFExporter
-from nbconvert.exporters.pdf import LatexFailed
-from tqdm import tqdm
-from traitlets.config import Config as TraitletsConfig
 
 from bnnet.cifar10 import DATA_DIR_ENV, DataError, ensure_cifar10
-from bnnet.files import PROJECT_ROOT, atomic_path
+from bnnet.files import PROJECT_ROOT
+from bnnet.report.assemble import (
+    DEFAULT_ASSIGNMENT,
+    DEFAULT_AUTHOR,
+    DEFAULT_COURSE,
+    DEFAULT_TITLE,
+    NOTEBOOKS,
+    PAPERS,
+    combine,
+)
 from bnnet.report.display import FIGURES_ENV, RESULTS_ENV, STUDY_FIGURES, STUDY_RESULTS
-from bnnet.report.latex import escape, to_latex
-from bnnet.report.notebook import NOTEBOOKS as notebook_specs
+from bnnet.report.pdf import PDFFailed, to_pdf
+from bnnet.report.terminal import NotebookProgress
 from bnnet.study.cache import code_key
 from bnnet.study.cluster import SCHEDULER_ENV, insecure_address
 from bnnet.study.progress import PROGRESS_ENV
@@ -51,17 +53,7 @@ from bnnet.study.provenance import (
 )
 
 ROOT = PROJECT_ROOT
-NOTEBOOKS = list(notebook_specs)  # in order
-TEMPLATE = ROOT / "scripts" / "report_template" / "bnnet.tex.j2"
-DROP_MIMETYPES = {"application/vnd.jupyter.widget-view+json"}
 USAGE = "`make report`: run the notebooks with papermill, then build one PDF with nbconvert."
-DEFAULT_TITLE = "Batch normalization in k-layer networks on CIFAR-10"
-DEFAULT_AUTHOR = "bnnet workbook"
-DEFAULT_COURSE = "DD2424 Deep Learning in Data Science, KTH"
-DEFAULT_ASSIGNMENT = "Assignment 3: k-layer networks with batch normalization"
-#: LaTeX's paper sizes by the build option's name.
-PAPERS = {"a4": "a4paper", "letter": "letterpaper"}
-OVERFULL_TOLERANCE_PT = 3.0  # what a reader cannot see; wider boxes run into the margin
 
 
 def git_commit() -> str:
@@ -80,79 +72,12 @@ def git_commit() -> str:
 # The kernel's own warnings (e.g. "Kernel is running over TCP without encryption") are
 # chatter for a user of make report; its errors still reach the terminal.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
-# A progress bar that run_many writes as text to the kernel's stderr (BNNET_PROGRESS=text):
-# "coarse search:  70%|#######   | 14/20 [02:41<01:10,  8.05s/run]"
-TQDM_LINE = re.compile(r"([^\r\n]*?):\s+\d+%\|[^|\r\n]*\|\s*(\d+)/(\d+)\s*\[([\d:]+)<([\d:?]+)")
 
 
-def parse_progress(text: str) -> tuple[str, int, int, str] | None:
-    """The last tqdm state in a chunk of stderr: (description, done, total, time left)."""
-    matches = list(TQDM_LINE.finditer(text))
-    if not matches:
-        return None
-    desc, done, total, _, left = matches[-1].groups()
-    return desc.strip(), int(done), int(total), left
 
 
-def clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-class NotebookProgress:
-    """One live line per notebook on the terminal, fed by the kernel's stderr (papermill's
-    ``stderr_file``): ``[3/7] 03_lambda_search  coarse search 14/20 runs  2:41 elapsed,
-    ~1:10 left``. Other stderr text (warnings, library chatter) is dropped; it stays in the
-    executed notebook."""
-
-    def __init__(self, index: int, count: int, name: str):
-        self.prefix = f"[{index}/{count}] {name}"
-        self.start = time.monotonic()
-        self.state: tuple[str, int, int, str] | None = None
-        interactive = sys.stderr.isatty()
-        size = shutil.get_terminal_size((100, 20))  # a pty may report 0 x 0: tqdm hides bars
-        self.bar = tqdm(total=None, bar_format="{desc}", file=sys.stderr, leave=True,
-                        mininterval=0.5 if interactive else 60, ncols=size.columns or 100,
-                        nrows=size.lines or 20)
-        self._stop = threading.Event()
-        self._ticker = threading.Thread(target=self._tick, daemon=True,
-                                        args=(1.0 if interactive else 60.0,))
-        self._ticker.start()
-        self.refresh()
-
-    def line(self) -> str:
-        elapsed = clock(time.monotonic() - self.start)
-        if self.state is None:
-            return f"{self.prefix}  {elapsed} elapsed"
-        desc, done, total, left = self.state
-        eta = "" if done >= total or "?" in left else f", ~{left} left"
-        return f"{self.prefix}  {desc} {done}/{total} runs  {elapsed} elapsed{eta}"
-
-    def refresh(self) -> None:
-        self.bar.set_description_str(self.line(), refresh=True)
-
-    def _tick(self, every: float) -> None:
-        while not self._stop.wait(every):
-            self.refresh()
-
-    # papermill writes the kernel's stderr here
-    def write(self, text: str) -> int:
-        state = parse_progress(text)
-        if state is not None and state != self.state:
-            self.state = state
-            self.refresh()
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def close(self, outcome: str) -> None:
-        self._stop.set()
-        self._ticker.join()
-        self.bar.set_description_str(
-            f"{self.prefix}  {outcome} in {clock(time.monotonic() - self.start)}", refresh=False)
-        self.bar.close()  # draws the final line once and ends it
 
 
 def execute(name: str, out_dir: Path, parameters: dict,
@@ -205,177 +130,30 @@ def build_lock(folder: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def clean_cells(nb: nbformat.NotebookNode) -> list:
-    """The cells worth printing: no parameter cells, no stderr, no widget debris."""
-    cells = []
-    for cell in nb.cells:
-        tags = set(cell.metadata.get("tags", []))
-        if tags & {"parameters", "injected-parameters"}:
-            continue
-        if cell.cell_type == "code":
-            outputs = []
-            for output in cell.outputs:
-                if output.output_type == "stream" and output.name == "stderr":
-                    continue
-                if output.output_type in ("display_data", "execute_result"):
-                    data = output.get("data", {})
-                    if DROP_MIMETYPES & set(data):
-                        continue
-                outputs.append(output)
-            cell.outputs = outputs
-            if not outputs:
-                continue
-        cells.append(cell)
-    return cells
 
 
-def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: float,
-            commit: str, training: dict | None = None, title: str = DEFAULT_TITLE,
-            author: str = DEFAULT_AUTHOR, course: str = DEFAULT_COURSE,
-            assignment: str = DEFAULT_ASSIGNMENT, paper: str = "a4") -> nbformat.NotebookNode:
-    combined = nbformat.v4.new_notebook()
-    for path in executed:
-        combined.cells.extend(clean_cells(nbformat.read(path, as_version=4)))
-    title = title + (" (quick run)" if quick else "")
-    combined.metadata["title"] = title
-    combined.metadata["authors"] = [{"name": author}]
-    combined.metadata["date"] = dt.date.today().isoformat()
-    training = training or {"runs": 0, "seconds": 0.0, "trained_now": 0}
-    combined.metadata["bnnet"] = {
-        # what the title page prints, as LaTeX (any character a user may type is safe),
-        # and the PDF's metadata (special characters escaped, letters kept)
-        "title_tex": to_latex(title), "author_tex": to_latex(author),
-        "title_pdf": escape(title), "author_pdf": escape(author),
-        "data_source_tex": to_latex(data_source),
-        "course_tex": to_latex(course), "assignment_tex": to_latex(assignment),
-        "paper": PAPERS[paper],
-        "quick": quick, "commit": commit, "data_source": data_source,
-        "build_time": f"{seconds / 60:.1f} min",
-        "training_time": training_time(training),
-        "training_path": training_path(training.get("kernels", {})),
-        "blas_kernel": blas_kernel(training.get("blas", {})),
-        "notebooks": ", ".join(NOTEBOOKS),
-    }
-    return combined
 
 
-def training_time(training: dict) -> str:
-    """"88.4 min in 174 runs (all read from the run cache)" for the title page."""
-    runs, now = training["runs"], training["trained_now"]
-    origin = ("all read from the run cache" if now == 0
-              else "all trained in this build" if now == runs
-              else f"{now} trained in this build, {runs - now} read from the run cache")
-    return f"{training['seconds'] / 60:.1f} min in {runs} runs ({origin})"
 
 
-#: ``Config.kernels`` in words, for the title page.
-TRAINING_PATHS = {
-    "numba": "the fast path, compiled Numba kernels between the BLAS products",
-    "numpy": "the NumPy reference",
-}
 
 
-def training_path(kernels: dict[str, int]) -> str:
-    """"the NumPy reference (all 3 runs)" for the title page, from the runs per path."""
-    if not kernels:
-        return "no runs"
-    if len(kernels) == 1:
-        (path, runs), = kernels.items()
-        return f"{TRAINING_PATHS.get(path, path)} (all {runs} runs)"
-    return "; ".join(f"{TRAINING_PATHS.get(path, path)}: {runs} run{'s' * (runs != 1)}"
-                     for path, runs in sorted(kernels.items()))
 
 
-def blas_kernel(kernels: dict[tuple[str, str], int]) -> str:
-    """"OpenBLAS 0.3.31, Haswell kernel (all 138 runs)" for the title page."""
-    def name(kernel: str, version: str) -> str:
-        return f"OpenBLAS {version}, {kernel} kernel" if kernel else "not recorded"
-
-    if len(kernels) == 1:
-        ((kernel, version), runs), = kernels.items()
-        return f"{name(kernel, version)} (all {runs} runs)"
-    return "; ".join(f"{name(*key)}: {runs} run{'s' * (runs != 1)}"
-                     for key, runs in sorted(kernels.items())) or "no runs"
 
 
-class _LoggedPDFExporter(PDFExporter):
-    """nbconvert's PDF exporter, keeping the LaTeX source and log of the last run
-    (``latex_source``, ``latex_log``)."""
-
-    latex_log = ""
-    latex_source = ""
-
-    def run_latex(self, filename, raise_on_failure=None):
-        kwargs = {} if raise_on_failure is None else {"raise_on_failure": raise_on_failure}
-        tex = Path(filename)
-        if tex.is_file():
-            self.latex_source = tex.read_text(encoding="utf-8", errors="replace")
-        try:
-            return super().run_latex(filename, **kwargs)
-        finally:
-            log = tex.with_suffix(".log")
-            if log.is_file():
-                self.latex_log = log.read_text(encoding="utf-8", errors="replace")
 
 
-SECTION = re.compile(r"\\section\{(.*?)\}")
 
 
-class PDFFailed(RuntimeError):
-    """LaTeX could not build the PDF; the message says where and what to check."""
 
 
-def latex_failure(log: str, source: str, log_path: Path | None) -> str:
-    """One message for a failed LaTeX run: the first error, the line of the LaTeX source,
-    and which input caused it (the title page's inputs, or the notebook whose section
-    holds that line)."""
-    error = next((line for line in log.splitlines() if line.startswith("! ")),
-                 "! (no error line in the log)")
-    where = re.search(r"^l\.(\d+)", log, re.M)
-    line = int(where.group(1)) if where else None
-    culprit = "an unknown part of the report"
-    if line is not None:
-        before = source.splitlines()[:line]
-        sections = [m.group(1) for m in map(SECTION.match, before) if m]
-        if sections:
-            culprit = f"the section {sections[-1]!r}"
-        elif any(s.startswith("\\begin{document}") for s in before) or not source:
-            culprit = "the title page: check --title/TITLE, --author/AUTHOR and --data-note"
-        else:
-            culprit = "the preamble (the title, author or the template)"
-    at = f" at line {line} of the LaTeX source" if line is not None else ""
-    log_hint = f"; the full log is {log_path}" if log_path is not None else ""
-    return f"LaTeX could not build the PDF: {error[2:]}{at}, in {culprit}{log_hint}"
 
 
-def overfull_hboxes(log: str, tolerance: float = OVERFULL_TOLERANCE_PT) -> list[str]:
-    """The overfull \\hbox warnings of a LaTeX log wider than ``tolerance`` points."""
-    return [m.group(0) for m in re.finditer(
-        r"Overfull \\hbox \(([\d.]+)pt too wide\)[^\n]*", log)
-        if float(m.group(1)) > tolerance]
 
 
-def to_pdf(nb: nbformat.NotebookNode, out: Path, log_path: Path | None = None) -> list[str]:
-    """Write the PDF (atomically) and the LaTeX log; return the overfull boxes."""
-    c = TraitletsConfig()
-    c.TemplateExporter.exclude_input = True
-    c.TemplateExporter.exclude_input_prompt = True
-    c.TemplateExporter.exclude_output_prompt = True
-    exporter = _LoggedPDFExporter(config=c, template_file=str(TEMPLATE))
-    exporter.verbose = False
-    try:
-        pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": "report"}})
-    except LatexFailed:
-        if log_path is not None:
-            log_path.write_text(exporter.latex_log, encoding="utf-8")
-            log_path.with_suffix(".tex").write_text(exporter.latex_source, encoding="utf-8")
-        raise PDFFailed(latex_failure(exporter.latex_log, exporter.latex_source,
-                                      log_path)) from None
-    with atomic_path(out) as tmp:
-        tmp.write_bytes(pdf)
-    if log_path is not None:
-        log_path.write_text(exporter.latex_log, encoding="utf-8")
-    return overfull_hboxes(exporter.latex_log)
+
+
 
 
 #: Folders a user may give relative to where they run make report.

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from bnnet.cifar10 import ALL_FILES, md5sum
+from bnnet.files import atomic_path
 
 #: md5 of each file of the official "CIFAR-10 python version" archive (the same values as
 #: torchvision's CIFAR10 dataset class).
@@ -154,6 +155,7 @@ def write_manifest(ledger: str | os.PathLike, path: str | os.PathLike, *,
             if "config" in entry]
     manifest = {"commit": commit, "code_key": code,
                 "data_md5": dict(file_md5s(batches_dir)), "runs": runs}
-    Path(path).write_text(json.dumps(manifest, indent=1, allow_nan=True) + "\n",
-                          encoding="utf-8")
+    with atomic_path(path) as tmp:  # make verify reads it back: never half-written
+        tmp.write_text(json.dumps(manifest, indent=1, allow_nan=True) + "\n",
+                       encoding="utf-8")
     return len(runs)

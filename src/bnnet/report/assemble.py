@@ -1,0 +1,131 @@
+"""The executed notebooks into one notebook for the PDF: the cells worth printing and the
+title page's facts (title, author, course, data, training time, kernels)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import nbformat
+
+from bnnet.report.latex import escape, to_latex
+from bnnet.report.notebook import NOTEBOOKS as notebook_specs
+
+NOTEBOOKS = list(notebook_specs)  # in order
+DROP_MIMETYPES = {"application/vnd.jupyter.widget-view+json"}
+
+
+DEFAULT_TITLE = "Batch normalization in k-layer networks on CIFAR-10"
+
+
+DEFAULT_AUTHOR = "bnnet workbook"
+
+
+DEFAULT_COURSE = "DD2424 Deep Learning in Data Science, KTH"
+
+
+DEFAULT_ASSIGNMENT = "Assignment 3: k-layer networks with batch normalization"
+
+
+#: LaTeX's paper sizes by the build option's name.
+PAPERS = {"a4": "a4paper", "letter": "letterpaper"}
+
+
+#: Cells for someone who opens the notebook (how long it runs, how to try it quick), not
+#: for the report.
+LAB_ONLY = "lab-only"
+
+
+def clean_cells(nb: nbformat.NotebookNode) -> list:
+    """The cells worth printing: no parameter cells, no cell tagged :data:`LAB_ONLY`, no
+    stderr, no widget debris."""
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.metadata.get("tags", []))
+        if tags & {"parameters", "injected-parameters", LAB_ONLY}:
+            continue
+        if cell.cell_type == "code":
+            outputs = []
+            for output in cell.outputs:
+                if output.output_type == "stream" and output.name == "stderr":
+                    continue
+                if output.output_type in ("display_data", "execute_result"):
+                    data = output.get("data", {})
+                    if DROP_MIMETYPES & set(data):
+                        continue
+                outputs.append(output)
+            cell.outputs = outputs
+            if not outputs:
+                continue
+        cells.append(cell)
+    return cells
+
+
+def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: float,
+            commit: str, training: dict | None = None, title: str = DEFAULT_TITLE,
+            author: str = DEFAULT_AUTHOR, course: str = DEFAULT_COURSE,
+            assignment: str = DEFAULT_ASSIGNMENT, paper: str = "a4") -> nbformat.NotebookNode:
+    combined = nbformat.v4.new_notebook()
+    for path in executed:
+        combined.cells.extend(clean_cells(nbformat.read(path, as_version=4)))
+    title = title + (" (quick run)" if quick else "")
+    combined.metadata["title"] = title
+    combined.metadata["authors"] = [{"name": author}]
+    combined.metadata["date"] = dt.date.today().isoformat()
+    training = training or {"runs": 0, "seconds": 0.0, "trained_now": 0}
+    combined.metadata["bnnet"] = {
+        # what the title page prints, as LaTeX (any character a user may type is safe),
+        # and the PDF's metadata (special characters escaped, letters kept)
+        "title_tex": to_latex(title), "author_tex": to_latex(author),
+        "title_pdf": escape(title), "author_pdf": escape(author),
+        "data_source_tex": to_latex(data_source),
+        "course_tex": to_latex(course), "assignment_tex": to_latex(assignment),
+        "paper": PAPERS[paper],
+        "quick": quick, "commit": commit, "data_source": data_source,
+        "build_time": f"{seconds / 60:.1f} min",
+        "training_time": training_time(training),
+        "training_path": training_path(training.get("kernels", {})),
+        "blas_kernel": blas_kernel(training.get("blas", {})),
+        "notebooks": ", ".join(NOTEBOOKS),
+    }
+    return combined
+
+
+def training_time(training: dict) -> str:
+    """"88.4 min in 174 runs (all read from the run cache)" for the title page."""
+    runs, now = training["runs"], training["trained_now"]
+    origin = ("all read from the run cache" if now == 0
+              else "all trained in this build" if now == runs
+              else f"{now} trained in this build, {runs - now} read from the run cache")
+    return f"{training['seconds'] / 60:.1f} min in {runs} runs ({origin})"
+
+
+#: ``Config.kernels`` in words, for the title page.
+TRAINING_PATHS = {
+    "numba": "the fast path, compiled Numba kernels between the BLAS products",
+    "numpy": "the NumPy reference",
+}
+
+
+def training_path(kernels: dict[str, int]) -> str:
+    """"the NumPy reference (all 3 runs)" for the title page, from the runs per path."""
+    if not kernels:
+        return "no runs"
+    if len(kernels) == 1:
+        (path, runs), = kernels.items()
+        return f"{TRAINING_PATHS.get(path, path)} (all {runs} runs)"
+    return "; ".join(f"{TRAINING_PATHS.get(path, path)}: {runs} run{'s' * (runs != 1)}"
+                     for path, runs in sorted(kernels.items()))
+
+
+def blas_kernel(kernels: dict[tuple[str, str], int]) -> str:
+    """"OpenBLAS 0.3.31, Haswell kernel (all 138 runs)" for the title page."""
+    def name(kernel: str, version: str) -> str:
+        return f"OpenBLAS {version}, {kernel} kernel" if kernel else "not recorded"
+
+    if len(kernels) == 1:
+        ((kernel, version), runs), = kernels.items()
+        return f"{name(kernel, version)} (all {runs} runs)"
+    return "; ".join(f"{name(*key)}: {runs} run{'s' * (runs != 1)}"
+                     for key, runs in sorted(kernels.items())) or "no runs"
+

@@ -1,0 +1,39 @@
+"""The executed notebooks into one notebook for the PDF, and the title page's facts."""
+
+from bnnet.report import assemble as builder
+
+
+def test_title_page_training_time_says_where_the_runs_came_from():
+    assert builder.training_time({"runs": 3, "seconds": 600.0, "trained_now": 0}) == \
+        "10.0 min in 3 runs (all read from the run cache)"
+    assert builder.training_time({"runs": 3, "seconds": 60.0, "trained_now": 3}) == \
+        "1.0 min in 3 runs (all trained in this build)"
+    assert "1 trained in this build, 2 read from the run cache" in builder.training_time(
+        {"runs": 3, "seconds": 60.0, "trained_now": 1})
+
+
+def test_title_page_names_the_training_path_of_the_runs():
+    assert builder.training_path({"numba": 138}) == (
+        "the fast path, compiled Numba kernels between the BLAS products (all 138 runs)")
+    assert builder.training_path({"numba": 2, "numpy": 1}) == (
+        "the fast path, compiled Numba kernels between the BLAS products: 2 runs; "
+        "the NumPy reference: 1 run")
+    assert builder.training_path({}) == "no runs"
+
+
+def test_a_lab_only_cell_stays_out_of_the_report():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("Runs for 5 minutes.", metadata={"tags": ["lab-only"]}),
+        nbformat.v4.new_markdown_cell("# Section")])
+    assert [c.source for c in builder.clean_cells(nb)] == ["# Section"]
+
+
+def test_title_page_names_the_blas_kernel_of_the_runs():
+    assert builder.blas_kernel({("Haswell", "0.3.31"): 138}) == (
+        "OpenBLAS 0.3.31, Haswell kernel (all 138 runs)")
+    assert builder.blas_kernel({("Haswell", "0.3.31"): 2, ("SkylakeX", "0.3.31"): 1}) == (
+        "OpenBLAS 0.3.31, Haswell kernel: 2 runs; OpenBLAS 0.3.31, SkylakeX kernel: 1 run")
+    assert builder.blas_kernel({("", ""): 3}) == "not recorded (all 3 runs)"
+    assert builder.blas_kernel({}) == "no runs"
