@@ -137,3 +137,10 @@ def test_pickle_with_foreign_globals_is_refused_without_running_it(tmp_path):
     with pytest.raises(DataError, match="refusing to load global"):
         read_batch(path)
     assert not marker.exists()
+
+
+def test_a_bool_is_not_a_count_of_images(fake_cifar):
+    with pytest.raises(ValueError, match="n_val=True"):
+        load_cifar10(fake_cifar, n_val=True)
+    with pytest.raises(ValueError, match="n_train=True"):
+        load_cifar10(fake_cifar, n_val=20, n_train=True)

@@ -25,7 +25,7 @@ def test_benchmark_table_names_libraries_and_ratios_for_the_reader(tmp_path):
     write_bench(tmp_path / "bench.csv")
     table, limit, threads = load_benchmark(tmp_path / "bench.csv")
     assert (limit, threads) == (190.0, 2)
-    assert list(table.columns) == ["net", "task", "library", "time (s)", "× floor",
+    assert list(table.columns) == ["net", "task", "library", "seconds", "× floor",
                                    "× torch.compile", "× eager", "% of limit",
                                    "RSS (MiB)", "BLAS kernel"]
     assert set(table["BLAS kernel"]) == {""}  # a benchmark from before the kernel was pinned

@@ -63,7 +63,7 @@ def test_grid_of_checks_is_cached_and_labelled(small_batch, tmp_path, monkeypatc
         configs[0], np.ascontiguousarray(X), y, None, n_classes=10)
     again = check_gradients_grid(configs, X, y, n_classes=10, cache=True)
     assert first.equals(again)
-    assert set(first["bn"]) == {"none", "before ReLU"} and set(first["lam"]) == {0.005, 0.1}
+    assert set(first["bn"]) == {"none", "before the ReLU"} and set(first["lam"]) == {0.005, 0.1}
     assert (first["max_rel_error"] < 1e-6).all()
 
 

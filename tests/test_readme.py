@@ -8,12 +8,14 @@ import inspect
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from pytest_examples import CodeExample, EvalExample, find_examples
 
 # numba registers the builtin print when it is first imported; pytest-examples replaces
 # print with a mock while an example runs, so bnnet (and numba) must be imported before
 import bnnet  # noqa: F401
+from bnnet.report.prose import effect, pct, pm, sci
 from tests.conftest import write_fake_cifar
 from tests.report_checks import ROOT
 
@@ -73,3 +75,41 @@ def test_every_documented_signature_is_the_codes(name, args):
         assert p.kind == q.kind, f"{name}: {p.name} is {q.kind.description} in the code"
         assert p.default == q.default, (f"{name}: {p.name} defaults to {q.default!r} in the "
                                         f"code, {p.default!r} in the README")
+
+
+def findings() -> list[str]:
+    """The sentences of the README's "What the study found", from the committed tables
+    (the tables hold differences in percentage points, effect() takes fractions)."""
+    results = ROOT / "report" / "results"
+
+    def row(name: str, **where) -> dict:
+        table = pd.read_csv(results / f"{name}.csv")
+        for column, value in where.items():
+            table = table[table[column] == value]
+        (found,) = table.to_dict("records")
+        return {**found, **{k: found[k] / 100 for k in ("diff", "low", "high")}}
+
+    grad = pd.read_csv(results / "01_gradcheck_summary.csv")
+    chosen = pd.read_csv(results / "03_chosen.csv").iloc[0]
+    eps = pd.read_csv(results / "04_epsilon_ci.csv")
+    smallest = eps["sigma"].min()
+    tiniest = eps[eps["sigma"] == smallest]["eps"].min()
+    best = pd.read_csv(results / "05_best_runs.csv")["test_accuracy"]
+    return [
+        f"largest relative error {sci(grad[['W', 'b', 'gamma', 'beta']].max().max())}",
+        f"3-layer net BN {effect(row('02_bn_ci', net='3-layer'))}",
+        f"9-layer net BN {effect(row('02_bn_ci', net='9-layer'))}",
+        f"λ = {sci(chosen['lam'])}",
+        f"the chosen λ {effect(row('03_final_ci', arm='chosen'))}",
+        f"ε = {sci(tiniest)} instead of 1e-5 "
+        f"{effect(row('04_epsilon_ci', sigma=smallest, eps=tiniest))}",
+        f"{pm(best)} test accuracy ({', '.join(pct(a, 2) for a in best)})",
+    ]
+
+
+def test_the_readme_states_the_committed_reports_findings():
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## What the study found"):]
+    section = " ".join(section[:section.index("\n## ", 5)].split())
+    for sentence in findings():
+        assert sentence in section, sentence

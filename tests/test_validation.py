@@ -78,7 +78,7 @@ def test_a_bad_notebook_parameter_stops_before_any_work():
     values = namespace("05_bn_variants", best={"hidden": [500], "lam": -1})
     with pytest.raises(ParameterError, match=r"parameter best=.*lam=-1.0"):
         begin("05_bn_variants", values)
-    with pytest.raises(ParameterError, match="has no parameter"):
+    with pytest.raises(ParameterError, match="lacks the parameters"):
         begin("05_bn_variants", {"quick": False})
 
 

@@ -30,6 +30,14 @@ THREE_LAYER = (50, 50)
 NINE_LAYER = (50, 30, 20, 20, 10, 10, 10, 10)
 #: The course's two nets by the names the report gives them.
 NETS = {"3-layer": THREE_LAYER, "9-layer": NINE_LAYER}
+#: Where BN sits, in the words of every table and figure (``None``: no BN).
+BN_PLACEMENTS = {None: "none", "before": "before the ReLU", "after": "after the ReLU"}
+
+
+def bn_placement(config: Config) -> str:
+    """:data:`BN_PLACEMENTS` of a configuration: ``"none"``, ``"before the ReLU"`` or
+    ``"after the ReLU"``."""
+    return BN_PLACEMENTS[config.bn_position if config.batch_norm else None]
 
 
 class ConfigError(ValueError):
@@ -90,7 +98,9 @@ class Config:
         kernels: how a training step runs its element-wise work: ``"numba"`` in compiled
             kernels between the BLAS products (:mod:`bnnet.core.fast`, the fast path) or
             ``"numpy"`` (the reference of :mod:`bnnet.core.network`, the code the gradient
-            checks use). Same computation; results agree within float32 round-off.
+            checks use). One step computes the same quantities on both, equal within
+            float32 round-off; over a whole run that round-off drifts, as on another CPU,
+            so the two paths train to different last digits.
         log_every: updates between two evaluations of the history; ``None`` = n_s // 5.
         train_eval_size: training images used for the train curves (a fixed subset, to keep
             logging cheap); ``None`` = all.

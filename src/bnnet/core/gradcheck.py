@@ -95,7 +95,7 @@ def check_gradients(
         one row per layer and parameter: ``layer`` (1-based), ``parameter``, ``shape``,
         ``max_rel_error``, ``mean_rel_error``, ``max_abs_error``, ``max_abs_grad``.
 
-    Layers followed directly by BN have no bias (see :mod:`bnnet.network`), so no ``b``
+    Layers followed directly by BN have no bias (see :mod:`bnnet.core.network`), so no ``b``
     row appears for them.
     """
     if h is None:

@@ -295,7 +295,7 @@ def population_statistics(
         params: trained parameters (not modified).
         X: inputs, shape (N, D).
         config: the architecture.
-        chunk: rows per matrix product for the first layer (bounds the memory).
+        chunk: rows per matrix product of every layer (bounds the memory).
 
     Returns:
         new parameters, with the arrays that do not change shared with ``params``.

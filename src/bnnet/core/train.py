@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from bnnet.cifar10 import IMAGE_SIZE
 from bnnet.core.augment import Draws, apply_augmentation, augment_draws
-from bnnet.core.config import Config
+from bnnet.core.config import Config, bn_placement
 from bnnet.core.data import Dataset
 from bnnet.core.fast import FastStep
 from bnnet.core.network import Params, evaluate, forward_backward, init_params
@@ -289,5 +289,5 @@ def _eval_subset(n: int, size: int | None, rng: np.random.Generator) -> np.ndarr
 
 
 def _describe(config: Config) -> str:
-    bn = f"BN-{config.bn_position}" if config.batch_norm else "no BN"
+    bn = f"BN {bn_placement(config)}" if config.batch_norm else "no BN"
     return f"{config.n_layers}-layer {bn}"

@@ -60,7 +60,7 @@ def load_benchmark(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame,
     table = pd.DataFrame({
         "net": raw["net"], "task": raw["task"],
         "library": raw["library"].map(lambda name: LIBRARIES.get(name, name)),
-        "time (s)": raw["seconds"],
+        "seconds": raw["seconds"],
         "× floor": raw["ratio_to_floor"],
         "× torch.compile": raw["ratio_to_torch_compile"],
         "× eager": raw["ratio_to_pytorch"],

@@ -94,8 +94,8 @@ COLUMN_LABELS = {
     "beta": "β", "diff": "difference", "low": "95% low", "high": "95% high",
     "p_value": "p", "p_holm": "p (Holm)",
     "test_accuracy": "test accuracy (%)", "val_accuracy": "validation accuracy (%)",
-    "train_accuracy": "training accuracy (%)", "seconds per run": "time per run (s)",
-    "seconds": "time per run (s)", "minutes": "time (min)", "log10_lam": "log₁₀ λ",
+    "train_accuracy": "training accuracy (%)", "seconds per run": "seconds per run",
+    "seconds": "seconds per run", "minutes": "minutes", "log10_lam": "log₁₀ λ",
     "interval (log10)": "95% interval (log₁₀ λ)", "lam interval": "95% interval (λ)",
     "fitted val_accuracy": "fitted validation accuracy (%)", "sigma": "σ",
     "bn_position": "BN position", "alpha": "α", "statistics": "BN statistics",
@@ -135,7 +135,9 @@ def show_table(
             fmt[col] = "{:.4g}"
     header = {**COLUMN_LABELS, **(labels or {})}
     shown = shown.rename(columns=lambda c: header.get(c, c))
-    fmt = {header.get(c, c): f for c, f in fmt.items()}
+    # the typographic minus of the prose, in the tables too
+    fmt = {header.get(c, c): (lambda v, f=f: f.format(v).replace("-", "−"))
+           for c, f in fmt.items()}
     styler = shown.style.format(fmt, na_rep="--", escape="latex")
     styler = styler.format_index(escape="latex", axis=1)
     if not index:

@@ -170,7 +170,7 @@ def begin(name: str, namespace: MutableMapping[str, Any]) -> None:
     constraints = {**COMMON, **notebook.parameters}
     missing = [p for p in constraints if p not in namespace]
     if missing:
-        raise ParameterError(f"notebook {name} has no parameter(s) {missing} in its "
+        raise ParameterError(f"notebook {name} lacks the parameters {missing} in its "
                              "parameters cell; see bnnet.report.notebook.NOTEBOOKS")
     unknown = sorted(injected_parameters(namespace) - constraints.keys())
     if unknown:

@@ -188,7 +188,7 @@ def gradcheck_overview(table: pd.DataFrame, threshold: float = 1e-6) -> plt.Figu
             ax.axhline(threshold, ls="--", color="gray", lw=1)
             ax.set_yscale("log")
             ax.set_title(f"{depth} layers, λ = {lam:g}", fontsize=SMALL_FONT)
-            ax.set_xticks(range(len(modes)), [m.replace(" ReLU", "") for m in modes],
+            ax.set_xticks(range(len(modes)), [m.replace(" the ReLU", "") for m in modes],
                           fontsize=SMALL_FONT)
             ax.set_xlim(-0.5, len(modes) - 0.5)
         axes[i][0].set_ylabel("max. relative error", fontsize=SMALL_FONT)
@@ -211,7 +211,7 @@ def benchmark_bars(table: pd.DataFrame) -> plt.Figure:
         nets, libraries = list(dict.fromkeys(t["net"])), list(dict.fromkeys(t["library"]))
         width = 0.8 / len(libraries)
         for i, lib in enumerate(libraries):
-            seconds = t[t["library"] == lib].set_index("net")["time (s)"].reindex(nets)
+            seconds = t[t["library"] == lib].set_index("net")["seconds"].reindex(nets)
             ax.bar(np.arange(len(nets)) + (i - (len(libraries) - 1) / 2) * width, seconds,
                    width, label=lib, color=colours[lib])
         ax.set_xticks(np.arange(len(nets)), nets)

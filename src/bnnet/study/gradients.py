@@ -6,7 +6,7 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from bnnet.core.config import Config
+from bnnet.core.config import Config, bn_placement
 from bnnet.core.gradcheck import check_gradients
 from bnnet.study.cache import memory, read_back
 
@@ -35,7 +35,7 @@ def check_gradients_grid(
         tables[i] = table
     return pd.concat([
         t.assign(layers=c.n_layers,
-                 bn="none" if not c.batch_norm else f"{c.bn_position} ReLU", lam=c.lam)
+                 bn=bn_placement(c), lam=c.lam)
         for c, t in zip(configs, tables, strict=True)
     ], ignore_index=True)
 
