@@ -16,7 +16,7 @@ net, by:
 
 and eval-mode prediction of 10,000 images (bnnet, PyTorch). Every library uses the same
 number of threads. "% of limit" is the FLOPs of the matrix products divided by the float32
-matmul throughput measured here. Each row says which BLAS kernel it ran on.
+matmul throughput measured here. Each row of NumPy's OpenBLAS says which kernel it ran on.
 
 Needs PyTorch: pip install -r requirements-bench.txt (torch==2.13.0, CPU build).
 Writes report/results/bench.csv (or --out).
@@ -49,6 +49,8 @@ from bnnet.core.train import STEPS, minibatches
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN, D, C, BATCH = 45_000, 3072, 10, 100
 FLOOR = "floor"
+#: Libraries with their own BLAS (not NumPy's OpenBLAS): no kernel to name.
+TORCH = ("pytorch", "torch.compile")
 
 
 def reset_peak_rss() -> None:
@@ -318,7 +320,7 @@ def main() -> int:
                                                               np.nan),
                      "percent_of_limit": 100 * flops / t / 1e9 / limit,
                      "peak_rss_mib": rss[(net, task, lib)],
-                     "blas_kernel": kernel.get(lib, pinned)})
+                     "blas_kernel": kernel.get(lib, "" if lib in TORCH else pinned)})
     table = pd.DataFrame(rows)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -23,18 +23,16 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -r requirements.txt -e .
-# The notebooks' kernel runs OpenBLAS's pinned kernel (src/bnnet/blas.py) through the
-# kernelspec's environment, since a notebook may import NumPy before bnnet. A machine that
-# sets OPENBLAS_CORETYPE keeps its own; BNNET_BLAS_CORETYPE=detected pins nothing.
-KERNEL_ENV=()
-if [ -n "${OPENBLAS_CORETYPE:-}" ]; then
-    KERNEL_ENV=(--env OPENBLAS_CORETYPE "$OPENBLAS_CORETYPE")
-elif [ "${BNNET_BLAS_CORETYPE:-Haswell}" != detected ]; then
-    coretype=${BNNET_BLAS_CORETYPE:-Haswell}
-    KERNEL_ENV=(--env OPENBLAS_CORETYPE "$coretype" --env BNNET_BLAS_CORETYPE "$coretype")
-fi
-"$VENV/bin/python" -m ipykernel install --sys-prefix --name bnnet --display-name "Python (bnnet)" \
-    ${KERNEL_ENV[@]+"${KERNEL_ENV[@]}"} >/dev/null
+# The notebooks' kernel starts through bnnet.report.kernel, which imports bnnet (and so
+# pins OpenBLAS's kernel, src/bnnet/blas.py) before a notebook can import NumPy.
+"$VENV/bin/python" -m ipykernel install --sys-prefix --name bnnet --display-name "Python (bnnet)" >/dev/null
+"$VENV/bin/python" - "$VENV/share/jupyter/kernels/bnnet/kernel.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+spec = json.load(open(path))
+spec["argv"] = [a if a != "ipykernel_launcher" else "bnnet.report.kernel" for a in spec["argv"]]
+json.dump(spec, open(path, "w"), indent=1)
+PY
 echo "setup: Python packages and the 'bnnet' Jupyter kernel are in $VENV"
 
 missing=()

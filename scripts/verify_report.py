@@ -62,10 +62,15 @@ def main() -> int:
         return 1
     print(f"[verify] data: the report's (md5 of all {len(manifest['data_md5'])} batch files)")
     here, theirs = blas.loaded()["kernel"], sorted(report_kernels(manifest))
-    if theirs and here not in theirs:
-        print(f"[verify] BLAS kernel: this machine runs OpenBLAS's {here} kernel, the report's "
-              f"numbers come from {' and '.join(theirs)}: expect small differences; "
-              f"{blas.identical_numbers_hint(theirs[0])} gives identical numbers", flush=True)
+    if not theirs:
+        print(f"[verify] BLAS kernel: {blas.describe()}; the report's manifest does not say "
+              "which kernel its runs used (built before it was recorded)", flush=True)
+    elif here not in theirs:
+        runs = f"OpenBLAS's {here} kernel" if here else "no OpenBLAS"
+        print(f"[verify] BLAS kernel: this machine runs {runs}, the report's numbers come "
+              f"from the {' and '.join(theirs)} kernel: expect small "
+              f"differences; {blas.identical_numbers_hint(theirs[0])} gives identical numbers",
+              flush=True)
     else:
         print(f"[verify] BLAS kernel: {blas.describe()}, as in the report", flush=True)
     if manifest["code_key"] != code_key():

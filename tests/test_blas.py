@@ -88,8 +88,10 @@ def test_the_pinned_kernel_alone_fixes_the_numbers(tmp_path):
     piece of a run."""
     from numpy._core._multiarray_umath import __cpu_features__
 
-    data = write_fake_cifar(tmp_path / "data", n_per_batch=300)
     avx512 = " ".join(k for k, on in __cpu_features__.items() if on and k.startswith("AVX512"))
+    if not avx512:
+        pytest.skip("this CPU has no AVX-512: its own kernels are already Haswell's kind")
+    data = write_fake_cifar(tmp_path / "data", n_per_batch=300)
     cache = {"BNNET_CACHE_DIR": str(tmp_path / "cache")}
     pinned = python(FIT.replace("sys.argv[1]", json.dumps(str(data))), **cache).stdout
     haswell_only = python(FIT.replace("sys.argv[1]", json.dumps(str(data))), **cache,

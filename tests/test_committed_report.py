@@ -74,8 +74,11 @@ def test_every_verdict_word_fits_its_interval():
                     assert row["low"] > 0 or row["high"] < 0, where
             elif verdict == "both at chance":
                 assert row["test"] == "none" and pd.isna(row["p_value"]), where
+            elif verdict == "inconclusive":  # neither of the two words above applies
+                inside = -delta <= row["low"] and row["high"] <= delta
+                assert not inside and not row["p_holm"] < 0.05, where
             else:
-                assert verdict in ("inconclusive", "too few runs"), where
+                assert verdict == "too few runs", where
 
 
 def test_the_report_has_an_introduction_and_a_conclusion_on_a4_without_seams(pages):

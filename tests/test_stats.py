@@ -1,4 +1,3 @@
-import itertools
 
 import numpy as np
 import pandas as pd
@@ -150,15 +149,26 @@ def test_the_verdict_words_follow_the_interval():
     assert out["verdict"].tolist() == ["no difference > δ", "inconclusive", "real"]
 
 
-def test_the_permutation_test_agrees_with_enumerating_by_hand():
-    a, b = [0.1, 0.2, 0.3], [0.4, 0.5, 0.1]
-    pooled = np.array([*a, *b])
-    count = 0
-    for idx in itertools.combinations(range(6), 3):
-        rest = [i for i in range(6) if i not in idx]
-        count += abs(pooled[list(idx)].mean() - pooled[rest].mean()) >= abs(
-            np.mean(b) - np.mean(a)) - 1e-12
-    assert permutation_test(a, b)["p_value"] == pytest.approx(count / 20)
-    big = permutation_test(np.arange(12) / 100, np.arange(12) / 100 + 0.05, max_exact=10,
-                           n_random=2000)
-    assert 0 < big["p_value"] < 0.1
+def test_the_permutation_tests_agree_with_scipys():
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(0.5, 0.05, 5), rng.normal(0.55, 0.05, 5)
+    mean_diff = lambda x, y, axis: np.mean(y, axis=axis) - np.mean(x, axis=axis)  # noqa: E731
+    exact = sps.permutation_test((a, b), mean_diff, permutation_type="independent",
+                                 n_resamples=np.inf)
+    mine = permutation_test(a, b)
+    assert mine["exact"] and mine["p_value"] == pytest.approx(exact.pvalue)
+    assert mine["p_min"] == pytest.approx(2 / 252)
+    paired = sps.permutation_test((a, b), mean_diff, permutation_type="samples",
+                                  n_resamples=np.inf)
+    assert permutation_test(a, b, paired=True)["p_value"] == pytest.approx(paired.pvalue)
+    sampled = permutation_test(np.arange(12) / 100, np.arange(12) / 100 + 0.05, max_exact=10,
+                               n_random=2000)
+    assert not sampled["exact"] and 0 < sampled["p_value"] < 0.1  # never 0 when sampled
+
+
+def test_a_permutation_test_that_cannot_reach_significance_is_too_few_runs():
+    """3 runs per arm: the smallest two-sided p-value is 2/20 = 0.1."""
+    out = compare(arms([0.1, 0.45, 0.46], [0.5, 0.51, 0.52]), "BN", "no", min_runs=3)
+    assert out["test"].item() == "permutation" and out["p_min"].item() == pytest.approx(0.1)
+    (corrected,) = holm([out])
+    assert corrected["verdict"].item() == "too few runs"

@@ -90,7 +90,7 @@ def test_make_verify_on_another_blas_kernel_says_so_in_one_line_first(
     notice = [i for i, line in enumerate(lines) if line.startswith("[verify] BLAS kernel")]
     assert len(notice) == 1, other.stdout
     assert ("this machine runs OpenBLAS's Sandybridge kernel, the report's numbers come from "
-            "Haswell" in lines[notice[0]])
+            "the Haswell kernel" in lines[notice[0]])
     assert "OPENBLAS_CORETYPE=Haswell (or BNNET_BLAS_CORETYPE=Haswell) set before Python " \
            "starts gives identical numbers" in lines[notice[0]]
     assert notice[0] < next(i for i, line in enumerate(lines) if "re-training" in line)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import os
+import platform
 import sys
 import warnings
 
@@ -54,22 +55,46 @@ def origin() -> str:
         return f"pinned by bnnet, {CORETYPE_ENV}={coretype}"
     if coretype:
         return f"{CORETYPE_ENV}={coretype} from the environment, kept"
+    if _unpinned_reason:
+        return f"not pinned: {_unpinned_reason}"
     return f"{CHOICE_ENV}={DETECTED}: OpenBLAS's choice for this CPU"
 
 
-def pin() -> None:
+def supports_pin() -> bool:
+    """Whether this CPU can run the Haswell kernels: x86-64 with AVX2 and FMA (where the
+    CPU's flags cannot be read, an x86-64 CPU is assumed to have them: all since 2015 do).
+    Forcing them elsewhere would stop NumPy with an illegal instruction."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return True
+    return not flags or ("avx2" in flags and "fma" in flags)
+
+
+def pin() -> str:
     """Set ``OPENBLAS_CORETYPE`` (and ``BNNET_BLAS_CORETYPE``, which marks it as bnnet's)
-    for this process and the ones it starts, unless the environment set it already."""
+    for this process and the ones it starts, unless the environment set it already.
+    Returns why nothing was pinned (``""``: pinned, or the environment's setting kept)."""
     choice = os.environ.get(CHOICE_ENV) or DEFAULT
     if os.environ.get(CORETYPE_ENV) or choice == DETECTED:
-        return
+        return ""
+    if choice == DEFAULT and not supports_pin():
+        return (f"this CPU ({platform.machine()}) cannot run the {DEFAULT} kernels, so "
+                "OpenBLAS chooses; the numbers will not be bit-identical to the report's")
     os.environ[CORETYPE_ENV] = os.environ[CHOICE_ENV] = choice
+    return ""
 
 
 @functools.cache
 def _numpy_openblas() -> dict[str, str]:
     for lib in threadpool_info():
-        if lib.get("internal_api") == "openblas" and "numpy" in lib.get("filepath", ""):
+        path = lib.get("filepath", "").replace("\\", "/")
+        # NumPy's wheels bundle it in numpy.libs/ (SciPy's in scipy.libs/)
+        if lib.get("internal_api") == "openblas" and ("numpy.libs/" in path
+                                                      or "/numpy/" in path):
             return {"kernel": str(lib.get("architecture", "")), "openblas": str(lib["version"])}
     return {"kernel": "", "openblas": ""}
 
@@ -93,18 +118,22 @@ def identical_numbers_hint(kernel: str) -> str:
     return f"{CORETYPE_ENV}={kernel} (or {CHOICE_ENV}={kernel}) set before Python starts"
 
 
-def _warn_if_too_late(numpy_was_loaded: bool) -> None:
-    if not numpy_was_loaded:
-        return
+def _too_late() -> str:
+    """With NumPy imported before bnnet: why the kernel cannot be pinned any more (one
+    warning line), or ``""`` when it already runs the kernel asked for."""
     running, want = loaded()["kernel"], wanted()
-    if want != DETECTED and running and running.lower() != want.lower():
-        # one line: a warning of no source file prints no source line under it
-        warnings.warn_explicit(
-            f"NumPy was imported before bnnet, so OpenBLAS runs its {running} kernel, not "
-            f"{want}: numbers will match the report's only with {identical_numbers_hint(want)}"
-            " (or with bnnet imported first).", BlasKernelWarning, "bnnet", 0)
+    if want == DETECTED or not running or running.lower() == want.lower():
+        return ""
+    # one line: a warning of no source file prints no source line under it
+    warnings.warn_explicit(
+        f"NumPy was imported before bnnet, so OpenBLAS runs its {running} kernel, not "
+        f"{want}: numbers will match the report's only with {identical_numbers_hint(want)}"
+        " (or with bnnet imported first).", BlasKernelWarning, "bnnet", 0)
+    return f"NumPy was imported before bnnet and runs the {running} kernel"
 
 
-_numpy_first = "numpy" in sys.modules
-pin()
-_warn_if_too_late(_numpy_first)
+# Too late for this process: pin nothing, so that the worker processes it starts run the
+# same kernel as it does (and the cache, keyed by this process's kernel, stays true).
+_unpinned_reason = _too_late() if "numpy" in sys.modules else ""
+if not _unpinned_reason:
+    _unpinned_reason = pin()

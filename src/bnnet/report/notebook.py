@@ -71,7 +71,7 @@ class ConfigChanges(Constraint):
             raise self.invalid(value, f"got {type(value).__name__}")
         try:
             Config(**value)
-        except ConfigError as e:
+        except (ConfigError, TypeError) as e:  # TypeError: a key that is not a name
             raise self.invalid(value, str(e)) from None
         return value
 

@@ -61,7 +61,8 @@ def latex_failure(log: str, source: str, log_path: Path | None) -> str:
         if sections:
             culprit = f"the section {sections[-1]!r}"
         elif any(s.startswith("\\begin{document}") for s in before) or not source:
-            culprit = "the title page: check --title/TITLE, --author/AUTHOR and --data-note"
+            culprit = ("the title page: check --title/TITLE, --author/AUTHOR, --course/COURSE, "
+                       "--assignment/ASSIGNMENT and --data-note")
         else:
             culprit = "the preamble (the title, author or the template)"
     at = f" at line {line} of the LaTeX source" if line is not None else ""

@@ -142,7 +142,7 @@ NEGLIGIBLE = points(DELTA, signed=False)
 def _evidence(row: Mapping[str, Any], digits: int, level: str) -> str:
     """The interval, or the permutation test's p-value for arms without one."""
     if row.get("test") == PERMUTATION:
-        return f"exact permutation test over the seeds, p = {row['p_value']:.3f}"
+        return f"permutation test over the seeds, p = {row['p_value']:.3f}"
     return f"{level} interval {interval(row, digits)}"
 
 
@@ -321,7 +321,7 @@ INITS = {"he": "He: N(0, 2 / fan-in) per layer", "xavier": "Xavier: N(0, 1 / fan
 def settings_in_words(config: Config, n_train: int | None = None) -> pd.DataFrame:
     """A :class:`~bnnet.core.config.Config` as a table a reader can check: one row per
     setting, in words and with units (for the default settings and the best network)."""
-    epochs = (n_train or 45_000) // config.batch_size
+    per_epoch = max(1, (n_train or 45_000) // config.batch_size)  # updates
     updates = config.n_updates
     rows = [
         ("hidden layers", ", ".join(map(str, config.hidden)) + " units"),
@@ -335,7 +335,7 @@ def settings_in_words(config: Config, n_train: int | None = None) -> pd.DataFram
                           + (f", peak × {config.eta_decay:g} per cycle"
                              if config.eta_decay != 1 else "")),
         ("half-cycle n_s", f"{config.n_s:,} updates"),
-        ("cycles", f"{config.cycles}: {updates:,} updates, {updates / epochs:.0f} epochs"
+        ("cycles", f"{config.cycles}: {updates:,} updates, {updates / per_epoch:.0f} epochs"
                    + (f" of {n_train:,} images" if n_train else "")),
         ("mini-batch", f"{config.batch_size} images"),
         ("optimizer", "Adam" if config.optimizer == "adam" else "plain gradient descent"),

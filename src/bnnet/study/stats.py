@@ -64,36 +64,51 @@ def is_split(values) -> bool:
     return bool(chance.any() and not chance.all())
 
 
-def permutation_test(a, b, *, max_exact: int = 200_000, n_random: int = 100_000,
-                     seed: int = 0) -> dict:
-    """Two-sided permutation test of mean(b) - mean(a): every way of splitting the pooled
-    runs into arms of the same sizes (exact up to ``max_exact`` splits, else ``n_random``
-    random ones from ``seed``). Assumes nothing about the arms' shape. Returns ``diff`` and
-    ``p_value`` (interval ends NaN: the test gives none)."""
+def permutation_test(a, b, *, paired: bool = False, max_exact: int = 200_000,
+                     n_random: int = 100_000, seed: int = 0) -> dict:
+    """Two-sided permutation test of mean(b) - mean(a), assuming nothing about the arms'
+    shape: every way of splitting the pooled runs into arms of the same sizes, or, with
+    ``paired``, every choice of signs of the pairs' differences (exact up to ``max_exact``
+    rearrangements, else ``n_random`` random ones from ``seed``, with p = (k + 1) / (N + 1)).
+
+    Returns:
+        ``diff``, ``p_value``, ``p_min`` (the smallest p-value this test can give with
+        these arm sizes: with 3 runs per arm it is 0.1) and ``exact``; the interval ends
+        are NaN (the test gives none).
+    """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    pooled, n_b = np.concatenate([a, b]), len(b)
-    observed = b.mean() - a.mean()
-    total = pooled.sum()
-    if math.comb(len(pooled), n_b) <= max_exact:
-        sums = np.array([pooled[list(idx)].sum()
-                         for idx in itertools.combinations(range(len(pooled)), n_b)])
+    observed = float(b.mean() - a.mean())
+    rng = np.random.default_rng(seed)
+    if paired:
+        d = b - a
+        count = 2 ** len(d)
+        exact = count <= max_exact
+        signs = (np.array(list(itertools.product((1, -1), repeat=len(d)))) if exact
+                 else rng.choice((1, -1), size=(n_random, len(d))))
+        stats = (signs * d).mean(axis=1)
     else:
-        rng = np.random.default_rng(seed)
-        sums = np.array([pooled[rng.permutation(len(pooled))[:n_b]].sum()
-                         for _ in range(n_random)])
-    diffs = sums / n_b - (total - sums) / len(a)
-    # a small tolerance: the same split summed in another order
-    p = float(np.mean(np.abs(diffs) >= abs(observed) - 1e-12))
-    return {"diff": float(observed), "low": float("nan"), "high": float("nan"), "p_value": p}
+        pooled, n_b = np.concatenate([a, b]), len(b)
+        count = math.comb(len(pooled), n_b)
+        exact = count <= max_exact
+        sums = (np.array([pooled[list(idx)].sum()
+                          for idx in itertools.combinations(range(len(pooled)), n_b)])
+                if exact else np.array([pooled[rng.permutation(len(pooled))[:n_b]].sum()
+                                        for _ in range(n_random)]))
+        stats = sums / n_b - (pooled.sum() - sums) / len(a)
+    # a small tolerance: the same rearrangement summed in another order
+    extreme = int(np.sum(np.abs(stats) >= abs(observed) - 1e-12))
+    p = extreme / len(stats) if exact else (extreme + 1) / (len(stats) + 1)
+    return {"diff": observed, "low": float("nan"), "high": float("nan"), "p_value": float(p),
+            "p_min": 2 / count, "exact": exact}
 
 
-def judge(result: dict, delta: float = DELTA) -> str:
+def judge(result: dict, delta: float = DELTA, alpha: float = 0.05) -> str:
     """The verdict of one interval: real when it excludes 0, no difference larger than
     ``delta`` when it lies inside ±``delta``, else inconclusive. (A permutation test has no
-    interval: real when p < 0.05, else inconclusive.)"""
+    interval: real when p < ``alpha``, else inconclusive.)"""
     low, high = result["low"], result["high"]
     if np.isnan(low) or np.isnan(high):
-        return REAL if result["p_value"] < 0.05 else INCONCLUSIVE
+        return REAL if result["p_value"] < alpha else INCONCLUSIVE
     if low > 0 or high < 0:
         return REAL
     if -delta <= low and high <= delta:
@@ -214,11 +229,12 @@ def compare(
             test, result = _test(a, b, level, paired=pair_by is not None)
             few = np.isnan(result["diff"]) or min(len(a), len(b)) < min_runs
             verdict = (BOTH_AT_CHANCE if test == NO_TEST else TOO_FEW if few
-                       else judge(result, delta))
+                       else judge(result, delta, 1 - level))
             rows.append({**dict(zip(by, key, strict=True)), factor: other,
                          "runs": f"{len(a)}/{len(b)}", "diff": result["diff"],
                          "low": result["low"], "high": result["high"],
-                         "p_value": result["p_value"], "test": test, "verdict": verdict})
+                         "p_value": result["p_value"], "test": test, "verdict": verdict,
+                         "p_min": result.get("p_min", float("nan"))})
     return pd.DataFrame(rows)
 
 
@@ -228,7 +244,7 @@ def _test(a: np.ndarray, b: np.ndarray, level: float, *, paired: bool) -> tuple[
         return NO_TEST, {"diff": float(b.mean() - a.mean()), "low": float("nan"),
                          "high": float("nan"), "p_value": float("nan")}
     if (is_split(a) or is_split(b)) and min(len(a), len(b)) >= 2:
-        return PERMUTATION, permutation_test(a, b)
+        return PERMUTATION, permutation_test(a, b, paired=paired)
     if paired:
         return PAIRED, paired_interval(a, b, level)
     return WELCH, welch_interval(a, b, level)
@@ -264,6 +280,12 @@ def holm(tables: Sequence[pd.DataFrame], level: float = 0.95,
     for (t, i), p_adj in zip(judged, adjusted, strict=True):
         row = out[t].index[i]
         out[t].loc[row, "p_holm"] = p_adj
+        # a permutation test whose smallest p-value cannot survive the correction cannot
+        # find anything with these arm sizes: too few runs, not "inconclusive"
+        p_min = out[t].loc[row].get("p_min", np.nan)
+        if not p_adj < 1 - level and p_min * m >= 1 - level:
+            out[t].loc[row, "verdict"] = TOO_FEW
+            continue
         if out[t].loc[row, "verdict"] == REAL and not p_adj < 1 - level:
             low, high = out[t].loc[row, "low"], out[t].loc[row, "high"]
             inside = -delta <= low and high <= delta
