@@ -64,7 +64,7 @@ EARLIER_REPORTS = {
     "sigma, no BN": ("10% for the 9-layer net at σ = 1e-3 and 1e-4 (R0, R2; R3 at 1e-3), but "
                      "for the 3-layer net R3 had 52.76% at 1e-3 and 15.64% at 1e-4 where R2 "
                      "had 10% at both"),
-    "sigma, BN": ("49.7–53.8% with BN at σ = 1e-3 and 1e-4 (R2, R3), the 9-layer BN net "
+    "sigma, BN": ("49.7–53.8% at σ = 1e-3 and 1e-4 (R2, R3), the 9-layer BN net "
                   "included: R2 51% and 50.5%, R3 49.73% and 50.76% (R2's BN adds an "
                   "epsilon of about 2.2e-16 to the variance)"),
     "best": "56.4% (R4: the 3-layer course net trained with Adam, two cycles)",
