@@ -11,6 +11,7 @@ from bnnet.report.prose import (
     EARLIER_SOURCE,
     at_chance,
     count,
+    curve_sentence,
     earlier_reports,
     effect,
     interval,
@@ -23,6 +24,7 @@ from bnnet.report.prose import (
     seeds_at_chance,
     stated_figures,
 )
+from bnnet.study.analysis import curve_reading
 from bnnet.study.stats import compare
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +54,7 @@ def test_formatters_give_the_table_figures():
 def test_a_difference_whose_interval_includes_zero_is_never_a_gain():
     unsure = effect(row(0.002, -0.0044, 0.008, "inconclusive"))
     assert unsure == ("changes test accuracy by +0.20 points, inconclusive (95% interval "
-                      "[−0.44, +0.80]: it includes 0 and differences larger than 0.50 points)")
+                      "[−0.44, +0.80])")
     assert "raises" not in unsure and "lowers" not in unsure
     none = effect(row(0.002, -0.001, 0.003, "no difference > δ"))
     assert none == ("changes test accuracy by +0.20 points: no difference larger than 0.50 "
@@ -100,8 +102,7 @@ def test_prose_is_markdown_and_earlier_reports_name_their_source():
     text = prose("  first\n", "", "second")
     bundle = text._repr_mimebundle_()
     assert bundle["text/markdown"] == "first\n\nsecond"
-    assert earlier_reports("saw 53%.") == ("The earlier reports (R0–R4, single runs on the "
-                                           "official data) saw 53%.")
+    assert earlier_reports("saw 53%.") == "The earlier reports R0–R4 saw 53%."
     assert "R0–R4" in EARLIER_SOURCE and "official CIFAR-10 files" in EARLIER_SOURCE
 
 
@@ -146,3 +147,17 @@ def test_no_markdown_cell_states_a_measured_figure(path):
 def test_greek_letters_become_math_outside_math():
     text = prose(r"λ = 0.005 and $\sigma = 1$, σ = 0.1").text
     assert text == r"$\lambda$ = 0.005 and $\sigma = 1$, $\sigma$ = 0.1"
+
+
+def test_the_curves_sentence_gives_the_gap_and_where_validation_accuracy_stands():
+    steps = np.arange(0, 101, 10)
+    rising = pd.DataFrame({"label": "a", "step": steps, "epoch": steps / 10,
+                           "train_accuracy": 0.5 + steps / 1000,
+                           "val_accuracy": 0.45 + steps / 2000})
+    peaked = rising.assign(label="b", val_accuracy=0.5 - abs(steps - 50) / 2000)
+    readings = {"a": curve_reading(rising, "a"), "b": curve_reading(peaked, "b")}
+    assert readings["a"]["gap"] == pytest.approx(0.10)
+    sentence = curve_sentence(readings)
+    assert "by 10.00 points (a), 12.50 points (b)" in sentence
+    assert "still rising at the end for the a" in sentence
+    assert "past its peak (epoch 5 of 10; it ends 2.50 points lower) for the b" in sentence

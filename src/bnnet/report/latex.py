@@ -12,12 +12,13 @@ _SPECIAL = re.compile("|".join(map(re.escape, _ESCAPES)))
 #: Unicode characters and their LaTeX, for tables, captions and prose.
 UNICODE_LATEX = {"±": r"$\pm$", "σ": r"$\sigma$", "λ": r"$\lambda$", "α": r"$\alpha$",
                  "ε": r"$\varepsilon$", "η": r"$\eta$", "γ": r"$\gamma$", "β": r"$\beta$",
+                 "δ": r"$\delta$",
                  "₁₀": r"$_{10}$", "≈": r"$\approx$", "−": "-",
                  "–": "--", "×": r"$\times$", "≤": r"$\leq$", "≥": r"$\geq$",
                  "·": r"$\cdot$"}
 #: The Greek letters among them: prose (Markdown) writes these as inline math, since the
 #: PDF's text font has no glyphs for them; the other characters it prints as they are.
-GREEK = "σλαεηγβ"
+GREEK = "σλαεηγβδ"
 
 
 def escape(text: str) -> str:

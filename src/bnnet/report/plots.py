@@ -103,13 +103,16 @@ def search_scatter(
                        label="95% interval")
             ax.axvline(optimum["log10_lam"], color="tab:orange", lw=1.5, label="chosen")
         ax.set_title(name, fontsize=9)
-        ax.set_xlabel("log10 lambda")
+        ax.set_xlabel(r"$\log_{10}\lambda$")
         ax.legend(fontsize=SMALL_FONT)
     axes[0, 0].set_ylabel("validation accuracy (%)")
     fig.tight_layout()
     return fig
 
 
+#: The per-layer statistics (core.diagnostics) in words, for axis labels.
+QUANTITIES = {"pre_std": "pre-activation std", "pre_mean": "pre-activation mean",
+              "output_std": "output std", "grad_W_norm": "norm of the gradient of W"}
 #: Marker and line style per series, so that series that coincide stay visible.
 STYLES = [("o", "-"), ("s", "--"), ("^", ":"), ("D", "-."), ("v", "-"), ("x", "--")]
 #: The smallest legend and tick font at print size (points).
@@ -135,7 +138,7 @@ def layer_spread(stats: pd.DataFrame, value: str = "output_std", log: bool = Tru
         ax.set_yscale("log")
     integer_axis(ax)
     ax.set_xlabel("layer")
-    ax.set_ylabel(value.replace("_", " "))
+    ax.set_ylabel(QUANTITIES.get(value, value.replace("_", " ")))
     ax.legend(fontsize=SMALL_FONT, ncol=2)
     fig.tight_layout()
     return fig
@@ -243,7 +246,7 @@ def layer_profiles(stats: pd.DataFrame, value: str, panel: str = "net") -> plt.F
         integer_axis(ax)
         ax.set_xlabel("layer")
         ax.set_title(str(name))
-    axes[0][0].set_ylabel(value.replace("_", " "))
+    axes[0][0].set_ylabel(QUANTITIES.get(value, value.replace("_", " ")))
     axes[0][-1].legend(fontsize=SMALL_FONT)
     fig.tight_layout()
     return fig
@@ -272,7 +275,7 @@ def layer_trajectories(stats: pd.DataFrame, value: str, rows: str, cols: str) ->
             if i == len(row_values) - 1:
                 ax.set_xlabel("update step")
                 ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # no colliding labels
-        axes[i][0].set_ylabel(value.replace("_", " "))
+        axes[i][0].set_ylabel(QUANTITIES.get(value, value.replace("_", " ")))
     # the layer index as a colour bar: one scale instead of a legend entry per layer
     norm = plt.Normalize(0.5, n_layers + 0.5)
     bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes, shrink=0.8,

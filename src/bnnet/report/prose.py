@@ -177,23 +177,33 @@ def effect(row: Mapping[str, Any], *, what: str = "test accuracy", digits: int =
         family = count(int(row["family"]), "comparison")
         return (f"{changes}, inconclusive ({evidence} excludes 0, but not after the correction "
                 f"for the {family} of this section: Holm-adjusted p = {row['p_holm']:.3f})")
-    return (f"{changes}, inconclusive ({evidence}: it includes 0 and differences larger "
-            f"than {NEGLIGIBLE})")
+    return f"{changes}, inconclusive ({evidence})"
 
 
-def curve_sentence(reading: Mapping[str, float], name: str) -> str:
-    """One sentence on a net's learning curves from
-    :func:`~bnnet.study.analysis.curve_reading`."""
+def _trend(reading: Mapping[str, float]) -> str:
     peak, final = reading["peak_epoch"], reading["final_epoch"]
     if reading["last_gain"] > 0.001:
-        trend = "validation accuracy was still rising at the end"
-    elif peak >= final - 1e-9 or reading["from_peak"] < 0.001:
-        trend = f"validation accuracy peaks at the end (epoch {final:.0f})"
+        return "still rising at the end"
+    if peak >= final - 1e-9 or reading["from_peak"] < 0.001:
+        return f"at its peak at the end (epoch {final:.0f})"
+    return (f"past its peak (epoch {peak:.0f} of {final:.0f}; it ends "
+            f"{points(reading['from_peak'], signed=False)} lower)")
+
+
+def curve_sentence(readings: Mapping[str, Mapping[str, float]]) -> str:
+    """One sentence on the learning curves of one or more nets (name -> reading of
+    :func:`~bnnet.study.analysis.curve_reading`): the final train - validation gap and
+    where validation accuracy stands."""
+    gaps = ", ".join(f"{points(r['gap'], signed=False)} ({name})" if len(readings) > 1
+                     else points(r["gap"], signed=False) for name, r in readings.items())
+    trends = {name: _trend(r) for name, r in readings.items()}
+    if len(set(trends.values())) == 1:
+        where = next(iter(trends.values())) + (" for every net" if len(readings) > 1 else "")
     else:
-        trend = (f"validation accuracy peaks at epoch {peak:.0f} of {final:.0f} and ends "
-                 f"{points(reading['from_peak'], signed=False)} lower")
-    return (f"For the {name}, training accuracy ends {points(reading['gap'], signed=False)} "
-            f"{'above' if reading['gap'] >= 0 else 'below'} validation accuracy, and {trend}.")
+        where = "; ".join(f"{trend} for the {name}" for name, trend in trends.items())
+    subject = f"the {next(iter(readings))}" if len(readings) == 1 else "these nets"
+    return (f"At the end of training, training accuracy is above validation accuracy by "
+            f"{gaps} for {subject}; validation accuracy is {where}.")
 
 
 def family(table: Mapping[str, Any] | Any) -> str:
@@ -245,7 +255,7 @@ def cited(key: str) -> str:
 def earlier_reports(text: str) -> str:
     """A sentence about the earlier reports R0–R4 (introduced, with their source, in the
     introduction): ``earlier_reports(f"… saw {cited('3-layer, BN')} …")``."""
-    return f"The earlier reports (R0–R4, single runs on the official data) {text}"
+    return f"The earlier reports R0–R4 {text}"
 
 
 def seeds_at_chance(values: Sequence[float] | np.ndarray) -> int:
