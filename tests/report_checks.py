@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = {
     "00": "Introduction",
     "01": "Gradient check",
-    "02": "Three versus nine layers, with and without batch normalization",
+    "02": "Three and nine layers, with and without BN",
     "03": "Coarse-to-fine search for the regularisation strength",
     "04": "Sensitivity to the initial weight scale",
     "05": "BN variants, capacity and the best network",
@@ -58,7 +58,8 @@ def check_bn_prose_matches_table(text: str, ci_csv: Path) -> None:
     the CSV of the same run: value, interval and verdict."""
     ci = pd.read_csv(ci_csv).set_index("net")
     for net, words in (("3-layer", "three"), ("9-layer", "nine")):
-        m = re.search(rf"With {words} layers BN (raises|lowers|changes) test accuracy by\s+"
+        m = re.search(rf"With\s+{words}\s+layers\s+BN\s+(raises|lowers|changes)\s+test\s+"
+                      rf"accuracy\s+by\s+"
                       rf"{NUMBER}\s+points(.*?)interval\s+\[{NUMBER},\s+{NUMBER}\]([^)]*)",
                       text, re.S)
         assert m, f"no {net} sentence in section 2's prose"

@@ -17,7 +17,7 @@ BENCH_COLUMNS = ("net", "task", "library", "seconds", "ratio_to_floor", "ratio_t
 LIBRARIES = {
     "floor": "floor",
     "bnnet": "bnnet (Numba)",
-    "bnnet detected": "bnnet (Numba), this CPU's BLAS kernel",
+    "bnnet detected": "bnnet (Numba, CPU's kernel)",
     "bnnet numpy": "bnnet (NumPy)",
     "pytorch": "PyTorch eager",
     "torch.compile": "torch.compile",

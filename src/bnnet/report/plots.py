@@ -40,8 +40,11 @@ def learning_curves(histories: pd.DataFrame, labels: list[str] | None = None,
                            colors[k % len(colors)], label)
         ax.set_xlabel("update step")
         ax.set_title(metric)
-    axes[0][-1].legend(loc="lower right", fontsize=SMALL_FONT, ncol=1)
-    fig.tight_layout()
+    # below the panels: a legend inside them covers curves
+    fig.legend(*axes[0][-1].get_legend_handles_labels(), loc="lower center",
+               ncol=min(4, len(labels) * 2), fontsize=SMALL_FONT, frameon=False,
+               bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.17 if len(labels) > 2 else 0.1, 1, 1))
     return fig
 
 
