@@ -31,7 +31,7 @@ def learning_curves(histories: pd.DataFrame, labels: list[str] | None = None,
         labels: which labels to draw, in order (default: all).
     """
     labels = labels or list(dict.fromkeys(histories["label"]))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(2.3 * len(metrics), 2.8),
+    fig, axes = plt.subplots(1, len(metrics), figsize=(2.2 * len(metrics), 2.9),
                              squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, metric in zip(axes[0], metrics, strict=True):
@@ -41,10 +41,10 @@ def learning_curves(histories: pd.DataFrame, labels: list[str] | None = None,
         ax.set_xlabel("update step")
         ax.set_title(metric)
     # below the panels: a legend inside them covers curves
+    # one column per group: its training and validation entries one above the other
     fig.legend(*axes[0][-1].get_legend_handles_labels(), loc="lower center",
-               ncol=min(4, len(labels) * 2), fontsize=SMALL_FONT, frameon=False,
-               bbox_to_anchor=(0.5, -0.02))
-    fig.tight_layout(rect=(0, 0.17 if len(labels) > 2 else 0.1, 1, 1))
+               ncol=len(labels), fontsize=SMALL_FONT, frameon=False)
+    fig.tight_layout(rect=(0, 0.17, 1, 1))
     return fig
 
 
