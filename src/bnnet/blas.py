@@ -10,12 +10,15 @@ x86-64 CPU with AVX2 and FMA, Intel since 2013, AMD since 2015) unless
 
 - the environment already sets ``OPENBLAS_CORETYPE`` (some machines do, to avoid a faulty
   kernel): it is kept, and :func:`describe` says so;
-- ``BNNET_BLAS_CORETYPE`` names another kernel, or ``detected`` to let OpenBLAS choose.
+- ``BNNET_BLAS_CORETYPE`` names another kernel, or ``detected`` to let OpenBLAS choose;
+- the CPU is not x86-64 or lacks AVX2 and FMA (forcing Haswell would crash), or NumPy was
+  imported first and already runs another kernel (then nothing is pinned, so that the
+  workers this process starts run its kernel, and one line says so).
 
 The setting only takes effect in a process that sets it before NumPy is first imported
 (OpenBLAS reads it when it is loaded); processes started from it (joblib/loky workers, a
-Dask ``LocalCluster``, papermill's kernels) inherit it. When NumPy came first and runs
-another kernel, importing bnnet says so in one line (:class:`BlasKernelWarning`).
+Dask ``LocalCluster``, papermill's kernels) inherit it; the warning of the last case is a
+:class:`BlasKernelWarning`.
 
 Nothing here imports NumPy: that is the point of the module.
 """
