@@ -4,7 +4,9 @@ title page's facts (title, author, course, data, training time, kernels)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -107,25 +109,24 @@ TRAINING_PATHS = {
 }
 
 
+def runs_per(counts: Mapping[Any, int], name: Callable[[Any], str]) -> str:
+    """``"<name> (all 138 runs)"``, or ``"<a>: 2 runs; <b>: 1 run"``: how the runs of a
+    title-page row divide between the values of one property (``name`` says a value)."""
+    if not counts:
+        return "no runs"
+    if len(counts) == 1:
+        (key, runs), = counts.items()
+        return f"{name(key)} (all {runs} runs)"
+    return "; ".join(f"{name(key)}: {runs} run{'s' * (runs != 1)}"
+                     for key, runs in sorted(counts.items()))
+
+
 def training_path(kernels: dict[str, int]) -> str:
     """"the NumPy reference (all 3 runs)" for the title page, from the runs per path."""
-    if not kernels:
-        return "no runs"
-    if len(kernels) == 1:
-        (path, runs), = kernels.items()
-        return f"{TRAINING_PATHS.get(path, path)} (all {runs} runs)"
-    return "; ".join(f"{TRAINING_PATHS.get(path, path)}: {runs} run{'s' * (runs != 1)}"
-                     for path, runs in sorted(kernels.items()))
+    return runs_per(kernels, lambda path: TRAINING_PATHS.get(path, path))
 
 
 def blas_kernel(kernels: dict[tuple[str, str], int]) -> str:
     """"OpenBLAS 0.3.31, Haswell kernel (all 138 runs)" for the title page."""
-    def name(kernel: str, version: str) -> str:
-        return f"OpenBLAS {version}, {kernel} kernel" if kernel else "not recorded"
-
-    if len(kernels) == 1:
-        ((kernel, version), runs), = kernels.items()
-        return f"{name(kernel, version)} (all {runs} runs)"
-    return "; ".join(f"{name(*key)}: {runs} run{'s' * (runs != 1)}"
-                     for key, runs in sorted(kernels.items())) or "no runs"
-
+    return runs_per(kernels, lambda key: f"OpenBLAS {key[1]}, {key[0]} kernel" if key[0]
+                    else "not recorded")
