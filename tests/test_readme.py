@@ -16,6 +16,7 @@ from pytest_examples import CodeExample, EvalExample, find_examples
 # print with a mock while an example runs, so bnnet (and numba) must be imported before
 import bnnet  # noqa: F401
 from bnnet.report.prose import effect, pct, pm, sci
+from bnnet.study.stats import comparison
 from tests.conftest import write_fake_cifar
 from tests.report_checks import ROOT
 
@@ -83,11 +84,7 @@ def findings() -> list[str]:
     results = ROOT / "report" / "results"
 
     def row(name: str, **where) -> dict:
-        table = pd.read_csv(results / f"{name}.csv")
-        for column, value in where.items():
-            table = table[table[column] == value]
-        (found,) = table.to_dict("records")
-        return {**found, **{k: found[k] / 100 for k in ("diff", "low", "high")}}
+        return comparison(pd.read_csv(results / f"{name}.csv"), **where)
 
     grad = pd.read_csv(results / "01_gradcheck_summary.csv")
     chosen = pd.read_csv(results / "03_chosen.csv").iloc[0]

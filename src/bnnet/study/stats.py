@@ -302,3 +302,14 @@ def in_points(table: pd.DataFrame) -> pd.DataFrame:
     """A :func:`compare` table with ``diff``, ``low`` and ``high`` in percentage points
     (accuracies are fractions), for display with :data:`POINTS_FORMATS`."""
     return table.assign(**{c: 100 * table[c] for c in ("diff", "low", "high")})
+
+
+def comparison(table: pd.DataFrame, **where: object) -> dict:
+    """The one row of a comparison table written in percentage points (a report's
+    ``*_ci.csv``, :func:`in_points`) whose columns equal ``where``, with ``diff``, ``low``
+    and ``high`` back in fractions (what the prose's ``effect`` takes)."""
+    match = table
+    for column, value in where.items():
+        match = match[match[column] == value]
+    (found,) = match.to_dict("records")
+    return {**found, **{k: found[k] / 100 for k in ("diff", "low", "high")}}
