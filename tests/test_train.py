@@ -1,3 +1,5 @@
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -175,3 +177,38 @@ def test_augmentation_needs_images_and_callback_sees_every_logged_step():
     assert seen == [0, 5, 10, 15, 20]
     np.testing.assert_array_equal(a.params[0]["W"], b.params[0]["W"])  # seeded augmentation
     assert not np.array_equal(a.params[0]["W"], c.params[0]["W"])
+
+
+def test_rows_fill_as_logged_and_change_no_number():
+    cfg = Config(hidden=(20,), n_s=30, cycles=1, batch_size=25, log_every=20)
+    data = blobs(500)
+    rows, seen = [], []
+    live = fit(cfg, data, progress=False, rows=rows,
+               callback=lambda step, params: seen.append(len(rows)))
+    plain = fit(cfg, data, progress=False)
+    assert seen == [1, 2, 3, 4]  # each row is there before its callback
+    pd.testing.assert_frame_equal(pd.DataFrame(rows), live.history)
+    pd.testing.assert_frame_equal(live.history, plain.history)
+    np.testing.assert_array_equal(live.params[0]["W"], plain.params[0]["W"])
+    with pytest.raises(ValueError, match="pass an empty list"):
+        fit(cfg, data, progress=False, rows=rows)
+
+
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+def test_stop_ends_the_run_at_the_step_reached(kernels):
+    cfg = Config(hidden=(20,), n_s=100, cycles=2, batch_size=25, log_every=50,
+                 kernels=kernels)
+    data = blobs(500)
+    stop = threading.Event()
+
+    def callback(step, params):
+        if step == 50:
+            stop.set()  # checked after the next update
+
+    result = fit(cfg, data, progress=False, callback=callback, stop=stop)
+    assert result.stopped and not result.diverged
+    assert result.history["step"].tolist() == [0, 50, 51]
+    assert result.message == "stopped at update step 51 of 400"
+    assert 0 <= result.test_accuracy <= 1
+    full = fit(cfg, data, progress=False, stop=threading.Event())  # never set
+    assert not full.stopped and full.history["step"].iloc[-1] == 400

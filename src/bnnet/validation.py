@@ -63,7 +63,8 @@ class Constraint:
         return Invalid(value, self, detail)
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
+    """An integer of Python or NumPy, but not a bool (``True`` is not a count)."""
     return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(
         value, (bool, np.bool_))
 
@@ -105,7 +106,7 @@ class Integer(Constraint):
         self.example = self.example or str(low if low is not None else 0)
 
     def coerce(self, value: Any) -> int:
-        if not _is_int(value):
+        if not is_int(value):
             if isinstance(value, float) and value.is_integer():
                 raise self.invalid(value, f"got a float; write {int(value)}")
             raise self.invalid(value, _got(value))

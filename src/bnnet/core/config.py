@@ -143,7 +143,7 @@ class Config:
 
     def __new__(cls, *args: Any, **fields: Any) -> Config:
         # runs before the dataclass __init__, whose TypeError would not name the field meant
-        unknown = fields.keys() - {f.name for f in dataclasses.fields(cls)}
+        unknown = fields.keys() - set(cls.field_names())
         if unknown:
             raise ConfigError("; ".join(unknown_field(name) for name in sorted(unknown)))
         return super().__new__(cls)

@@ -32,6 +32,7 @@ from bnnet.cifar10 import (
     find_batches_dir,
 )
 from bnnet.files import cache_root
+from bnnet.validation import is_int
 
 N_CLASSES = 10
 CACHE_VERSION = 1
@@ -308,12 +309,12 @@ def split_indices(raw: dict, *, split: str, n_val: int, n_train: int | None,
         b1, b2 = raw["batch_sizes"][:2]
         train_idx, val_idx = np.arange(b1), np.arange(b1, b1 + b2)
     else:
-        if not _is_count(n_val) or not 0 < n_val < n_all:
+        if not is_int(n_val) or not 0 < n_val < n_all:
             raise ValueError(f"n_val={n_val!r}: must be an integer between 1 and {n_all - 1}")
         perm = rng.permutation(n_all)
         train_idx, val_idx = np.sort(perm[n_val:]), np.sort(perm[:n_val])
     if n_train is not None:
-        if not _is_count(n_train) or not 0 < n_train <= len(train_idx):
+        if not is_int(n_train) or not 0 < n_train <= len(train_idx):
             raise ValueError(f"n_train={n_train!r}: must be an integer between 1 and "
                              f"{len(train_idx)} (the size of the training split)")
         train_idx = np.sort(rng.choice(train_idx, n_train, replace=False))
@@ -326,8 +327,3 @@ def normalise(X_u8: np.ndarray, mean: np.ndarray, std: np.ndarray, dtype: np.dty
     X -= mean.astype(dtype)
     X *= (1.0 / std).astype(dtype)
     return X
-
-
-def _is_count(value: Any) -> bool:
-    """An integer, but not a bool (``True`` is not a count)."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))

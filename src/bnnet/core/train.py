@@ -8,6 +8,7 @@ are augmented), a step of :data:`STEPS` (gathers its batch and updates; the NumP
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -55,7 +56,9 @@ class Result:
         test: eval-mode cost, loss and accuracy on the test split (empty if diverged).
         seconds: wall time of the training loop (logging included; NaN if diverged).
         diverged: the cost became NaN or infinite (see ``message``).
-        message: why the run diverged.
+        message: why the run diverged, or where it was stopped.
+        stopped: the run was stopped (:func:`fit`'s ``stop``) before ``config.n_updates``
+            updates; ``params``, ``history`` and ``test`` are those of the step reached.
     """
 
     config: Config
@@ -65,6 +68,7 @@ class Result:
     seconds: float
     diverged: bool = False
     message: str = ""
+    stopped: bool = False
 
     @property
     def test_accuracy(self) -> float:
@@ -80,6 +84,7 @@ class Result:
 def fit(
     config: Config, data: Dataset, *, progress: bool = True,
     callback: Callable[[int, Params], None] | None = None,
+    rows: list[dict] | None = None, stop: threading.Event | None = None,
 ) -> Result:
     """Train the network of ``config`` on ``data`` with mini-batch gradient descent.
 
@@ -99,12 +104,20 @@ def fit(
         progress: show a tqdm progress bar.
         callback: called as ``callback(step, params)`` at every logged step (0 included),
             e.g. to record per-layer statistics; it must not modify ``params``.
+        rows: a list that receives each history row (a dict of ``HISTORY_COLUMNS``) as it
+            is logged, before ``callback``: another thread can read it to watch the run.
+        stop: an event checked after every update; once it is set (from another thread,
+            or from ``callback``), the step reached is logged and the run ends with
+            ``Result.stopped``. Neither ``rows`` nor ``stop`` changes any number.
 
     Raises:
         ValueError: the data do not fit the configuration.
         TrainingDivergedError: the cost became NaN or infinite (e.g. eta_max too large).
     """
     X, y = training_inputs(config, data)
+    if rows:
+        raise ValueError(f"rows has {len(rows)} entries already: pass an empty list, which "
+                         "fit fills with the history rows of this run")
     # one stream per random choice, in the order of earlier versions
     init_rng, shuffle_rng, eval_rng, augment_rng, dropout_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(5))
@@ -113,10 +126,11 @@ def fit(
     step_fn = STEPS[config.kernels](params, config, optimizer, X, y, data)
     etas = cyclical_eta(np.arange(config.n_updates + 1), config.eta_min, config.eta_max,
                         config.n_s, config.eta_decay)
-    history = History(config, data, X, y, params, etas, eval_rng, callback)
+    history = History(config, data, X, y, params, etas, eval_rng, callback, rows)
     log_every = config.log_every or max(1, config.n_s // 5)
     bar = tqdm(total=config.n_updates, disable=not progress, desc=_describe(config),
                unit="step", mininterval=0.5, leave=False)
+    stopped_at = None
     start = time.perf_counter()
     # a diverging run overflows; the cost check below turns that into one clear error
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), bar:
@@ -128,13 +142,20 @@ def fit(
             if not np.isfinite(cost):
                 raise divergence_error(config, step, cost, etas[step], history.frame(), params)
             bar.update()
-            if (step + 1) % log_every == 0 or step + 1 == config.n_updates:
+            stopping = stop is not None and stop.is_set() and step + 1 < config.n_updates
+            if stopping or (step + 1) % log_every == 0 or step + 1 == config.n_updates:
                 history.log(step + 1)
                 bar.set_postfix(val_acc=f"{history.rows[-1]['val_accuracy']:.3f}",
                                 refresh=False)
+            if stopping:
+                stopped_at = step + 1
+                break
     seconds = time.perf_counter() - start
     test = evaluate(params, data.X_test.astype(config.np_dtype, copy=False), data.y_test, config)
-    return Result(config, params, history.frame(), test, seconds)
+    if stopped_at is None:
+        return Result(config, params, history.frame(), test, seconds)
+    return Result(config, params, history.frame(), test, seconds, stopped=True,
+                  message=f"stopped at update step {stopped_at} of {config.n_updates}")
 
 
 def training_inputs(config: Config, data: Dataset) -> tuple[np.ndarray, np.ndarray]:
@@ -247,13 +268,14 @@ class History:
 
     def __init__(self, config: Config, data: Dataset, X: np.ndarray, y: np.ndarray,
                  params: Params, etas: np.ndarray, rng: np.random.Generator,
-                 callback: Callable[[int, Params], None] | None = None):
-        rows = _eval_subset(len(X), config.train_eval_size, rng)
-        self.X_train, self.y_train = X[rows], y[rows]
+                 callback: Callable[[int, Params], None] | None = None,
+                 rows: list[dict] | None = None):
+        subset = _eval_subset(len(X), config.train_eval_size, rng)
+        self.X_train, self.y_train = X[subset], y[subset]
         self.X_val, self.y_val = data.X_val.astype(config.np_dtype, copy=False), data.y_val
         self.config, self.params, self.etas, self.callback = config, params, etas, callback
         self.batches_per_epoch = len(X) // config.batch_size
-        self.rows: list[dict] = []
+        self.rows: list[dict] = [] if rows is None else rows
 
     def log(self, step: int) -> None:
         """Evaluate the current parameters and append one row (and call the callback)."""
