@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bnnet.report.notebook import NOTEBOOKS
 from tests.conftest import write_fake_cifar
 from tests.report_checks import ROOT, build_report_module
 
@@ -255,9 +256,9 @@ def test_folders_given_relative_to_the_shell_stay_right_for_the_kernels(builder,
     assert args.data_dir == str(tmp_path / "data")
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("0*.ipynb")),
+@pytest.mark.parametrize("path", [ROOT / "notebooks" / f"{name}.ipynb" for name in NOTEBOOKS],
                          ids=lambda p: p.stem)
-def test_every_notebook_opens_with_how_long_it_runs_and_how_to_try_it_quick(path):
+def test_every_notebook_of_the_report_opens_with_how_long_it_runs_and_how_to_try_it_quick(path):
     import nbformat
 
     first = nbformat.read(path, as_version=4).cells[0]

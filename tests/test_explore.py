@@ -1,0 +1,263 @@
+"""The explorer (bnnet.report.explore) driven from code, as the notebook's widgets drive it,
+and its engine (bnnet.study.live)."""
+
+from __future__ import annotations
+
+import shlex
+import time
+
+import numpy as np
+import pytest
+
+import bnnet
+from bnnet import Config, ConfigError, Dataset
+from bnnet.report.explore import (
+    DEFAULTS,
+    Explorer,
+    as_code,
+    config_from,
+    papermill_line,
+    parse_widths,
+)
+from bnnet.report.notebook import NOTEBOOKS
+from bnnet.study.live import LiveRun
+
+PNG = b"\x89PNG"
+
+
+def images(n: int | None, scale: float = 1.0) -> Dataset:
+    """Separable synthetic 32 x 32 x 3 'images' (flips and shifts need that shape)."""
+    n = n or 45_000
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(10, 3072)).astype(np.float32)
+
+    def draw(m):
+        y = rng.integers(0, 10, m)
+        return scale * (centres[y] + rng.normal(size=(m, 3072)).astype(np.float32)), y
+
+    return Dataset.from_arrays(*draw(min(n, 1000)), *draw(200), *draw(200))
+
+
+@pytest.fixture
+def explorer():
+    e = Explorer(loader=images, preload=False, redraw_seconds=0.0)
+    e.set(n_s=10)
+    yield e
+    e.stop()
+    e.wait(10)
+
+
+#: control -> (a value a user may set, the Config field it sets, the field's value)
+CONTROLS = {
+    "layers": (4, "hidden", (50, 50, 50)),
+    "widths": ("20, 10", "hidden", (20, 10)),
+    "bn": ("after", "bn_position", "after"),
+    "init": ("xavier", "init", "xavier"),
+    "sigma": (1e-3, "sigma", 1e-3),
+    "eps": (1e-12, "eps", 1e-12),
+    "lam": (1e-4, "lam", 1e-4),
+    "eta_max": (1e-2, "eta_max", 1e-2),
+    "n_s": (30, "n_s", 30),
+    "cycles": (3, "cycles", 3),
+    "optimizer": ("adam", "optimizer", "adam"),
+    "flip": (True, "flip", True),
+    "shift": (2, "shift", 2),
+    "seed": (7, "seed", 7),
+}
+
+
+def test_every_control_maps_to_its_config_field():
+    base, n_train = config_from({})
+    assert n_train == 10_000 and base.hidden == (50, 50) and base.batch_norm
+    assert CONTROLS.keys() | {"n_train"} == DEFAULTS.keys()
+    for name, (value, field, expected) in CONTROLS.items():
+        values = {"widths": "50"} if name == "layers" else {}
+        config, _ = config_from({**values, name: value})
+        assert getattr(config, field) == expected, name
+        assert getattr(base, field) != expected, name  # the test value is not the default
+    assert not config_from({"bn": "none"})[0].batch_norm
+    assert config_from({"n_train": 45_000})[1] is None  # all images
+    assert config_from({"n_s": 100, "cycles": 2})[0].log_every == 10  # 40 points a run
+
+
+def test_widths_one_for_all_or_one_per_hidden_layer():
+    assert parse_widths("50", 4) == (50, 50, 50)
+    assert parse_widths("50, 30 20", 4) == (50, 30, 20)
+    with pytest.raises(ConfigError, match="3 layers have 2 hidden widths; widths gives 3"):
+        parse_widths("50, 50, 50", 3)
+    with pytest.raises(ConfigError, match="whole numbers"):
+        parse_widths("50, a", 3)
+    with pytest.raises(ConfigError, match="has no control 'sigam' \\(did you mean 'sigma'"):
+        config_from({"sigam": 1e-3})
+
+
+def test_an_impossible_combination_is_a_status_line_not_a_traceback(explorer):
+    explorer.set(widths="50, 50, 50")  # the 3-layer net has two hidden layers
+    explorer.buttons["train"].click()
+    assert not explorer.runs
+    assert "Cannot train: 3 layers have 2 hidden widths" in explorer.status.value
+    with pytest.raises(ConfigError, match=r"no control 'layer'.*'layers'"):
+        explorer.set(layer=9)
+
+
+def test_the_layer_count_fills_in_widths_that_no_longer_fit(explorer):
+    explorer.set(layers=9)
+    assert explorer.controls["widths"].value == "50, 30, 20, 20, 10, 10, 10, 10"
+    explorer.set(layers=5)
+    assert explorer.controls["widths"].value == "50, 50, 50, 50"
+    explorer.set(widths="64")
+    explorer.set(layers=6)
+    assert explorer.controls["widths"].value == "64"  # one width for all still fits
+    explorer.reset()
+    assert explorer.values() == DEFAULTS
+
+
+def test_a_run_trains_in_the_background_and_ends_in_the_status_line(explorer):
+    run = explorer.train()
+    assert explorer.wait(60)
+    assert run.live.state == "done"
+    assert "Run 1 done: test accuracy" in explorer.status.value
+    assert bytes(explorer.figure.value).startswith(PNG)
+    history = run.live.history()
+    assert history["step"].iloc[-1] == 20 and len(history) == 21
+    layers = run.live.layers_latest
+    assert list(layers["layer"]) == [1, 2, 3] and (layers["pre_std"] > 0).all()
+    assert run.live.layers_at_init is not None and run.live.layers_step == 20
+
+
+def test_the_figure_changes_while_a_run_trains(explorer):
+    explorer.set(n_s=400)
+    run = explorer.train()
+    deadline = time.monotonic() + 30
+    while not explorer.figure.value and time.monotonic() < deadline:
+        time.sleep(0.01)
+    first = bytes(explorer.figure.value)
+    assert explorer.wait(60) and run.live.state == "done"
+    assert bytes(first).startswith(PNG) and bytes(explorer.figure.value) != bytes(first)
+
+
+def test_stop_ends_the_run_within_a_second(explorer):
+    explorer.set(n_s=100_000)  # minutes of training
+    run = explorer.train()
+    deadline = time.monotonic() + 30
+    while len(run.live.rows) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert run.live.state == "running"
+    pressed = time.monotonic()
+    explorer.buttons["stop"].click()
+    assert explorer.wait(1.0), "the run was still training 1 s after Stop"
+    assert run.live.state == "stopped" and run.live.result.stopped
+    assert f"Run 1 stopped at update step {run.live.result.history['step'].iloc[-1]}" \
+        in explorer.status.value
+    assert time.monotonic() - pressed < 1.0
+    assert explorer.table()["state"].tolist() == ["stopped"]
+
+
+def test_train_while_a_run_trains_stops_it_and_starts_the_next(explorer):
+    explorer.set(n_s=100_000)
+    first = explorer.train()
+    while not first.live.rows:
+        time.sleep(0.01)
+    explorer.set(n_s=10)
+    second = explorer.train()
+    assert first.live.state == "stopped"
+    assert explorer.wait(60) and second.live.state == "done"
+
+
+def test_a_diverging_run_says_so_with_its_step():
+    explorer = Explorer(loader=lambda n: images(n, scale=1e30), preload=False)
+    explorer.set(n_s=10, bn="none")
+    run = explorer.train()
+    assert explorer.wait(60)
+    assert run.live.state == "diverged" and run.live.diverged_step <= 1
+    assert f"Run 1 diverged at update step {run.live.diverged_step}: training diverged" \
+        in explorer.status.value
+    assert explorer.table()["state"].tolist() == ["diverged"]
+
+
+def test_a_run_the_data_cannot_take_fails_in_the_status_line():
+    explorer = Explorer(loader=_few, preload=False)
+    run = explorer.train()
+    assert explorer.wait(60) and run.live.state == "failed"
+    assert "could not train: ValueError: batch_size=100 is larger than the training set" \
+        in explorer.status.value
+
+
+def _few(n):
+    data = images(n)
+    return Dataset.from_arrays(data.X_train[:50], data.y_train[:50], data.X_val, data.y_val)
+
+
+def test_the_runs_table_and_the_overlay(explorer):
+    explorer.train()
+    assert explorer.wait(60)
+    explorer.set(layers=9, init="normal", sigma=1e-3)
+    explorer.train()
+    assert explorer.wait(60)
+    table = explorer.table()
+    assert table["run"].tolist() == [1, 2] and table["layers"].tolist() == [3, 9]
+    assert table["init"].tolist() == ["he", "sigma 0.001"]
+    assert table["state"].tolist() == ["done", "done"]
+    assert table["test %"].between(0, 100).all()
+    assert "<table" in explorer.table_view.value
+    assert [n for _, n in explorer.picker.options] == [1, 2]
+    assert bytes(explorer.overlay.value) == b""
+    explorer.select(1, 2)
+    assert bytes(explorer.overlay.value).startswith(PNG)
+    one = bytes(explorer.overlay.value)
+    explorer.select(2)
+    assert bytes(explorer.overlay.value) != one
+
+
+def test_as_code_names_only_what_differs_from_the_defaults():
+    config = Config(hidden=(20,), sigma=1e-3, init="normal", n_s=10, log_every=1)
+    code = as_code(config, 1000)
+    assert "bnnet.load_cifar10(n_train=1000)" in code
+    assert ("bnnet.Config(hidden=[20], init='normal', sigma=0.001, n_s=10, log_every=1)"
+            in code)
+    assert "bnnet.load_cifar10('/data')" in as_code(config, None, "/data")
+
+
+def test_the_papermill_line_uses_the_notebooks_own_parameters():
+    course = config_from({"n_s": 100, "seed": 3})[0]
+    line = papermill_line(course, 10_000)
+    assert line.startswith("papermill notebooks/02_three_vs_nine_layers.ipynb")
+    sigma = config_from({"layers": 9, "widths": "50, 30, 20, 20, 10, 10, 10, 10",
+                         "init": "normal", "sigma": 1e-3, "bn": "none"})[0]
+    assert papermill_line(sigma, None).startswith("papermill notebooks/04_init_sensitivity")
+    for config, n_train in ((course, 10_000), (sigma, None)):
+        words = shlex.split(papermill_line(config, n_train))
+        notebook = words[1].split("/")[-1].removesuffix(".ipynb")
+        names = [words[i + 1].split(":")[0] for i, w in enumerate(words) if w in ("-p", "-y")]
+        assert names and set(names) <= NOTEBOOKS[notebook].parameters.keys()
+    assert papermill_line(config_from({"optimizer": "adam"})[0], None) is None
+    assert papermill_line(config_from({"widths": "64, 64"})[0], None) is None
+    assert papermill_line(config_from({"eps": 1e-8})[0], None) is None
+
+
+def test_as_code_reproduces_the_runs_final_accuracy_exactly(real_data_dir):
+    explorer = Explorer(str(real_data_dir), preload=False)
+    explorer.set(n_train=1000, n_s=20, layers=4, widths="30", flip=True)
+    run = explorer.train()
+    assert explorer.wait(120) and run.live.state == "done"
+    code = explorer.code(1)
+    assert f"# run 1: {run.live.result.test_accuracy:.2%}" in code
+    namespace = {}
+    exec(code.split("\n\n# a notebook")[0], namespace)  # the code shown to users
+    assert namespace["result"].test_accuracy == run.live.result.test_accuracy
+    np.testing.assert_array_equal(namespace["result"].params[0]["W"],
+                                  run.live.result.params[0]["W"])
+
+
+def test_a_live_run_can_be_watched_from_another_thread():
+    data = images(1000)
+    updates = []
+    run = LiveRun(Config(hidden=(20,), n_s=20, cycles=1, log_every=5), data,
+                  on_update=lambda r: updates.append((len(r.rows), r.ended)))
+    assert run.state == "waiting" and run.progress == 0 and run.remaining is None
+    run.start()
+    assert run.wait(60) and run.state == "done" and run.progress == 1
+    # every logged step, then once more at the end, before wait() returns
+    assert updates == [(n, False) for n in range(1, 10)] + [(9, False)]
+    bnnet_result = bnnet.fit(run.config, data, progress=False)
+    assert bnnet_result.test_accuracy == run.result.test_accuracy
