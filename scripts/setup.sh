@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # One-command set-up: .venv with the pinned requirements and bnnet (editable), the Jupyter
-# kernel registered inside the venv, and the Debian packages the PDF export needs.
+# kernel registered inside the venv, and the Debian packages the PDF export and the
+# explorer's browser test (chromium) need.
 # Idempotent: re-running only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 VENV=.venv
-APT_PACKAGES=(texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc poppler-utils)
+APT_PACKAGES=(texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc poppler-utils chromium)
 
 start=$(date +%s)
 
@@ -50,7 +51,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     else
         SUDO=""
         [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-        echo "setup: installing Debian packages for the PDF export: ${missing[*]}"
+        echo "setup: installing Debian packages for the PDF export and the browser test: ${missing[*]}"
         $SUDO apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     fi

@@ -395,8 +395,10 @@ class Explorer:
                              self.table_view,
                              widgets.HBox([self.picker, self.code_button]),
                              self.overlay, self.code_view])
-        return widgets.VBox([columns, widgets.HBox(list(self.buttons.values())), self.status,
-                             self.figure, runs])
+        explorer = widgets.VBox([columns, widgets.HBox(list(self.buttons.values())),
+                                 self.status, self.figure, runs])
+        explorer.add_class("bnnet-explorer")
+        return explorer
 
     def _wire(self) -> None:
         self.buttons["train"].on_click(lambda _: self.train())
