@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bnnet.study.jobs import DataSpec
+
 LABEL_NAMES = ["airplane", "automobile", "bird", "cat", "deer",
                "dog", "frog", "horse", "ship", "truck"]
 
@@ -76,3 +78,13 @@ def real_data_dir() -> Path:
     if not value:
         pytest.skip("set BNNET_DATA_DIR to a CIFAR-10 copy to run the real-data tests")
     return Path(value)
+
+
+#: a net and schedule that train in a fraction of a second on :func:`fake_cifar`
+SMALL = dict(hidden=(16,), n_s=10, cycles=1, batch_size=20, log_every=5)
+
+
+@pytest.fixture
+def spec(fake_cifar):
+    """The run spec of :func:`fake_cifar` (30 validation images)."""
+    return DataSpec(str(fake_cifar), n_val=30)

@@ -1,5 +1,6 @@
 import os
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -144,3 +145,31 @@ def test_a_bool_is_not_a_count_of_images(fake_cifar):
         load_cifar10(fake_cifar, n_val=True)
     with pytest.raises(ValueError, match="n_train=True"):
         load_cifar10(fake_cifar, n_val=20, n_train=True)
+
+
+def rewrite_batch(path: Path, **changes) -> None:
+    with open(path, "rb") as f:
+        batch = pickle.load(f, encoding="bytes")
+    batch.update({k.encode(): v for k, v in changes.items()})
+    with open(path, "wb") as f:
+        pickle.dump(batch, f)
+
+@pytest.mark.parametrize(("data", "message"), [
+    (np.zeros((30, 1024), np.uint8), r"shape \(N, 3072\), found uint8 with shape \(30, 1024\)"),
+    (np.zeros((30, 3072), np.float64), "found float64"),
+    ("not an array", "found str"),
+])
+def test_batch_with_wrong_shape_or_dtype_is_refused(fake_cifar, data, message):
+    rewrite_batch(fake_cifar / "data_batch_4", data=data)
+    with pytest.raises(DataError, match=f"data_batch_4: 'data' must be a uint8 array.*{message}"):
+        load_cifar10(fake_cifar)
+
+def test_batch_with_fewer_labels_than_images_is_refused(fake_cifar):
+    rewrite_batch(fake_cifar / "test_batch", labels=[1, 2, 3])
+    with pytest.raises(DataError, match="test_batch: 30 images but 3 labels"):
+        read_batch(fake_cifar / "test_batch")
+
+def test_missing_batch_file_is_named(fake_cifar):
+    (fake_cifar / "data_batch_5").unlink()
+    with pytest.raises(DataError, match="incomplete CIFAR-10 copy: missing data_batch_5"):
+        load_cifar10(fake_cifar)

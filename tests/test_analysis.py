@@ -1,0 +1,48 @@
+"""Tables of trained nets (bnnet.study.analysis): summaries, BN statistics variants,
+test-time flips."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bnnet import Config
+from bnnet.core.network import evaluate
+from bnnet.study.analysis import bn_statistics_accuracy, flip_test_accuracy, summarise
+from bnnet.study.runs import run_many
+from tests.conftest import SMALL
+
+
+def test_summarise_gives_mean_std_and_text():
+    table = pd.DataFrame({"net": ["a", "a", "b", "b"], "test_accuracy": [0.5, 0.6, 0.3, 0.3]})
+    out = summarise(table, ["net"])
+    assert out["mean"].tolist() == pytest.approx([0.55, 0.3])
+    assert out["test_accuracy"].tolist() == ["55.00 ± 7.07", "30.00 ± 0.00"]
+
+def test_bn_statistics_variants_of_trained_runs(spec):
+    configs = [Config(**SMALL, seed=0), Config(**SMALL, seed=0, batch_norm=False)]
+    results = run_many(configs, spec, progress=False)
+    table = bn_statistics_accuracy(results, spec)
+    assert len(table) == 1  # the run without BN has no statistics to recompute
+    row = table.iloc[0]
+    assert row["running"] == results[0].test_accuracy
+    for column in ("precise", "adaptive"):
+        assert 0 <= row[column] <= 1
+    # adaptive BN normalises the test inputs with their own statistics: in eval mode the
+    # first layer's BN output then has mean 0 over the test set
+    from bnnet.core.network import forward, population_statistics
+    data = spec.load()
+    adapted = population_statistics(results[0].params, data.X_test, configs[0])
+    s = data.X_test @ adapted[0]["W"]
+    np.testing.assert_allclose(adapted[0]["running_mean"], s.mean(0), rtol=1e-4, atol=1e-5)
+    assert forward(data.X_test, adapted, configs[0], train=False)[0].shape == (
+        len(data.X_test), 10)
+
+def test_flip_test_accuracy_evaluates_each_trained_net_both_ways(spec):
+    runs = run_many([Config(**SMALL, flip=True, seed=s) for s in (0, 1)], spec, progress=False)
+    table = flip_test_accuracy(runs, spec)
+    assert table["seed"].tolist() == [0, 1]
+    assert table["plain"].tolist() == [r.test_accuracy for r in runs]
+    data = spec.load()
+    for r, flipped in zip(runs, table["flipped"], strict=True):
+        expected = evaluate(r.params, data.X_test, data.y_test, r.config.replace(test_flip=True))
+        assert flipped == expected["accuracy"]

@@ -1,0 +1,59 @@
+"""The lambda search (bnnet.study.search): seeded, sorted, every lambda with every seed,
+and a smoothed optimum with an interval."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bnnet import Config
+from bnnet.study.search import fine_range, lambda_search, sample_lambdas, smooth_optimum
+from tests.conftest import SMALL
+
+
+def test_lambda_search_is_seeded_sorted_and_reports_diverged_trials(spec):
+    base = Config(**SMALL, batch_norm=False)
+    table, results = lambda_search(base, spec, (-4, -1), 4, seed=3, progress=False)
+    assert len(table) == 4 and len(results) == 4
+    assert table["val_accuracy"].is_monotonic_decreasing
+    np.testing.assert_allclose(sorted(table["lam"]), sorted(sample_lambdas(-4, -1, 4, 3)))
+    lo, hi = fine_range(table)
+    assert lo < table["log10_lam"].iloc[0] < hi
+
+    exploding = base.replace(eta_min=1e3, eta_max=1e4)
+    with np.errstate(all="ignore"):
+        bad, _ = lambda_search(exploding, spec, (-4, -1), 2, seed=3, progress=False)
+    assert bad["diverged"].all() and bad["val_accuracy"].isna().all()
+    with pytest.raises(ValueError, match="every trial diverged"):
+        fine_range(bad)
+
+def test_lambda_search_trains_every_lambda_with_every_seed(spec):
+    base = Config(**SMALL)
+    table, _ = lambda_search(base, spec, (-4, -2), 2, seed=5, seeds=[0, 1], progress=False)
+    assert len(table) == 4
+    assert sorted(zip(table["lam"].round(12), table["seed"], strict=True)) == sorted(
+        (round(float(lam), 12), s) for lam in sample_lambdas(-4, -2, 2, 5) for s in (0, 1))
+    with pytest.raises(ValueError, match="at least one training seed"):
+        lambda_search(base, spec, (-4, -2), 2, seeds=[], progress=False)
+
+def test_smooth_optimum_finds_the_peak_under_seed_noise_with_an_interval():
+    rng = np.random.default_rng(1)
+    u = np.repeat(rng.uniform(-4, -2, 10), 2)
+    acc = 0.54 - 0.02 * (u + 2.7) ** 2 + rng.normal(0, 0.003, u.size)  # peak at -2.7
+    table = pd.DataFrame({"log10_lam": u, "lam": 10 ** u, "val_accuracy": acc})
+    best = smooth_optimum(table, seed=0)
+    assert best["low"] < -2.7 < best["high"] and abs(best["log10_lam"] + 2.7) < 0.15
+    assert best["high"] - best["low"] < 0.6 and not best["at_edge"]
+    assert best["lam"] == pytest.approx(10 ** best["log10_lam"])
+    assert np.polyval(best["coef"], best["log10_lam"]) == pytest.approx(best["peak_accuracy"])
+    assert best["coef"][0] < 0  # the fit that was maximised, for the figure to draw
+    assert smooth_optimum(table, seed=0) == best  # seeded bootstrap
+    # a lucky single run far from the peak is the best run, but not what is chosen
+    lucky = table["log10_lam"].idxmin()
+    table.loc[lucky, "val_accuracy"] = acc.max() + 0.005
+    assert table["val_accuracy"].idxmax() == lucky
+    assert abs(smooth_optimum(table)["log10_lam"] + 2.7) < 0.3
+    rising = table.assign(val_accuracy=0.5 + 0.01 * u)  # no maximum inside: the better end
+    edge = smooth_optimum(rising)
+    assert edge["at_edge"] and edge["log10_lam"] == pytest.approx(u.max())
+    with pytest.raises(ValueError, match="at least 4 runs at 3 or more"):
+        smooth_optimum(table.head(2))
