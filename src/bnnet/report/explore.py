@@ -445,7 +445,7 @@ class Explorer:
 
     def _preload(self) -> None:
         try:
-            warm_up(self.loader(DEFAULTS["n_train"]))
+            warm_up(self.loader(config_from(self.values())[1]))
         except Exception as e:  # e.g. no data yet: the first Train says so again
             if not self.runs:
                 self._say(f"Cannot load the data: {e}", "error")
