@@ -42,11 +42,11 @@ for pkg in "${APT_PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "${BNNET_SKIP_APT:-0}" = 1 ]; then
-        echo "setup: BNNET_SKIP_APT=1, not installing ${missing[*]}; the PDF report will not build without them." >&2
+        echo "setup: BNNET_SKIP_APT=1, not installing ${missing[*]}; the PDF report will not build (nor the browser test run) without them." >&2
     elif ! command -v apt-get >/dev/null; then
-        echo "setup: the PDF report needs ${missing[*]}, and this machine has no apt-get." >&2
-        echo "       Install TeX Live (XeLaTeX), pandoc and poppler-utils with your package manager," >&2
-        echo "       or set BNNET_SKIP_APT=1 to skip this step (tests that build the PDF will then fail)." >&2
+        echo "setup: the PDF report and the browser test need ${missing[*]}, and this machine has no apt-get." >&2
+        echo "       Install TeX Live (XeLaTeX), pandoc, poppler-utils and chromium with your package manager," >&2
+        echo "       or set BNNET_SKIP_APT=1 to skip this step (tests that build the PDF or open a browser will then fail)." >&2
         exit 1
     else
         SUDO=""

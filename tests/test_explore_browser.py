@@ -36,6 +36,9 @@ def jupyterlab(tmp_path, real_data_dir):
     root.mkdir()
     shutil.copy(ROOT / "notebooks" / "00_explore.ipynb", root)
     port, token = free_port(), secrets.token_hex(16)
+    news = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
@@ -97,10 +100,8 @@ def wait_for_status(page, text: str, timeout: float = 120) -> None:
 def type_into_readout(page, control: str, value: str) -> None:
     """Type a value into a slider's readout, as a user edits it."""
     readout = page.locator(f".bnnet-{control} .widget-readout")
-    readout.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.type(value)
-    page.keyboard.press("Enter")
+    readout.fill(value)  # the readout is contenteditable
+    readout.press("Enter")
 
 
 def test_a_student_trains_stops_and_sees_the_view_change(page, tmp_path):
@@ -127,10 +128,12 @@ def train_then_stop(page, tmp_path: Path) -> None:
     page.wait_for_function("document.querySelector('.bnnet-widths input').value"
                            " === '50, 30, 20, 20, 10, 10, 10, 10'")
     page.select_option(".bnnet-init select", label="fixed sigma")
+    page.wait_for_selector(".bnnet-sigma .widget-readout[contenteditable=true]")  # enabled
     type_into_readout(page, "sigma", "1e-3")
-    page.click(".bnnet-bn button:has-text('before ReLU')")
     page.wait_for_function(
-        "document.querySelector('.bnnet-sigma .widget-readout').innerText.startsWith('1.0e-3')")
+        "document.querySelector('.bnnet-sigma .widget-readout').innerText.startsWith('1.0e-3')",
+        timeout=10_000)
+    page.click(".bnnet-bn button:has-text('before ReLU')")
 
     page.click(".bnnet-train")
     figure = page.locator(".bnnet-figure")

@@ -230,7 +230,8 @@ def _controls() -> dict[str, widgets.Widget]:
                                continuous_update=False),
         "bn": widgets.ToggleButtons(options=[("none", "none"), ("before ReLU", "before"),
                                              ("after ReLU", "after")], value=d["bn"],
-                                    description="BN", style={**style, "button_width": "6.5em"}),
+                                    description="BN",
+                                    style={"description_width": "2.5em", "button_width": "7em"}),
         "init": widgets.Dropdown(options=[("He", "he"), ("Xavier", "xavier"),
                                           ("fixed sigma", "normal")],
                                  value=d["init"], description="init", style=style, layout=wide),
@@ -284,11 +285,12 @@ class Explorer:
                                                   ("reset", "undo", ""))}
         self.status = widgets.HTML()
         self.schedule = widgets.HTML()
-        self.figure = widgets.Image(format="png")
+        # hidden while empty: an empty Image shows the browser's broken-image icon
+        self.figure = widgets.Image(format="png", layout=widgets.Layout(display="none"))
         self.table_view = widgets.HTML()
         self.picker = widgets.SelectMultiple(description="overlay", rows=4,
                                              layout=widgets.Layout(width="60em"))
-        self.overlay = widgets.Image(format="png")
+        self.overlay = widgets.Image(format="png", layout=widgets.Layout(display="none"))
         self.code_view = widgets.HTML()
         self.code_button = widgets.Button(description="As code", icon="code")
         self._drawn: tuple[float, tuple | None] = (0.0, None)  # when, and what
@@ -470,6 +472,7 @@ class Explorer:
         if live.rows and state != what and (force or now - when >= self.redraw_seconds):
             self.figure.value = live_figure(run.label, live.history(), live.layers_at_init,
                                             live.layers_latest, live.layers_step)
+            self.figure.layout.display = None
             self._drawn = (time.perf_counter(), state)
 
     def _finish(self, run: Run) -> None:
@@ -494,6 +497,7 @@ class Explorer:
         runs = [self._run(n) for n in numbers]
         self.overlay.value = (overlay_figure([(r.label, r.live.history()) for r in runs])
                               if runs else b"")
+        self.overlay.layout.display = None if runs else "none"
 
     def _show_code(self) -> None:
         numbers = self.picker.value
