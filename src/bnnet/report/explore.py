@@ -38,7 +38,7 @@ from IPython.display import display
 from bnnet.core.config import BN_PLACEMENTS, NETS, Config, ConfigError, closest
 from bnnet.core.data import Dataset, load_cifar10
 from bnnet.core.train import fit
-from bnnet.report.explore_plots import live_figure, overlay_figure
+from bnnet.report.explore_plots import LiveFigure, overlay_figure
 from bnnet.study.live import LiveRun
 
 #: the training images of the full split; more cannot be asked for
@@ -265,7 +265,7 @@ class Explorer:
         loader: ``loader(n_train)`` returns the data of a run (``n_train`` ``None`` for
             all images); default: CIFAR-10, loaded once per kernel and size.
         redraw_seconds: the least time between two redraws of the live view (each costs
-            the run about a tenth of a second).
+            the run about 0.2 s here).
         preload: load the default data and warm the compiled kernels in a background
             thread at once, so that the first Train starts without waiting.
     """
@@ -294,6 +294,7 @@ class Explorer:
         self.code_view = widgets.HTML()
         self.code_button = widgets.Button(description="As code", icon="code")
         self._drawn: tuple[float, tuple | None] = (0.0, None)  # when, and what
+        self.view = LiveFigure()  # drawn in the run's thread only (runs never overlap)
         self._wire()
         self.widget = self._layout()
         self._show_schedule()
@@ -457,8 +458,8 @@ class Explorer:
         run = self.runs[number - 1]
         try:
             if live.finished is not None:  # the last call: the run has ended
+                self._finish(run)  # the status line first: it answers Stop
                 self._draw(run, force=True)
-                self._finish(run)
             else:
                 self._say(_running(run))
                 self._draw(run, force=False)
@@ -470,8 +471,8 @@ class Explorer:
         state = (len(live.rows), live.layers_step)
         now = time.perf_counter()
         if live.rows and state != what and (force or now - when >= self.redraw_seconds):
-            self.figure.value = live_figure(run.label, live.history(), live.layers_at_init,
-                                            live.layers_latest, live.layers_step)
+            self.figure.value = self.view.draw(run.label, live.history(), live.layers_at_init,
+                                               live.layers_latest, live.layers_step)
             self.figure.layout.display = None
             self._drawn = (time.perf_counter(), state)
 

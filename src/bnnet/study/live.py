@@ -41,10 +41,8 @@ class LiveRun:
             initialisation and at logged steps, at most every ``probe_seconds``.
         probe_seconds: the least time between two measurements after the first.
         on_update: called as ``on_update(run)`` in the run's thread at every logged step
-            and once more when the run has ended, e.g. to redraw a view. Doing that work
-            here rather than in a third thread keeps training from waiting for the GIL
-            between its BLAS calls (measured: a view redrawn in its own thread made a run
-            twice as slow).
+            and once more when the run has ended, e.g. to redraw a view: there the view
+            sees the rows and statistics of one moment, and needs no thread of its own.
 
     Attributes:
         rows: the history rows logged so far (:data:`~bnnet.core.train.HISTORY_COLUMNS`).
