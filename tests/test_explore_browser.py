@@ -133,7 +133,7 @@ def train_then_stop(page, tmp_path: Path) -> None:
     page.wait_for_function(
         "document.querySelector('.bnnet-sigma .widget-readout').innerText.startsWith('1.0e-3')",
         timeout=10_000)
-    page.click(".bnnet-bn button:has-text('before ReLU')")
+    page.click(".bnnet-bn button:has-text('BN → ReLU')")
 
     page.click(".bnnet-train")
     figure = page.locator(".bnnet-figure")

@@ -228,10 +228,12 @@ def _controls() -> dict[str, widgets.Widget]:
                                     style=style, layout=wide, continuous_update=False),
         "widths": widgets.Text(d["widths"], description="widths", style=style, layout=wide,
                                continuous_update=False),
-        "bn": widgets.ToggleButtons(options=[("none", "none"), ("before ReLU", "before"),
-                                             ("after ReLU", "after")], value=d["bn"],
-                                    description="BN",
-                                    style={"description_width": "2.5em", "button_width": "7em"}),
+        # the buttons say the order in each hidden layer: BN before or after the ReLU
+        "bn": widgets.ToggleButtons(options=[("no BN", "none"), ("BN → ReLU", "before"),
+                                             ("ReLU → BN", "after")], value=d["bn"],
+                                    tooltips=["no batch normalization", "BN before the ReLU",
+                                              "BN after the ReLU"],
+                                    style={"button_width": "7em"}),
         "init": widgets.Dropdown(options=[("He", "he"), ("Xavier", "xavier"),
                                           ("fixed sigma", "normal")],
                                  value=d["init"], description="init", style=style, layout=wide),
@@ -458,8 +460,8 @@ class Explorer:
         run = self.runs[number - 1]
         try:
             if live.finished is not None:  # the last call: the run has ended
-                self._finish(run)  # the status line first: it answers Stop
-                self._draw(run, force=True)
+                self._draw(run, force=True)  # so that "done" means the figure is final
+                self._finish(run)
             else:
                 self._say(_running(run))
                 self._draw(run, force=False)
