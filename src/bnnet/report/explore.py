@@ -18,7 +18,8 @@ the run's thread itself redraws the view at logged steps, at most every ``redraw
 Stop ends a run after the current update. The live figure is a PNG in an
 ``ipywidgets.Image``: it needs nothing beyond ipywidgets (no lab extension to build, unlike
 ipympl), shows the same in JupyterLab, Notebook 7 and VS Code, and its bytes say when it
-changed.
+changed. What a run is, without widgets (controls into a Config, a run back into code), is
+in :mod:`bnnet.report.explore_settings`; the figures in :mod:`bnnet.report.explore_plots`.
 """
 
 from __future__ import annotations
@@ -34,141 +35,31 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 from IPython.display import display
+from traitlets import TraitError
 
 from bnnet.core.config import BN_PLACEMENTS, NETS, Config, ConfigError, closest
 from bnnet.core.data import Dataset, load_cifar10
 from bnnet.core.train import fit
 from bnnet.report.explore_plots import LiveFigure, overlay_figure
+from bnnet.report.explore_settings import (
+    ALL_TRAIN,
+    DEFAULTS,
+    MIN_TRAIN,
+    as_code,
+    config_from,
+    describe,
+    papermill_line,
+    parse_widths,
+)
 from bnnet.study.live import LiveRun
-
-#: the training images of the full split; more cannot be asked for
-ALL_TRAIN = 45_000
-#: points on each curve of a run (the run's ``log_every`` follows from it)
-CURVE_POINTS = 40
-#: training images on which the training curves are evaluated (Config.train_eval_size)
-TRAIN_EVAL = 2_000
-
-#: every control's value when the explorer opens (and after Reset): the 3-layer course
-#: net with BN, 2 epochs on 10,000 images, which trains in a few seconds
-DEFAULTS: dict[str, Any] = {
-    "layers": 3, "widths": "50, 50", "bn": "before", "init": "he", "sigma": 1e-1,
-    "eps": 1e-5, "lam": 5e-3, "eta_max": 1e-1, "n_s": 100, "cycles": 1, "optimizer": "sgd",
-    "n_train": 10_000, "flip": False, "shift": 0, "seed": 0,
-}
-
-
-def parse_widths(text: str, layers: int) -> tuple[int, ...]:
-    """The hidden widths of a ``layers``-layer net from ``"50, 30, 20"`` (one per hidden
-    layer) or ``"50"`` (every hidden layer); :class:`ConfigError` otherwise."""
-    parts = [p for p in text.replace(",", " ").split() if p]
-    try:
-        sizes = tuple(int(p) for p in parts)
-    except ValueError:
-        raise ConfigError(f"widths {text!r}: give whole numbers separated by commas, "
-                          "e.g. 50, 30, 20") from None
-    if len(sizes) == 1:
-        sizes *= layers - 1
-    if len(sizes) != layers - 1:
-        raise ConfigError(f"{layers} layers have {layers - 1} hidden widths; widths gives "
-                          f"{len(sizes)} ({text}). Give {layers - 1} numbers, or one for all")
-    if min(sizes) < 1:
-        raise ConfigError(f"widths {text!r}: every width must be at least 1")
-    return sizes
-
-
-def config_from(values: Mapping[str, Any]) -> tuple[Config, int | None]:
-    """The :class:`Config` and the number of training images (``None``: all) that the
-    controls' ``values`` (the keys of :data:`DEFAULTS`) describe; :class:`ConfigError`
-    with the reason for an impossible combination."""
-    unknown = values.keys() - DEFAULTS.keys()
-    if unknown:
-        name = sorted(unknown)[0]
-        raise ConfigError(f"the explorer has no control {name!r}"
-                          f"{closest(name, DEFAULTS)}; its controls are {', '.join(DEFAULTS)}")
-    v = {**DEFAULTS, **values}
-    n_train = int(v["n_train"])
-    if not 1 <= n_train <= ALL_TRAIN:
-        raise ConfigError(f"n_train={n_train}: between 1 and {ALL_TRAIN} training images")
-    n_s, cycles = int(v["n_s"]), int(v["cycles"])
-    config = Config(
-        hidden=parse_widths(str(v["widths"]), int(v["layers"])),
-        batch_norm=v["bn"] != "none", bn_position=v["bn"] if v["bn"] != "none" else "before",
-        init=v["init"], sigma=float(v["sigma"]), eps=float(v["eps"]), lam=float(v["lam"]),
-        eta_max=float(v["eta_max"]), n_s=n_s, cycles=cycles, optimizer=v["optimizer"],
-        flip=bool(v["flip"]), shift=int(v["shift"]), seed=int(v["seed"]),
-        log_every=max(1, 2 * n_s * cycles // CURVE_POINTS), train_eval_size=TRAIN_EVAL,
-    )
-    if config.eta_min > config.eta_max:
-        raise ConfigError(f"eta max {config.eta_max:g} is below eta min {config.eta_min:g}")
-    return config, (None if n_train == ALL_TRAIN else n_train)
-
-
-def describe(config: Config) -> str:
-    """``"9 layers [50, 30, ...], BN before the ReLU, fixed sigma 0.001"``: a run in words."""
-    init = {"he": "He init", "xavier": "Xavier init"}.get(config.init,
-                                                         f"fixed sigma {config.sigma:.3g}")
-    bn = f"BN {BN_PLACEMENTS[config.bn_position]}" if config.batch_norm else "no BN"
-    return f"{config.n_layers} layers {list(config.hidden)}, {bn}, {init}"
-
-
-def as_code(config: Config, n_train: int | None, data_dir: str | None = None) -> str:
-    """The lines that train ``config`` on the same data, with the fields that differ from
-    the defaults."""
-    default = Config().to_dict()
-    fields = ", ".join(f"{k}={v!r}" for k, v in config.to_dict().items() if v != default[k])
-    data_args = ", ".join(
-        ([f"{data_dir!r}"] if data_dir else []) + ([f"n_train={n_train}"] if n_train else []))
-    return "\n".join([
-        "import bnnet",
-        "",
-        f"data = bnnet.load_cifar10({data_args})",
-        f"config = bnnet.Config({fields})",
-        "result = bnnet.fit(config, data)",
-        'print(f"test accuracy {result.test_accuracy:.2%}")',
-    ])
-
-
-#: notebooks that train a configuration among their runs: the Config fields they set
-#: (other than the defaults), and how each becomes a papermill parameter
-NOTEBOOK_PARAMETERS = {
-    "02_three_vs_nine_layers": {"batch_norm": None, "n_s": "n_s", "cycles": "cycles",
-                                "lam": "lam", "seed": "seeds"},
-    "04_init_sensitivity": {"batch_norm": None, "init": None, "sigma": "sigmas", "n_s": "n_s",
-                            "cycles": "cycles", "seed": "seeds"},
-}
-#: fields the explorer sets for its own view; they change no final number
-VIEW_FIELDS = {"log_every", "train_eval_size"}
-
-
-def papermill_line(config: Config, n_train: int | None) -> str | None:
-    """The papermill command of a notebook that trains ``config`` among its runs, or
-    ``None`` if no notebook does."""
-    changed = {k for k, v in config.to_dict().items() if v != Config().to_dict()[k]}
-    changed -= VIEW_FIELDS | {"hidden"}
-    if tuple(config.hidden) not in NETS.values():
-        return None
-    if config.init == "normal":
-        changed.add("init")
-    for notebook, parameters in NOTEBOOK_PARAMETERS.items():
-        if changed <= parameters.keys() and ("init" in parameters) == (config.init == "normal"):
-            args = [f"-p n_train {n_train}"] if n_train else []
-            for field, name in parameters.items():
-                value = getattr(config, field)
-                if name in ("seeds", "sigmas"):
-                    args.append(f"-y '{name}: [{value!r}]'")
-                elif name and field in changed:
-                    args.append(f"-p {name} {value!r}")
-            return (f"papermill notebooks/{notebook}.ipynb scratch/{notebook}.ipynb "
-                    + " ".join(args))
-    return None
-
 
 _LOADING = threading.Lock()
 
 
 def cifar10(data_dir: str | None, n_train: int | None) -> Dataset:
-    """CIFAR-10 with ``n_train`` training images, loaded once per kernel (one load at a
-    time: a run started while the explorer preloads waits for that load)."""
+    """CIFAR-10 with ``n_train`` training images; the last three sizes asked for stay
+    loaded in the kernel (a full-size set takes about 0.7 GB). One load at a time: a run
+    started while the explorer preloads waits for that load."""
     with _LOADING:
         return _cifar10(data_dir, n_train)
 
@@ -200,6 +91,8 @@ class Run:
         return f"run {self.number}: {describe(self.config)}"
 
     def row(self) -> dict[str, Any]:
+        """The run's line in the runs table; ``seconds`` is the wall time of its training,
+        the live view's redraws included."""
         c, result = self.config, self.live.result
         return {
             "run": self.number, "layers": c.n_layers, "widths": ", ".join(map(str, c.hidden)),
@@ -213,7 +106,7 @@ class Run:
             "seed": c.seed, "state": self.live.state,
             "val %": 100 * result.val_accuracy if result else float("nan"),
             "test %": 100 * result.test_accuracy if result else float("nan"),
-            "seconds": self.live.elapsed,
+            "seconds": result.seconds if result else float("nan"),
         }
 
 
@@ -248,7 +141,7 @@ def _controls() -> dict[str, widgets.Widget]:
         "optimizer": widgets.ToggleButtons(options=[("SGD", "sgd"), ("Adam", "adam")],
                                            value=d["optimizer"], description="optimizer",
                                            style={**style, "button_width": "6.5em"}),
-        "n_train": widgets.IntSlider(d["n_train"], min=1_000, max=ALL_TRAIN, step=1_000,
+        "n_train": widgets.IntSlider(d["n_train"], min=MIN_TRAIN, max=ALL_TRAIN, step=1_000,
                                      description="images", style=style, layout=wide,
                                      continuous_update=False),
         "flip": widgets.Checkbox(d["flip"], description="flips", style=style, indent=True),
@@ -265,17 +158,19 @@ class Explorer:
     Args:
         data_dir: the CIFAR-10 folder (default: as :func:`bnnet.load_cifar10` finds it).
         loader: ``loader(n_train)`` returns the data of a run (``n_train`` ``None`` for
-            all images); default: CIFAR-10, loaded once per kernel and size.
+            all images); default: CIFAR-10 (:func:`cifar10`). "As code" then loads the
+            data itself: its lines reproduce a run only with the default loader.
         redraw_seconds: the least time between two redraws of the live view (each costs
             the run about 0.2 s here).
-        preload: load the default data and warm the compiled kernels in a background
-            thread at once, so that the first Train starts without waiting.
+        preload: load the data the controls ask for and warm the compiled kernels in a
+            background thread at once, so that the first Train starts without waiting.
     """
 
     def __init__(self, data_dir: str | None = None, *,
                  loader: Callable[[int | None], Dataset] | None = None,
                  redraw_seconds: float = 0.5, preload: bool = True):
         self.data_dir = data_dir
+        self.own_loader = loader is not None
         self.loader = loader or functools.partial(cifar10, data_dir)
         self.redraw_seconds = redraw_seconds
         self.runs: list[Run] = []
@@ -295,8 +190,9 @@ class Explorer:
         self.overlay = widgets.Image(format="png", layout=widgets.Layout(display="none"))
         self.code_view = widgets.HTML()
         self.code_button = widgets.Button(description="As code", icon="code")
+        # the live figure is drawn in the runs' threads, one run after the other
+        self._painter = LiveFigure()
         self._drawn: tuple[float, tuple | None] = (0.0, None)  # when, and what
-        self.view = LiveFigure()  # drawn in the run's thread only (runs never overlap)
         self._wire()
         self.widget = self._layout()
         self._show_schedule()
@@ -312,39 +208,55 @@ class Explorer:
         return {name: w.value for name, w in self.controls.items()}
 
     def set(self, **values: Any) -> None:
-        """Set controls by name, as a user would."""
+        """Set controls by name, as a user would; a value outside a control's range is a
+        :class:`ConfigError` (the control would quietly clamp it)."""
         for name, value in values.items():
             if name not in self.controls:
                 raise ConfigError(f"the explorer has no control {name!r}"
                                   f"{closest(name, self.controls)}; its controls are "
                                   f"{', '.join(self.controls)}")
-            self.controls[name].value = value
+            control = self.controls[name]
+            try:
+                control.value = value
+            except TraitError:
+                raise ConfigError(f"{name}={value!r}: the control takes "
+                                  f"{_range(control)}") from None
+            if control.value != value:
+                raise ConfigError(f"{name}={value!r} is outside the control's range "
+                                  f"({_range(control)}); it was set to {control.value!r}")
 
     def train(self) -> Run | None:
-        """Start a run with the controls' values (a running run is stopped first);
-        ``None``, with the reason in the status line, if they describe no valid run."""
+        """Start a run with the controls' values and return at once; ``None``, with the
+        reason in the status line, if they describe no valid run. A run still training is
+        stopped, and the new one starts when it has ended."""
         try:
             config, n_train = config_from(self.values())
         except ConfigError as e:
             self._say(f"Cannot train: {e}", "error")
             return None
+        previous = self.runs[-1].live if self.runs else None
         self.stop()
-        self.wait()
         number = len(self.runs) + 1
-        live = LiveRun(config, functools.partial(self.loader, n_train),
-                       on_update=functools.partial(self._update, number))
+
+        def data() -> Dataset:
+            if previous is not None:
+                previous.wait()  # one run at a time: the view is drawn by one thread
+            return self.loader(n_train)
+
+        live = LiveRun(config, data, on_update=functools.partial(self._update, number))
         run = Run(number, config, n_train, live)
         self.runs.append(run)
-        self._drawn = (0.0, None)
         self._say(f"Run {number}: loading the data ({n_train or ALL_TRAIN:,} training "
                   "images)...")
         live.start()
         return run
 
     def stop(self) -> None:
-        """Stop the current run after its current update."""
-        if self.runs and not self.runs[-1].live.ended:
+        """Stop the current run after its current update (before training, if it is
+        still loading its data)."""
+        if self.runs and not self.runs[-1].live.ended and not self.runs[-1].live.stopping:
             self.runs[-1].live.stop()
+            self._say(f"Run {self.runs[-1].number}: stopping...")
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until the current run has ended and its view is drawn; ``False`` if
@@ -360,16 +272,26 @@ class Explorer:
         return pd.DataFrame([r.row() for r in self.runs])
 
     def select(self, *numbers: int) -> None:
-        """Overlay the curves of these runs (as picking them in the list does)."""
+        """Overlay the curves of these runs (as picking them in the list does); only runs
+        that have curves can be picked."""
+        offered = {n for _, n in self.picker.options}
+        missing = [n for n in numbers if n not in offered]
+        if missing:
+            raise ConfigError(f"run {missing[0]} has no curves to overlay; the runs that "
+                              f"have are {sorted(offered)}")
         self.picker.value = tuple(numbers)
 
     def code(self, number: int | None = None) -> str:
         """The lines that reproduce run ``number`` (default: the latest)."""
         run = self._run(number)
         lines = as_code(run.config, run.n_train, self.data_dir)
-        if run.live.result is not None:
-            lines += f"  # run {run.number}: {run.live.result.test_accuracy:.2%}"
-        if run.live.state == "stopped":
+        if self.own_loader:
+            lines += ("\n# the explorer trained on the data of its own loader: load the same "
+                      "data to get the same numbers")
+        result = run.live.result if run.live.ended else None
+        if result is not None:
+            lines += f"  # run {run.number}: {result.test_accuracy:.2%}"
+        if run.live.ended and run.live.state == "stopped":
             lines += f"\n# run {run.number} was {run.live.message}; this trains to the end"
         line = papermill_line(run.config, run.n_train)
         if line:
@@ -450,42 +372,44 @@ class Explorer:
 
     def _preload(self) -> None:
         try:
-            warm_up(self.loader(config_from(self.values())[1]))
+            data = self.loader(config_from(self.values())[1])
         except Exception as e:  # e.g. no data yet: the first Train says so again
             if not self.runs:
                 self._say(f"Cannot load the data: {e}", "error")
+            return
+        warm_up(data)
 
     # ---- called in the run's thread (LiveRun.on_update) -------------------------------
     def _update(self, number: int, live: LiveRun) -> None:
         run = self.runs[number - 1]
-        try:
-            if live.finished is not None:  # the last call: the run has ended
-                self._draw(run, force=True)  # so that "done" means the figure is final
-                self._finish(run)
-            else:
-                self._say(_running(run))
-                self._draw(run, force=False)
-        except Exception as e:  # the view reports, it never raises into the notebook
-            self._say(f"Run {number}: the view failed ({type(e).__name__}: {e})", "error")
+        if live.finished is not None:  # the last call: the run has ended
+            self._draw(run, force=True)  # so that "done" means the figure is final
+            self._finish(run)
+        else:
+            self._say(_running(run))
+            self._draw(run, force=False)
 
     def _draw(self, run: Run, *, force: bool) -> None:
         live, (when, what) = run.live, self._drawn
         state = (len(live.rows), live.layers_step)
         now = time.perf_counter()
         if live.rows and state != what and (force or now - when >= self.redraw_seconds):
-            self.figure.value = self.view.draw(run.label, live.history(), live.layers_at_init,
-                                               live.layers_latest, live.layers_step)
+            self.figure.value = self._painter.draw(run.label, live.history(),
+                                                   live.layers_at_init, live.layers_latest,
+                                                   live.layers_step)
             self.figure.layout.display = None
             self._drawn = (time.perf_counter(), state)
 
     def _finish(self, run: Run) -> None:
         live = run.live
-        if live.state in ("done", "stopped"):
+        if live.state == "done" or (live.state == "stopped" and live.result is not None):
             r = live.result
             where = "done" if live.state == "done" else live.message
             self._say(f"Run {run.number} {where}: test accuracy {100 * r.test_accuracy:.2f} %, "
                       f"validation {100 * r.val_accuracy:.2f} %, in {live.elapsed:.1f} s.",
                       "done")
+        elif live.state == "stopped":
+            self._say(f"Run {run.number} {live.message}.")
         elif live.state == "diverged":
             self._say(f"Run {run.number} diverged at update step {live.diverged_step}: "
                       f"{live.message}", "error")
@@ -493,14 +417,20 @@ class Explorer:
             self._say(f"Run {run.number} could not train: {live.message}", "error")
         self.table_view.value = self.table().to_html(
             index=False, float_format=lambda x: f"{x:.3g}", na_rep="-")
-        self.picker.options = [(r.label, r.number) for r in self.runs]
+        options = [(r.label, r.number) for r in self.runs if r.live.rows]
+        if options != list(self.picker.options):
+            picked = self.picker.value
+            self.picker.options = options  # this clears the selection: restore it
+            self.picker.value = tuple(n for n in picked if n in {n for _, n in options})
 
     def _draw_overlay(self) -> None:
-        numbers = list(self.picker.value)[:2]
-        runs = [self._run(n) for n in numbers]
-        self.overlay.value = (overlay_figure([(r.label, r.live.history()) for r in runs])
-                              if runs else b"")
-        self.overlay.layout.display = None if runs else "none"
+        try:
+            runs = [self._run(n) for n in self.picker.value]
+            self.overlay.value = (overlay_figure([(r.label, r.live.history()) for r in runs])
+                                  if runs else b"")
+            self.overlay.layout.display = None if runs else "none"
+        except Exception as e:  # the view reports, it never raises into the notebook
+            self._say(f"Cannot overlay: {type(e).__name__}: {e}", "error")
 
     def _show_code(self) -> None:
         numbers = self.picker.value
@@ -509,6 +439,16 @@ class Explorer:
         except ConfigError as e:
             text = str(e)
         self.code_view.value = f"<pre>{html.escape(text)}</pre>"
+
+
+def _range(control: widgets.Widget) -> str:
+    if isinstance(control, widgets.FloatLogSlider):
+        return f"{control.base ** control.min:g} to {control.base ** control.max:g}"
+    if hasattr(control, "min"):
+        return f"{control.min} to {control.max}"
+    if hasattr(control, "options"):
+        return "one of " + ", ".join(repr(v) for _, v in control.options)
+    return "its type"
 
 
 def _running(run: Run) -> str:
@@ -523,4 +463,3 @@ def _running(run: Run) -> str:
     if rows:
         parts.append(f"validation accuracy {100 * rows[-1]['val_accuracy']:.1f} %")
     return " · ".join(parts)
-

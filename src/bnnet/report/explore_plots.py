@@ -2,7 +2,7 @@
 (:class:`LiveFigure`) and the overlay of several runs (:func:`overlay_figure`).
 
 They are drawn on a bare :class:`matplotlib.figure.Figure` (no pyplot), which is safe in
-the explorer's watcher thread and leaves the notebook's own figures alone.
+the thread of a run and leaves the notebook's own figures alone.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class LiveFigure:
             ax.set(xlabel="layer", ylabel=ylabel, yscale="log")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.legend(fontsize=8, loc="best")
-        self.layer_titles = (spread, grads)
+        self.layer_axes = (spread, grads)
 
     def draw(self, title: str, history: pd.DataFrame, at_init: pd.DataFrame | None,
              latest: pd.DataFrame | None, latest_step: int) -> bytes:
@@ -71,7 +71,7 @@ class LiveFigure:
                 else:  # a log axis shows no zeros: they become gaps
                     values = frame[column].where(frame[column] > 0)
                     self.lines[f"{column}_{when}"].set_data(frame["layer"], values)
-        for ax in self.layer_titles:
+        for ax in self.layer_axes:
             ax.set_title(f"latest measured step: update {latest_step}", fontsize=9)
         for ax in self.axes:
             ax.relim()

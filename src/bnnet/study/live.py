@@ -8,7 +8,9 @@ The engine of the explorer (:mod:`bnnet.report.explore`), usable without widgets
     run.state, run.result         # "stopped", a Result with the step reached
 
 A run never raises into the caller: a diverging run ends in state ``"diverged"`` with the
-step in :attr:`LiveRun.message`, a configuration the data cannot take in ``"failed"``.
+step in :attr:`LiveRun.diverged_step`, a configuration the data cannot take (or data that
+cannot be loaded) in ``"failed"``, with the reason in :attr:`LiveRun.message`; an error of
+``on_update`` is kept in :attr:`LiveRun.view_error` and changes nothing else.
 """
 
 from __future__ import annotations
@@ -48,10 +50,12 @@ class LiveRun:
         rows: the history rows logged so far (:data:`~bnnet.core.train.HISTORY_COLUMNS`).
         layers_at_init, layers_latest: per-layer statistics at step 0 and at the latest
             measured step (``None`` before the first).
+        layers_step: the update step of ``layers_latest``.
         state: one of :data:`STATES`.
         result: the :class:`~bnnet.core.train.Result` of a run that is done or stopped.
         message: why a run diverged, failed or was stopped.
         diverged_step: the update step at which a diverged run's cost stopped being finite.
+        view_error: the first error ``on_update`` raised (``""``: none).
     """
 
     def __init__(self, config: Config, data: Dataset | Callable[[], Dataset], *,
@@ -68,11 +72,11 @@ class LiveRun:
         self.result: Result | None = None
         self.message = ""
         self.diverged_step: int | None = None
+        self.view_error = ""
         self.started: float | None = None
         self.finished: float | None = None
         self._stop = threading.Event()
         self._done = threading.Event()
-        self._last_probe = 0.0
 
     def start(self) -> LiveRun:
         """Train in a daemon thread; returns at once."""
@@ -83,26 +87,36 @@ class LiveRun:
         """Train in this thread until done, stopped, diverged or failed."""
         try:
             data = self._data() if callable(self._data) else self._data
+            if self.stopping:  # stopped while the data loaded: nothing trained
+                self.message, self.state = "stopped before training", "stopped"
+                return self
             self.started = time.perf_counter()
             self.state = "running"
-            probe = _Probe(self, data)
-            self.result = fit(self.config, data, progress=False, callback=probe,
-                              rows=self.rows, stop=self._stop)
-            self.state = "stopped" if self.result.stopped else "done"
-            self.message = self.result.message
+            result = fit(self.config, data, progress=False, callback=_Probe(self, data),
+                         rows=self.rows, stop=self._stop)
+            self.result, self.message = result, result.message
+            self.state = "stopped" if result.stopped else "done"
         except TrainingDivergedError as e:
-            self.state, self.message = "diverged", str(e)
-            self.diverged_step = e.step
+            self.diverged_step, self.message = e.step, str(e)
+            self.state = "diverged"
         except Exception as e:  # a run reports, it never raises
-            self.state, self.message = "failed", f"{type(e).__name__}: {e}"
+            self.message, self.state = f"{type(e).__name__}: {e}", "failed"
         finally:
             self.finished = time.perf_counter()
             try:
-                if self.on_update is not None:
-                    self.on_update(self)
+                self.notify()
             finally:
                 self._done.set()
         return self
+
+    def notify(self) -> None:
+        """Call ``on_update``; its error is kept in :attr:`view_error`, not raised."""
+        if self.on_update is None:
+            return
+        try:
+            self.on_update(self)
+        except Exception as e:  # the view's error must not end (or fail) the run
+            self.view_error = self.view_error or f"{type(e).__name__}: {e}"
 
     def stop(self) -> None:
         """End the run after the current update (the step reached is logged)."""
@@ -124,7 +138,8 @@ class LiveRun:
 
     @property
     def elapsed(self) -> float:
-        """Seconds since training started (0 while the data load)."""
+        """Seconds since training started (0 while the data loads, and for a run that
+        never trained)."""
         if self.started is None:
             return 0.0
         return (self.finished or time.perf_counter()) - self.started
@@ -155,14 +170,14 @@ class _Probe:
     def __init__(self, run: LiveRun, data: Dataset):
         self.run, self.n_classes = run, data.n_classes
         self.X, self.y = data.X_train[: run.probe], data.y_train[: run.probe]
+        self.last = 0.0  # when the statistics were last measured
 
     def __call__(self, step: int, params: Params) -> None:
         run, now = self.run, time.perf_counter()
         last = step == run.config.n_updates or run.stopping
-        if not step or last or now - run._last_probe >= run.probe_seconds:
+        if not step or last or now - self.last >= run.probe_seconds:
             stats = layer_statistics(run.config, self.X, self.y, self.n_classes, params)
             if step == 0:
                 run.layers_at_init = stats
-            run.layers_latest, run.layers_step, run._last_probe = stats, step, now
-        if run.on_update is not None:
-            run.on_update(run)
+            run.layers_latest, run.layers_step, self.last = stats, step, now
+        run.notify()
