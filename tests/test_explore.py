@@ -352,3 +352,17 @@ def test_a_live_run_can_be_watched_from_another_thread():
     # every logged step, then once more at the end, before wait() returns
     assert updates == [(n, False) for n in range(1, 82)] + [(81, True)]
     assert bnnet.fit(config, data, progress=False).test_accuracy == run.result.test_accuracy
+
+
+def test_each_run_draws_its_first_frame_at_once_then_at_most_every_redraw_seconds():
+    explorer = Explorer(loader=images, preload=False, redraw_seconds=600)
+    frames = []
+    draw = explorer._painter.draw
+    explorer._painter.draw = lambda title, history, *rest: frames.append(
+        (title[:5], len(history))) or draw(title, history, *rest)
+    explorer.set(n_s=10)
+    for _ in range(2):
+        explorer.train()
+        assert explorer.wait(60)
+    # step 0 and the end of each run; nothing in between within 600 s
+    assert frames == [("run 1", 1), ("run 1", 21), ("run 2", 1), ("run 2", 21)]

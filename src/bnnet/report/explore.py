@@ -192,7 +192,7 @@ class Explorer:
         self.code_button = widgets.Button(description="As code", icon="code")
         # the live figure is drawn in the runs' threads, one run after the other
         self._painter = LiveFigure()
-        self._drawn: tuple[float, tuple | None] = (0.0, None)  # when, and what
+        self._drawn: tuple[float, tuple | None] = (0.0, None)  # when, and which frame
         self._wire()
         self.widget = self._layout()
         self._show_schedule()
@@ -391,9 +391,11 @@ class Explorer:
 
     def _draw(self, run: Run, *, force: bool) -> None:
         live, (when, what) = run.live, self._drawn
-        state = (len(live.rows), live.layers_step)
+        state = (run.number, len(live.rows), live.layers_step)
+        first = what is None or what[0] != run.number  # a run's first frame waits for none
         now = time.perf_counter()
-        if live.rows and state != what and (force or now - when >= self.redraw_seconds):
+        if live.rows and state != what and (force or first
+                                            or now - when >= self.redraw_seconds):
             self.figure.value = self._painter.draw(run.label, live.history(),
                                                    live.layers_at_init, live.layers_latest,
                                                    live.layers_step)
