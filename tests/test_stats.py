@@ -172,3 +172,10 @@ def test_a_permutation_test_that_cannot_reach_significance_is_too_few_runs():
     assert out["test"].item() == "permutation" and out["p_min"].item() == pytest.approx(0.1)
     (corrected,) = holm([out])
     assert corrected["verdict"].item() == "too few runs"
+
+
+def test_one_formatter_turns_fractions_into_percent():
+    from bnnet.study.stats import percent, percent_pm
+
+    assert percent(0.53474) == "53.47%" and percent(0.53474, 1) == "53.5%"
+    assert percent_pm(0.5347, 0.0023) == "53.47 ± 0.23"

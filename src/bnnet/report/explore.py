@@ -52,6 +52,7 @@ from bnnet.report.explore_settings import (
     parse_widths,
 )
 from bnnet.study.live import LiveRun
+from bnnet.study.stats import percent
 
 _LOADING = threading.Lock()
 
@@ -407,8 +408,8 @@ class Explorer:
         if live.state == "done" or (live.state == "stopped" and live.result is not None):
             r = live.result
             where = "done" if live.state == "done" else live.message
-            self._say(f"Run {run.number} {where}: test accuracy {100 * r.test_accuracy:.2f} %, "
-                      f"validation {100 * r.val_accuracy:.2f} %, in {live.elapsed:.1f} s.",
+            self._say(f"Run {run.number} {where}: test accuracy {percent(r.test_accuracy)}, "
+                      f"validation {percent(r.val_accuracy)}, in {live.elapsed:.1f} s.",
                       "done")
         elif live.state == "stopped":
             self._say(f"Run {run.number} {live.message}.")
@@ -463,5 +464,5 @@ def _running(run: Run) -> str:
              f"{live.elapsed:.1f} s" + (f", about {left:.1f} s left" if left is not None else ""),
              f"{c.n_updates:,} updates"]
     if rows:
-        parts.append(f"validation accuracy {100 * rows[-1]['val_accuracy']:.1f} %")
+        parts.append(f"validation accuracy {percent(rows[-1]['val_accuracy'], 1)}")
     return " · ".join(parts)

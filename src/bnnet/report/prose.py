@@ -46,7 +46,8 @@ from bnnet.study.stats import (
     PERMUTATION,
     REAL,
     TOO_FEW,
-    format_pm,
+    percent,
+    percent_pm,
 )
 
 #: Where the earlier reports' figures come from; the introduction says it once.
@@ -95,7 +96,7 @@ def _finite(x: Any) -> bool:
 
 def pct(x: float, digits: int = 1) -> str:
     """A fraction as a percentage: ``pct(0.5347) == "53.5%"``."""
-    return f"{100 * float(x):.{digits}f}%" if _finite(x) else "n/a"
+    return percent(float(x), digits) if _finite(x) else "n/a"
 
 
 def pm(values: Sequence[float] | np.ndarray, digits: int = 2) -> str:
@@ -104,7 +105,7 @@ def pm(values: Sequence[float] | np.ndarray, digits: int = 2) -> str:
     if len(v) == 0 or not np.isfinite(v).all():
         return "n/a"
     std = v.std(ddof=1) if len(v) > 1 else 0.0
-    return f"{format_pm(100 * v.mean(), 100 * std, digits)}%"
+    return f"{percent_pm(v.mean(), std, digits)}%"
 
 
 def _signed(x: float, digits: int) -> str:

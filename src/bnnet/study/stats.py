@@ -33,6 +33,18 @@ def format_pm(mean: float, std: float, digits: int = 2) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
+def percent(fraction: float, digits: int = 2) -> str:
+    """A fraction as a percentage, ``percent(0.53474) == "53.47%"``: the one formatter every
+    table, sentence and status line uses for an accuracy (differences are in points)."""
+    return f"{100 * fraction:.{digits}f}%"
+
+
+def percent_pm(mean: float, std: float, digits: int = 2) -> str:
+    """A mean and a spread of fractions in percent, without the sign:
+    ``percent_pm(0.5347, 0.0023) == "53.47 ± 0.23"`` (a table's header says %)."""
+    return format_pm(100 * mean, 100 * std, digits)
+
+
 #: Accuracy below which a run is at chance on CIFAR-10's 10 balanced classes (10 %, plus
 #: two points for a run that wobbles around it).
 CHANCE = 0.12

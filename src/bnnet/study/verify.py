@@ -18,6 +18,7 @@ from bnnet.core.config import Config
 from bnnet.study.jobs import DataSpec
 from bnnet.study.provenance import differing_files, finite_seconds
 from bnnet.study.runs import estimated_cost, run_many, run_record
+from bnnet.study.stats import percent
 
 #: The values compared, all from the manifest (``values`` of each run).
 VALUES = ("test_accuracy", "val_accuracy", "test_cost", "final_train_cost")
@@ -49,10 +50,10 @@ class Check:
         what = (f"{self.run['section'] or '?':24s} {self.run['desc']:27s} hidden={c['hidden']}"
                 f"{', BN' if c['batch_norm'] else ''}, lam={c['lam']:g}, seed={c['seed']}")
         if self.identical:
-            return f"identical  {what}: test {100 * self.fresh['test_accuracy']:.2f}%"
+            return f"identical  {what}: test {percent(self.fresh['test_accuracy'])}"
         verdict = "within" if self.within_spread else "BEYOND"
-        return (f"differs    {what}: test {100 * self.fresh['test_accuracy']:.2f}% vs "
-                f"{100 * self.run['values']['test_accuracy']:.2f}% reported, "
+        return (f"differs    {what}: test {percent(self.fresh['test_accuracy'])} vs "
+                f"{percent(self.run['values']['test_accuracy'])} reported, "
                 f"{self.diff:+.2f} points, {verdict} the seed spread of its arm "
                 f"({100 * self.spread:.2f} points)")
 
