@@ -10,7 +10,7 @@ help:
 	@echo "make test         lint and run the whole test suite (runs setup when needed)"
 	@echo "make lint         ruff over src, tests and scripts"
 	@echo "make data         download CIFAR-10 into data/ (md5-checked), unless BNNET_DATA_DIR is set"
-	@echo "make lab          JupyterLab with the project kernel"
+	@echo "make lab          JupyterLab with the project kernel (open 00_explore for the live explorer)"
 	@echo "make report       run the notebooks (papermill) and build report/report.pdf (nbconvert)"
 	@echo "                  QUICK=1: small sizes in about 2 minutes, into report/quick/;"
 	@echo "                  N_JOBS=2 worker processes; AUTHOR=\"Ada Lovelace\" TITLE=\"...\";"
