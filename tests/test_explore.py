@@ -163,14 +163,19 @@ def test_stop_ends_the_run_after_its_current_update(explorer):
     assert "stopped at update step" in explorer.status.value
 
 
-def test_stop_while_the_data_load_ends_the_run_before_it_trains():
+def gated_explorer() -> tuple[Explorer, threading.Event]:
+    """An explorer whose data load waits until the returned event is set."""
     gate = threading.Event()
 
     def slow(n):
         gate.wait(30)
         return images(n)
 
-    explorer = Explorer(loader=slow, preload=False)
+    return Explorer(loader=slow, preload=False), gate
+
+
+def test_stop_while_the_data_load_ends_the_run_before_it_trains():
+    explorer, gate = gated_explorer()
     run = explorer.train()
     explorer.stop()
     gate.set()
@@ -181,13 +186,7 @@ def test_stop_while_the_data_load_ends_the_run_before_it_trains():
 
 
 def test_train_while_a_run_loads_or_trains_returns_at_once_and_queues_the_next():
-    gate = threading.Event()
-
-    def slow(n):
-        gate.wait(30)
-        return images(n)
-
-    explorer = Explorer(loader=slow, preload=False)
+    explorer, gate = gated_explorer()
     explorer.set(n_s=10)
     clicks = threading.Thread(target=lambda: [explorer.train() for _ in range(3)])
     clicks.start()
