@@ -51,17 +51,37 @@ def test_the_epsilon_figure_draws_each_epsilon_beside_its_variance():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["ε = 1e-05", "ε = 1e-16"]
 
 
-def test_learning_curve_legends_sit_below_the_panels():
+def histories_of(labels, **columns) -> pd.DataFrame:
     steps = np.arange(0, 100, 10)
-    histories = pd.concat([pd.DataFrame({
-        "label": label, "seed": 0, "step": steps, "epoch": steps / 10,
+    return pd.concat([pd.DataFrame({
+        "label": label, "seed": 0, "step": steps, "epoch": steps / 10, **columns,
         **{f"{split}_{m}": np.linspace(1, 0.5, len(steps)) for split in ("train", "val")
-           for m in ("cost", "loss", "accuracy")}}) for label in ("no BN", "BN")])
-    fig = plots.learning_curves(histories)
+           for m in ("cost", "loss", "accuracy")}}) for label in labels])
+
+
+def profiles() -> pd.DataFrame:
+    return pd.DataFrame([{"net": net, "label": f"sigma={s}, {bn}", "layer": layer,
+                          "output_std": 10.0 ** -layer}
+                         for net in ("3-layer", "9-layer") for s in (0.1, 0.001, 0.0001)
+                         for bn in ("no BN", "BN") for layer in range(1, 4)])
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: plots.learning_curves(histories_of(["no BN", "BN"])),
+    lambda: plots.curve_panels(pd.concat([histories_of(["x"], sigma=s, BN=bn)
+                                          for s in (0.1, 0.001) for bn in ("no", "yes")]),
+                               panel="sigma", line="BN"),
+    lambda: plots.layer_profiles(profiles(), "output_std"),
+], ids=["learning_curves", "curve_panels", "layer_profiles"])
+def test_legends_sit_below_the_panels_and_their_labels(draw):
+    fig = draw()
     assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1
     fig.canvas.draw()
-    legend_top = fig.legends[0].get_window_extent().y1
-    assert all(legend_top <= ax.get_window_extent().y0 for ax in fig.axes)
+    renderer = fig.canvas.get_renderer()
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert legend.y0 >= 0  # on the figure
+    for ax in fig.axes:  # nothing of a panel, tick labels and axis label included, under it
+        assert legend.y1 <= ax.get_tightbbox(renderer).y0 + 1
 
 
 def test_lettering_too_small_at_print_size_is_refused():

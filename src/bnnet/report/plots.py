@@ -40,12 +40,20 @@ def learning_curves(histories: pd.DataFrame, labels: list[str] | None = None,
                            colors[k % len(colors)], label)
         ax.set_xlabel("update step")
         ax.set_title(metric)
-    # below the panels: a legend inside them covers curves
     # one column per group: its training and validation entries one above the other
-    fig.legend(*axes[0][-1].get_legend_handles_labels(), loc="lower center",
-               ncol=len(labels), fontsize=SMALL_FONT, frameon=False)
-    fig.tight_layout(rect=(0, 0.17, 1, 1))
+    handles, names = axes[0][-1].get_legend_handles_labels()
+    legend_below(fig, handles, names, ncol=len(labels), rows=2)
     return fig
+
+
+def legend_below(fig: plt.Figure, handles: list, names: list[str], ncol: int,
+                 rows: int) -> None:
+    """One legend for the whole figure, below its panels (a legend inside a panel covers
+    curves), and the panels laid out above it; ``rows``: the legend's number of rows."""
+    fig.legend(handles, names, loc="lower center", ncol=ncol, fontsize=SMALL_FONT,
+               frameon=False)
+    height = fig.get_figheight()
+    fig.tight_layout(rect=(0, min(0.45, (0.17 + 0.16 * rows) / height), 1, 1))
 
 
 def curve_panels(histories: pd.DataFrame, panel: str, line: str, metric: str = "loss",
@@ -76,8 +84,7 @@ def curve_panels(histories: pd.DataFrame, panel: str, line: str, metric: str = "
                for k, name in enumerate(lines)]
     handles += [Line2D([], [], color="gray", ls="--", label="training"),
                 Line2D([], [], color="gray", ls="-", label="validation")]
-    axes[0][-1].legend(handles=handles, loc="best", fontsize=SMALL_FONT)
-    fig.tight_layout()
+    legend_below(fig, handles, [h.get_label() for h in handles], ncol=len(handles), rows=1)
     return fig
 
 
@@ -250,8 +257,9 @@ def layer_profiles(stats: pd.DataFrame, value: str, panel: str = "net") -> plt.F
         ax.set_xlabel("layer")
         ax.set_title(str(name))
     axes[0][0].set_ylabel(QUANTITIES.get(value, value.replace("_", " ")))
-    axes[0][-1].legend(fontsize=SMALL_FONT)
-    fig.tight_layout()
+    handles, names = axes[0][-1].get_legend_handles_labels()
+    ncol = min(len(names), 3)
+    legend_below(fig, handles, names, ncol=ncol, rows=-(-len(names) // ncol))
     return fig
 
 
