@@ -319,7 +319,7 @@ class Explorer:
             widgets.VBox([c["n_s"], c["cycles"], self.schedule, c["n_train"], c["flip"],
                           c["shift"]]),
         ])
-        runs = widgets.VBox([widgets.HTML("<b>Runs since the notebook started</b>"),
+        runs = widgets.VBox([widgets.HTML("<b>Runs of this explorer</b>"),
                              self.table_view,
                              widgets.HBox([self.picker, self.code_button]),
                              self.overlay, self.code_view])
