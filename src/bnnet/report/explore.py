@@ -10,7 +10,7 @@ and code drives the same object without a browser::
 
     explorer.set(layers=9, init="normal", sigma=1e-3, bn="before")
     explorer.train(); explorer.wait()
-    explorer.table()              # every run since the notebook started
+    explorer.table()              # every run of this explorer
     print(explorer.code(1))       # the lines that reproduce run 1
 
 Training runs in a thread (:class:`~bnnet.study.live.LiveRun`), so the controls stay live;
