@@ -37,7 +37,7 @@ import pandas as pd
 from IPython.display import display
 from traitlets import TraitError
 
-from bnnet.core.config import BN_PLACEMENTS, NETS, Config, ConfigError, closest
+from bnnet.core.config import NETS, Config, ConfigError, bn_placement, closest
 from bnnet.core.data import Dataset, load_cifar10
 from bnnet.core.train import fit
 from bnnet.report.explore_plots import LiveFigure, overlay_figure
@@ -48,6 +48,7 @@ from bnnet.report.explore_settings import (
     as_code,
     config_from,
     describe,
+    epochs,
     papermill_line,
     parse_widths,
 )
@@ -97,7 +98,7 @@ class Run:
         c, result = self.config, self.live.result
         return {
             "run": self.number, "layers": c.n_layers, "widths": ", ".join(map(str, c.hidden)),
-            "BN": BN_PLACEMENTS[c.bn_position if c.batch_norm else None],
+            "BN": bn_placement(c),
             "init": c.init if c.init != "normal" else f"sigma {c.sigma:.3g}",
             "eps": c.eps, "lambda": c.lam, "eta max": c.eta_max, "n_s": c.n_s,
             "cycles": c.cycles, "optimizer": c.optimizer,
@@ -354,8 +355,8 @@ class Explorer:
     def _show_schedule(self) -> None:
         v = self.values()
         updates = 2 * v["n_s"] * v["cycles"]
-        epochs = updates / max(1, v["n_train"] // Config().batch_size)
-        self.schedule.value = (f"<small>{updates:,} updates = {epochs:.3g} epochs of "
+        self.schedule.value = (f"<small>{updates:,} updates = "
+                               f"{epochs(updates, v['n_train']):.3g} epochs of "
                                f"{v['n_train']:,} images</small>")
 
     def _say(self, text: str, kind: str = "info") -> None:
@@ -458,9 +459,9 @@ def _running(run: Run) -> str:
     live, c = run.live, run.config
     rows = live.rows
     epoch = rows[-1]["epoch"] if rows else 0.0
-    total = c.n_updates / ((run.n_train or ALL_TRAIN) // c.batch_size)
     left = live.remaining
-    parts = [f"Run {run.number} training: epoch {epoch:.2f} of {total:.3g}",
+    parts = [f"Run {run.number} training: epoch {epoch:.2f} of "
+             f"{epochs(c.n_updates, run.n_train):.3g}",
              f"{live.elapsed:.1f} s" + (f", about {left:.1f} s left" if left is not None else ""),
              f"{c.n_updates:,} updates"]
     if rows:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bnnet.core.config import BN_PLACEMENTS, NETS, Config, ConfigError, closest
+from bnnet.core.config import NETS, Config, ConfigError, bn_placement, closest
 
 #: the training images of the full split; more cannot be asked for
 ALL_TRAIN = 45_000
@@ -69,24 +69,33 @@ def config_from(values: Mapping[str, Any]) -> tuple[Config, int | None]:
         flip=bool(v["flip"]), shift=int(v["shift"]), seed=int(v["seed"]),
         log_every=max(1, 2 * n_s * cycles // CURVE_POINTS), train_eval_size=TRAIN_EVAL,
     )
-    if config.eta_min > config.eta_max:
-        raise ConfigError(f"eta max {config.eta_max:g} is below eta min {config.eta_min:g}")
     return config, (None if n_train == ALL_TRAIN else n_train)
+
+
+def epochs(updates: int, n_train: int | None) -> float:
+    """How many epochs ``updates`` mini-batches make of ``n_train`` images (``None``: all)."""
+    return updates / max(1, (n_train or ALL_TRAIN) // Config().batch_size)
 
 
 def describe(config: Config) -> str:
     """``"9 layers [50, 30, ...], BN before the ReLU, fixed sigma 0.001"``: a run in words."""
     init = {"he": "He init", "xavier": "Xavier init"}.get(config.init,
                                                          f"fixed sigma {config.sigma:.3g}")
-    bn = f"BN {BN_PLACEMENTS[config.bn_position]}" if config.batch_norm else "no BN"
+    bn = f"BN {bn_placement(config)}" if config.batch_norm else "no BN"
     return f"{config.n_layers} layers {list(config.hidden)}, {bn}, {init}"
+
+
+def changed_fields(config: Config) -> dict[str, Any]:
+    """The fields of ``config`` that differ from the defaults, in :meth:`Config.to_dict`
+    form."""
+    default = Config().to_dict()
+    return {k: v for k, v in config.to_dict().items() if v != default[k]}
 
 
 def as_code(config: Config, n_train: int | None, data_dir: str | None = None) -> str:
     """The lines that train ``config`` on the same data, with the fields that differ from
     the defaults."""
-    default = Config().to_dict()
-    fields = ", ".join(f"{k}={v!r}" for k, v in config.to_dict().items() if v != default[k])
+    fields = ", ".join(f"{k}={v!r}" for k, v in changed_fields(config).items())
     data_args = ", ".join(
         ([f"{data_dir!r}"] if data_dir else []) + ([f"n_train={n_train}"] if n_train else []))
     return "\n".join([
@@ -114,13 +123,9 @@ VIEW_FIELDS = {"log_every", "train_eval_size"}
 def papermill_line(config: Config, n_train: int | None) -> str | None:
     """The papermill command of a notebook that trains ``config`` among its runs, or
     ``None`` if no notebook does."""
-    default = Config().to_dict()
-    changed = {k for k, v in config.to_dict().items() if v != default[k]}
-    changed -= VIEW_FIELDS | {"hidden"}
     if tuple(config.hidden) not in NETS.values():
         return None
-    if config.init == "normal":
-        changed.add("init")
+    changed = changed_fields(config).keys() - VIEW_FIELDS - {"hidden"}
     for notebook, parameters in NOTEBOOK_PARAMETERS.items():
         if changed <= parameters.keys() and ("init" in parameters) == (config.init == "normal"):
             args = [f"-p n_train {n_train}"] if n_train else []

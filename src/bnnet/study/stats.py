@@ -123,9 +123,13 @@ def judge(result: dict, delta: float = DELTA, alpha: float = 0.05) -> str:
         return REAL if result["p_value"] < alpha else INCONCLUSIVE
     if low > 0 or high < 0:
         return REAL
-    if -delta <= low and high <= delta:
-        return NO_DIFFERENCE
-    return INCONCLUSIVE
+    return NO_DIFFERENCE if within(low, high, delta) else INCONCLUSIVE
+
+
+def within(low: float, high: float, delta: float = DELTA) -> bool:
+    """Whether the interval [``low``, ``high``] lies inside ±``delta``: no difference
+    larger than ``delta``."""
+    return -delta <= low and high <= delta
 
 
 NAN_RESULT = {"diff": float("nan"), "low": float("nan"), "high": float("nan"),
@@ -300,8 +304,8 @@ def holm(tables: Sequence[pd.DataFrame], level: float = 0.95,
             continue
         if out[t].loc[row, "verdict"] == REAL and not p_adj < 1 - level:
             low, high = out[t].loc[row, "low"], out[t].loc[row, "high"]
-            inside = -delta <= low and high <= delta
-            out[t].loc[row, "verdict"] = NO_DIFFERENCE if inside else INCONCLUSIVE
+            out[t].loc[row, "verdict"] = (NO_DIFFERENCE if within(low, high, delta)
+                                          else INCONCLUSIVE)
     return out
 
 
