@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from bnnet.report import plots
+from bnnet.report.benchmark import load_benchmark
 from bnnet.report.display import show_figure
 from bnnet.report.figure_checks import FigureError
 from bnnet.report.notebook import setup
@@ -26,14 +27,15 @@ def report_style(tmp_path, monkeypatch):
 
 
 def layers(labels, n_layers=9):
-    return pd.DataFrame([{"label": label, "layer": layer, "pre_std": 10.0 ** -layer,
+    return pd.DataFrame([{"net": "9-layer", "label": label, "layer": layer,
+                          "pre_std": 10.0 ** -layer,
                           "output_std": 1.0, "grad_W_norm": 1e-3, "eps": eps}
                          for label, eps in labels for layer in range(1, n_layers + 1)])
 
 
 def test_layer_axes_have_whole_numbers_and_coinciding_series_stay_apart():
     stats = layers([("a", 1e-5), ("b", 1e-8), ("c", 1e-16)])
-    fig = plots.layer_spread(stats, "pre_std")
+    fig = plots.layer_profiles(stats, "pre_std")
     ax = fig.axes[0]
     fig.canvas.draw()
     ticks = [t for t in ax.get_xticks() if 1 <= t <= 9]
@@ -72,7 +74,8 @@ def profiles() -> pd.DataFrame:
                                           for s in (0.1, 0.001) for bn in ("no", "yes")]),
                                panel="sigma", line="BN"),
     lambda: plots.layer_profiles(profiles(), "output_std"),
-], ids=["learning_curves", "curve_panels", "layer_profiles"])
+    lambda: plots.benchmark_bars(load_benchmark()[0]),  # the committed make bench
+], ids=["learning_curves", "curve_panels", "layer_profiles", "benchmark_bars"])
 def test_legends_sit_below_the_panels_and_their_labels(draw):
     fig = draw()
     assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1

@@ -134,26 +134,6 @@ def integer_axis(ax: plt.Axes, axis: str = "x") -> None:
     getattr(ax, f"{axis}axis").set_major_locator(MaxNLocator(integer=True))
 
 
-def layer_spread(stats: pd.DataFrame, value: str = "output_std", log: bool = True) -> plt.Figure:
-    """One line per (label) across layers: e.g. the activation std at initialisation; each
-    series with its own marker and line style, so that coinciding ones stay visible."""
-    labels = list(dict.fromkeys(stats["label"]))
-    fig, ax = plt.subplots(figsize=(6.0, 3.4))
-    for k, label in enumerate(labels):
-        s = stats[stats["label"] == label]
-        marker, line = STYLES[k % len(STYLES)]
-        ax.plot(s["layer"], s[value], marker=marker, ls=line, ms=4 + (k % 3), lw=1.2,
-                mfc="none", label=label)
-    if log:
-        ax.set_yscale("log")
-    integer_axis(ax)
-    ax.set_xlabel("layer")
-    ax.set_ylabel(QUANTITIES.get(value, value.replace("_", " ")))
-    ax.legend(fontsize=SMALL_FONT, ncol=2)
-    fig.tight_layout()
-    return fig
-
-
 def variance_and_epsilon(stats: pd.DataFrame) -> plt.Figure:
     """Per BN layer at initialisation, the variance of its pre-activations (one line per
     BN ε, from ``stats``: ``layer``, ``pre_std``, ``eps``) beside ε itself (dotted, same
@@ -231,9 +211,8 @@ def benchmark_bars(table: pd.DataFrame) -> plt.Figure:
         ax.set_ylabel("seconds (median)")
         ax.set_title(task)
     handles = {h.get_label(): h for ax in axes[0] for h in ax.get_legend_handles_labels()[0]}
-    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=3, frameon=False,
-               fontsize=SMALL_FONT)
-    fig.tight_layout(rect=(0, 0.16, 1, 1))
+    legend_below(fig, list(handles.values()), list(handles), ncol=3,
+                 rows=-(-len(handles) // 3))
     return fig
 
 
