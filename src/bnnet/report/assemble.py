@@ -12,26 +12,18 @@ import nbformat
 
 from bnnet.report.latex import escape, to_latex
 from bnnet.report.notebook import NOTEBOOKS as notebook_specs
+from bnnet.report.prose import count
 
 NOTEBOOKS = list(notebook_specs)  # in order
 DROP_MIMETYPES = {"application/vnd.jupyter.widget-view+json"}
 
-
 DEFAULT_TITLE = "Batch normalization in k-layer networks on CIFAR-10"
-
-
 DEFAULT_AUTHOR = "bnnet workbook"
-
-
 DEFAULT_COURSE = "DD2424 Deep Learning in Data Science, KTH"
-
-
 DEFAULT_ASSIGNMENT = "Assignment 3: k-layer networks with batch normalization"
-
 
 #: LaTeX's paper sizes by the build option's name.
 PAPERS = {"a4": "a4paper", "letter": "letterpaper"}
-
 
 #: Cells for someone who opens the notebook (how long it runs, how to try it quick), not
 #: for the report.
@@ -117,7 +109,7 @@ def runs_per(counts: Mapping[Any, int], name: Callable[[Any], str]) -> str:
     if len(counts) == 1:
         (key, runs), = counts.items()
         return f"{name(key)} (all {runs} runs)"
-    return "; ".join(f"{name(key)}: {runs} run{'s' * (runs != 1)}"
+    return "; ".join(f"{name(key)}: {count(runs, 'run')}"
                      for key, runs in sorted(counts.items()))
 
 

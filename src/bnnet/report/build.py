@@ -74,12 +74,6 @@ def git_commit() -> str:
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
-
-
-
-
-
-
 def execute(name: str, out_dir: Path, parameters: dict,
             progress: NotebookProgress | None = None) -> Path:
     """Run one notebook. papermill writes as it goes, so it writes to a hidden temporary
@@ -128,32 +122,6 @@ def build_lock(folder: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 #: Folders a user may give relative to where they run make report.

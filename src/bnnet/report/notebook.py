@@ -141,7 +141,6 @@ NOTEBOOKS = {
         quick=_QUICK_TRAINING),
     "07_conclusion": Notebook({}),
     "08_benchmark": Notebook({"bench_csv": Optional(FILE)}),
-
 }
 
 

@@ -14,8 +14,6 @@ from traitlets.config import Config as TraitletsConfig
 from bnnet.files import PROJECT_ROOT, atomic_path
 
 TEMPLATE = PROJECT_ROOT / "scripts" / "report_template" / "bnnet.tex.j2"
-
-
 OVERFULL_TOLERANCE_PT = 3.0  # what a reader cannot see; wider boxes run into the margin
 
 
