@@ -66,8 +66,13 @@ def test_a_difference_whose_interval_includes_zero_is_never_a_gain():
                    "test": "none"}) == "leaves both arms at chance on every seed (no test)"
     split = effect({**row(0.1885, float("nan"), float("nan"), "real"),
                     "test": "permutation", "p_value": 2 / 252})
-    assert split == ("raises test accuracy by 18.85 points (permutation test over the "
+    assert split == ("raises test accuracy by 18.85 points (exact permutation test over the "
                      "seeds, p = 0.008; real)")
+    floor = effect({**row(0.1885, float("nan"), float("nan"), "real"),
+                    "test": "permutation", "p_value": 2 / 252, "p_min": 2 / 252})
+    assert "p = 0.008, the smallest p these runs can give; real" in floor
+    small = effect(row(0.002, 0.001, 0.003, "real, below δ"))
+    assert small.startswith("raises test accuracy by 0.20 points") and "negligible" in small
     assert effect(row(0.007, 0.003, 0.011, "real")).startswith("raises test accuracy by 0.70")
     assert effect(row(-0.008, -0.012, -0.004, "real")).startswith("lowers test accuracy by 0.80")
     assert "too few runs" in effect(row(float("nan"), float("nan"), float("nan"),

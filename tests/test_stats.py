@@ -5,7 +5,9 @@ import pytest
 from scipy import stats as sps
 
 from bnnet.study.stats import (
+    can_decide,
     compare,
+    is_bimodal,
     holm,
     in_points,
     judge,
@@ -38,8 +40,10 @@ def test_interval_covers_the_true_difference_about_95_percent_of_the_time():
 def test_degenerate_groups():
     same = welch_interval([0.1, 0.1, 0.1], [0.1, 0.1, 0.1])
     assert same["diff"] == 0 and not same["real"] and same["p_value"] == 1
+    # no spread: never a zero-width interval; the exact test (2 of C(4, 2) = 6 splits)
     apart = welch_interval([0.1, 0.1], [0.5, 0.5])
-    assert apart["real"] and apart["low"] == apart["high"] == pytest.approx(0.4)
+    assert np.isnan(apart["low"]) and apart["p_value"] == pytest.approx(2 / 6)
+    assert not apart["real"]
     few = welch_interval([0.5], [0.5, 0.6])
     assert np.isnan(few["diff"]) and not few["real"]
     with pytest.raises(ValueError, match="level"):
@@ -179,3 +183,92 @@ def test_one_formatter_turns_fractions_into_percent():
 
     assert percent(0.53474) == "53.47%" and percent(0.53474, 1) == "53.5%"
     assert percent_pm(0.5347, 0.0023) == "53.47 ± 0.23"
+
+
+def test_p_min_is_the_most_extreme_arrangement_of_these_arms():
+    """Unequal arms: b's five runs above a's three is one split of C(8, 3) = 56, and its
+    mirror image is not as extreme, so the exact p (and the floor) is 1/56, not 2/56."""
+    a, b = [1, 2, 3], [10, 11, 12, 13, 14]
+    r = permutation_test(a, b)
+    assert r["p_value"] == pytest.approx(1 / 56) and r["p_min"] == pytest.approx(1 / 56)
+    # reference: SciPy's one-sided exact test of the same statistic
+    ref = sps.permutation_test((np.array(a, float), np.array(b, float)),
+                               lambda x, y, axis: y.mean(axis) - x.mean(axis),
+                               permutation_type="independent", n_resamples=np.inf,
+                               alternative="greater")
+    assert r["p_value"] == pytest.approx(ref.pvalue)
+    assert permutation_test([0, 1, 2, 3, 4], [5, 6, 7, 8, 9])["p_min"] == pytest.approx(2 / 252)
+    assert permutation_test([0, 1, 2], [3, 4, 5], paired=True)["p_min"] == pytest.approx(2 / 8)
+
+
+def test_arms_without_spread_get_the_exact_test_not_a_degenerate_interval():
+    """paired_interval([0.5]*5, [0.501]*5): every difference is +0.001; the exact sign-flip
+    test gives 2/32 = 0.0625 (all signs + or all -), never p = 0."""
+    r = paired_interval([0.5] * 5, [0.501] * 5)
+    assert r["p_value"] == pytest.approx(0.0625) and np.isnan(r["low"]) and not r["real"]
+    out = compare(pd.DataFrame({"seed": list(range(5)) * 2, "how": ["a"] * 5 + ["b"] * 5,
+                                "test_accuracy": [0.5] * 5 + [0.501] * 5}),
+                  "how", "a", pair_by="seed").iloc[0]
+    assert out["test"] == "permutation" and out["verdict"] == "too few runs"
+    # unpaired, 5 against 5 without spread: 2/252, which can decide
+    out = compare(arms([0.5] * 5, [0.52] * 5), "BN", "no").iloc[0]
+    assert out["test"] == "permutation" and out["p_value"] == pytest.approx(2 / 252)
+    assert out["verdict"] == "real"
+
+
+def test_too_few_runs_is_one_rule_with_the_multiplier_of_the_rank():
+    # a 5-pair sign-flip test cannot reach 0.05 even alone
+    assert not can_decide((5, 5), 2 / 32) and can_decide((5, 5), 2 / 252, multiplier=6)
+    assert not can_decide((5, 5), 2 / 252, multiplier=7) and not can_decide((3, 3), 0.0)
+    # the committed 04_bn_ci row: p = 2/252 ranked 7th of 11 (multiplier 5): real
+    welch_ps = [1e-10, 2e-10, 1e-9, 1e-8, 1e-7, 1e-6]
+    rows = [{"diff": 0.4, "low": 0.39, "high": 0.41, "p_value": p, "test": "Welch t",
+             "verdict": "real", "runs": "5/5", "p_min": 0.0, "min_runs": 5} for p in welch_ps]
+    rows.append({"diff": 0.19, "low": np.nan, "high": np.nan, "p_value": 2 / 252,
+                 "test": "permutation", "verdict": "real", "runs": "5/5", "p_min": 2 / 252,
+                 "min_runs": 5})
+    rows += [{"diff": 0.0, "low": -0.1, "high": 0.1, "p_value": p, "test": "Welch t",
+              "verdict": "inconclusive", "runs": "5/5", "p_min": 0.0, "min_runs": 5}
+             for p in (0.07, 0.4, 0.5, 0.9)]
+    (out,) = holm([pd.DataFrame(rows)])
+    perm = out.iloc[6]
+    assert perm["multiplier"] == 5 and perm["p_holm"] == pytest.approx(5 * 2 / 252)
+    assert perm["verdict"] == "real"
+    # a Welch p = 0.001 and a 4-vs-4 permutation p = 4/70 in one family: the permutation
+    # ranks 2nd (multiplier 1), its floor 2/70 could survive: inconclusive, not too few
+    pair = pd.DataFrame([
+        {"diff": 0.05, "low": 0.02, "high": 0.08, "p_value": 0.001, "test": "Welch t",
+         "verdict": "real", "runs": "5/5", "p_min": 0.0, "min_runs": 4},
+        {"diff": 0.05, "low": np.nan, "high": np.nan, "p_value": 4 / 70, "test": "permutation",
+         "verdict": "inconclusive", "runs": "4/4", "p_min": 2 / 70, "min_runs": 4}])
+    (out,) = holm([pair])
+    assert out["verdict"].tolist() == ["real", "inconclusive"]
+    # no row of a corrected table contradicts the rule it was judged by
+    for _, r in out.iterrows():
+        decidable = can_decide(tuple(map(int, r["runs"].split("/"))), r["p_min"],
+                               int(r["multiplier"]), 0.05, int(r["min_runs"]))
+        assert decidable == (r["verdict"] != "too few runs")
+
+
+def test_a_real_difference_inside_delta_has_its_own_words():
+    assert judge({"low": 0.001, "high": 0.004, "p_value": 0.01}) == "real, below δ"
+    assert judge({"low": 0.001, "high": 0.006, "p_value": 0.01}) == "real"
+    rng = np.random.default_rng(5)
+    a = rng.normal(0.5, 0.0005, 10)
+    out = compare(arms(a, a + 0.002), "BN", "no").iloc[0]
+    assert out["verdict"] == "real, below δ"
+    (corrected,) = holm([pd.DataFrame([out])])
+    assert corrected["verdict"].item() == "real, below δ"
+    # the same interval that does not survive a correction: no difference > δ
+    (lost,) = holm([pd.DataFrame([out]).assign(p_value=0.04)], level=0.99)
+    assert lost["verdict"].item() == "no difference > δ"
+
+
+def test_bimodal_arms_get_the_permutation_test():
+    """Section 4's ε arms at σ 1e-3: four seeds near 53 % and one near 32 %: no seed at
+    chance, but two groups; a Welch interval would treat them as one normal sample."""
+    eps_arm = [0.530, 0.528, 0.322, 0.533, 0.531]
+    assert is_bimodal(eps_arm) and not is_bimodal([0.530, 0.528, 0.526, 0.533, 0.531])
+    assert is_bimodal([0.1, 0.5, 0.51])
+    out = compare(arms([0.529, 0.531, 0.527, 0.532, 0.530], eps_arm), "BN", "no").iloc[0]
+    assert out["test"] == "permutation" and out["verdict"] == "inconclusive"

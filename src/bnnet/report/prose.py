@@ -45,6 +45,8 @@ from bnnet.study.stats import (
     NO_DIFFERENCE,
     PERMUTATION,
     REAL,
+    REAL_SMALL,
+    SIGNIFICANT,
     TOO_FEW,
     percent,
     percent_pm,
@@ -133,7 +135,7 @@ def interval(row: Mapping[str, Any], digits: int = 2) -> str:
 def is_real(row: Mapping[str, Any]) -> bool:
     """Whether a comparison counts as real: its interval excludes 0 and, for a row corrected
     by :func:`~bnnet.study.stats.holm`, it survives the correction (the ``verdict``)."""
-    return row["verdict"] == REAL
+    return row["verdict"] in SIGNIFICANT
 
 
 #: The negligible difference in words, as the report states it.
@@ -143,7 +145,10 @@ NEGLIGIBLE = points(DELTA, signed=False)
 def _evidence(row: Mapping[str, Any], digits: int, level: str) -> str:
     """The interval, or the permutation test's p-value for arms without one."""
     if row.get("test") == PERMUTATION:
-        return f"permutation test over the seeds, p = {row['p_value']:.3f}"
+        floor = row.get("p_min", float("nan"))
+        at_floor = _finite(floor) and abs(row["p_value"] - floor) < 1e-12
+        return (f"exact permutation test over the seeds, p = {row['p_value']:.3f}"
+                + (", the smallest p these runs can give" if at_floor else ""))
     return f"{level} interval {interval(row, digits)}"
 
 
@@ -164,9 +169,11 @@ def effect(row: Mapping[str, Any], *, what: str = "test accuracy", digits: int =
     if verdict == TOO_FEW or not _finite(diff):
         return (f"changes {what} by {points(diff, digits)} ({evidence}; too few runs per arm "
                 "for a verdict)")
-    if verdict == REAL:
+    if verdict in SIGNIFICANT:
         verb = gain if diff > 0 else loss
-        return f"{verb} {what} by {points(diff, digits, signed=False)} ({evidence}; real)"
+        word = ("real" if verdict == REAL else
+                f"real, but the whole interval lies inside ±{NEGLIGIBLE}: negligible")
+        return f"{verb} {what} by {points(diff, digits, signed=False)} ({evidence}; {word})"
     changes = f"changes {what} by {points(diff, digits)}"
     if verdict == NO_DIFFERENCE:
         return f"{changes}: no difference larger than {NEGLIGIBLE} ({evidence})"

@@ -1,20 +1,28 @@
 """What a difference between two sets of runs says: intervals over seeds and the verdict
 words of the report.
 
-A comparison's verdict is one of four words (:func:`judge`, then :func:`holm` for the
+A comparison's verdict is one of six words (:func:`judge`, then :func:`holm` for the
 section's family):
 
-- *real*: the 95 % interval excludes 0 and the Holm-adjusted p-value of the section's
-  family stays below 0.05;
-- *no difference larger than δ* (:data:`DELTA`, half a point): the whole interval lies
-  inside ±δ;
-- *inconclusive*: neither (a wide interval that touches 0, or one that excludes 0 only
-  before the correction);
-- *both at chance*: every run of both arms ended at chance; no test is run.
+- *real*: the 95 % interval excludes 0 (or the exact test's p < 0.05) and the
+  Holm-adjusted p-value of the section's family stays below 0.05;
+- *real, below δ*: real, but the whole interval lies inside ±δ (:data:`DELTA`, half a
+  point): a difference too small to matter;
+- *no difference > δ*: the interval contains 0 and lies inside ±δ. This is an
+  equivalence claim at the interval's level; it is **not** part of the Holm correction,
+  which guards the "real" claims only (the report's introduction states both policies);
+- *inconclusive*: none of these (a wide interval that touches 0, or one that excludes 0
+  only before the correction);
+- *both at chance*: every run of both arms ended at chance; no test is run;
+- *too few runs*: fewer than :data:`MIN_RUNS` runs in an arm, or a test whose smallest
+  attainable p-value, times the Holm multiplier of its rank, cannot fall below 0.05 (one
+  rule, :func:`can_decide`).
 
-Arms whose seeds split between chance and trained are not normal-looking samples: they
-get an exact permutation test over the seeds (no interval), whose p-value decides between
-*real* and *inconclusive*.
+Arms whose runs fall into two groups (some at chance and some trained, or trained runs
+separated by a gap wider than :data:`GAP`: :func:`is_bimodal`) are not normal-looking
+samples, and arms without any spread have no t interval: both get an exact permutation
+test over the seeds (SciPy's :func:`scipy.stats.permutation_test`, no interval), whose
+p-value decides between *real* and *inconclusive*.
 """
 
 from __future__ import annotations
@@ -54,12 +62,18 @@ CHANCE = 0.12
 DELTA = 0.005
 
 REAL = "real"
+REAL_SMALL = "real, below δ"
 NO_DIFFERENCE = "no difference > δ"
 INCONCLUSIVE = "inconclusive"
 BOTH_AT_CHANCE = "both at chance"
 TOO_FEW = "too few runs"
 #: The verdicts of a comparison that was tested (and is in its section's Holm family).
-TESTED = (REAL, NO_DIFFERENCE, INCONCLUSIVE)
+TESTED = (REAL, REAL_SMALL, NO_DIFFERENCE, INCONCLUSIVE)
+#: The verdicts that claim a difference (after the correction).
+SIGNIFICANT = (REAL, REAL_SMALL)
+#: A gap between an arm's sorted runs wider than this (a fraction of accuracy: 5 points,
+#: twenty times the typical spread over seeds of a trained arm) splits the arm in two groups.
+GAP = 0.05
 
 #: The test behind each row of a :func:`compare` table.
 WELCH, PAIRED, PERMUTATION, NO_TEST = "Welch t", "paired t", "permutation", "none"
@@ -76,53 +90,73 @@ def is_split(values) -> bool:
     return bool(chance.any() and not chance.all())
 
 
+def is_bimodal(values) -> bool:
+    """The arm's runs fall into two groups: split between chance and trained
+    (:func:`is_split`), or two sorted runs more than :data:`GAP` apart (e.g. four seeds near
+    53 % and one near 32 %)."""
+    v = np.sort(np.asarray(values, dtype=float))
+    return is_split(v) or (len(v) > 1 and bool(np.diff(v).max() > GAP))
+
+
+def no_spread(a, b, *, paired: bool = False) -> bool:
+    """Neither arm varies (or, paired, the differences do not): a t interval would have
+    width 0."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if paired:
+        return bool(np.ptp(b - a) == 0)
+    return bool(np.ptp(a) == 0 and np.ptp(b) == 0)
+
+
+def _mean_diff(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(y, axis=axis) - np.mean(x, axis=axis)
+
+
 def permutation_test(a, b, *, paired: bool = False, max_exact: int = 200_000,
                      n_random: int = 100_000, seed: int = 0) -> dict:
     """Two-sided permutation test of mean(b) - mean(a), assuming nothing about the arms'
     shape: every way of splitting the pooled runs into arms of the same sizes, or, with
     ``paired``, every choice of signs of the pairs' differences (exact up to ``max_exact``
     rearrangements, else ``n_random`` random ones from ``seed``, with p = (k + 1) / (N + 1)).
+    The rearrangements come from :func:`scipy.stats.permutation_test`; the p-value counts
+    those whose absolute difference is at least the observed one.
 
     Returns:
         ``diff``, ``p_value``, ``p_min`` (the smallest p-value this test can give with
-        these arm sizes: with 3 runs per arm it is 0.1) and ``exact``; the interval ends
-        are NaN (the test gives none).
+        these runs: the share of rearrangements as extreme as the most extreme one; 2/20 =
+        0.1 for 3 runs per arm, 2/252 for 5 per arm, 1/56 for 3 against 5 well-separated
+        runs, 1/(N + 1) when sampled) and ``exact``; the interval ends are NaN (the test
+        gives none).
     """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     observed = float(b.mean() - a.mean())
-    rng = np.random.default_rng(seed)
-    if paired:
-        d = b - a
-        count = 2 ** len(d)
-        exact = count <= max_exact
-        signs = (np.array(list(itertools.product((1, -1), repeat=len(d)))) if exact
-                 else rng.choice((1, -1), size=(n_random, len(d))))
-        stats = (signs * d).mean(axis=1)
-    else:
-        pooled, n_b = np.concatenate([a, b]), len(b)
-        count = math.comb(len(pooled), n_b)
-        exact = count <= max_exact
-        sums = (np.array([pooled[list(idx)].sum()
-                          for idx in itertools.combinations(range(len(pooled)), n_b)])
-                if exact else np.array([pooled[rng.permutation(len(pooled))[:n_b]].sum()
-                                        for _ in range(n_random)]))
-        stats = sums / n_b - (pooled.sum() - sums) / len(a)
+    count = 2 ** len(a) if paired else math.comb(len(a) + len(b), len(b))
+    exact = count <= max_exact
+    res = sps.permutation_test(
+        (a, b), _mean_diff, permutation_type="samples" if paired else "independent",
+        vectorized=True, n_resamples=np.inf if exact else n_random,
+        random_state=np.random.default_rng(seed))
+    null = np.abs(res.null_distribution)
     # a small tolerance: the same rearrangement summed in another order
-    extreme = int(np.sum(np.abs(stats) >= abs(observed) - 1e-12))
-    p = extreme / len(stats) if exact else (extreme + 1) / (len(stats) + 1)
+    extreme = int(np.sum(null >= abs(observed) - 1e-12))
+    most = int(np.sum(null >= null.max() - 1e-12))
+    if exact:
+        p, p_min = extreme / len(null), most / len(null)
+    else:
+        p, p_min = (extreme + 1) / (len(null) + 1), 1 / (len(null) + 1)
     return {"diff": observed, "low": float("nan"), "high": float("nan"), "p_value": float(p),
-            "p_min": 2 / count, "exact": exact}
+            "p_min": float(p_min), "exact": exact, "real": bool(p < 0.05)}
 
 
 def judge(result: dict, delta: float = DELTA, alpha: float = 0.05) -> str:
-    """The verdict of one interval: real when it excludes 0, no difference larger than
-    ``delta`` when it lies inside ±``delta``, else inconclusive. (A permutation test has no
+    """The verdict of one interval, before any correction: real when it excludes 0 (real,
+    below δ when it also lies inside ±``delta``), no difference larger than ``delta`` when
+    it contains 0 and lies inside ±``delta``, else inconclusive. (A permutation test has no
     interval: real when p < ``alpha``, else inconclusive.)"""
     low, high = result["low"], result["high"]
     if np.isnan(low) or np.isnan(high):
         return REAL if result["p_value"] < alpha else INCONCLUSIVE
     if low > 0 or high < 0:
-        return REAL
+        return REAL_SMALL if within(low, high, delta) else REAL
     return NO_DIFFERENCE if within(low, high, delta) else INCONCLUSIVE
 
 
@@ -146,23 +180,26 @@ def welch_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) 
     Returns:
         ``diff``, ``low``, ``high``, ``p_value`` (two-sided, of "no difference") and
         ``real``: whether the interval excludes 0. With fewer than 2 runs in a group
-        everything is NaN and ``real`` is False; when both groups have no spread at all
-        (e.g. every run at chance) the interval is the difference itself.
+        everything is NaN and ``real`` is False; when neither group has any spread there is
+        no t interval: the exact :func:`permutation_test` answers instead (NaN interval,
+        its ``p_min``).
     """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     _check_level(level)
     if len(a) < 2 or len(b) < 2 or np.isnan(a).any() or np.isnan(b).any():
         return dict(NAN_RESULT)
+    if no_spread(a, b):
+        return permutation_test(a, b)
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    # Welch-Satterthwaite degrees of freedom (NaN when both variances are 0: not used)
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if va + vb else np.nan
+    # Welch-Satterthwaite degrees of freedom
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
     return _t_interval(float(b.mean() - a.mean()), float(np.sqrt(va + vb)), df, level)
 
 
 def paired_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> dict:
     """Confidence interval of mean(b - a) for paired values (e.g. one trained net per seed
     evaluated two ways): a t interval on the differences. Same keys as
-    :func:`welch_interval`."""
+    :func:`welch_interval` (differences without spread: the exact sign-flip test)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     _check_level(level)
     if a.shape != b.shape:
@@ -170,6 +207,8 @@ def paired_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95)
     d = b - a
     if len(d) < 2 or np.isnan(d).any():
         return dict(NAN_RESULT)
+    if no_spread(a, b, paired=True):
+        return permutation_test(a, b, paired=True)
     return _t_interval(float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d))), len(d) - 1,
                        level)
 
@@ -180,9 +219,6 @@ def _check_level(level: float) -> None:
 
 
 def _t_interval(diff: float, se: float, df: float, level: float) -> dict:
-    if se == 0:
-        return {"diff": diff, "low": diff, "high": diff, "p_value": float(diff == 0),
-                "real": diff != 0}
     half = float(sps.t.ppf(0.5 + level / 2, df)) * se
     p = float(2 * sps.t.sf(abs(diff) / se, df))
     low, high = diff - half, diff + half
@@ -192,6 +228,18 @@ def _t_interval(diff: float, se: float, df: float, level: float) -> dict:
 
 #: Runs per arm below which a comparison gets no verdict (the interval is still given).
 MIN_RUNS = 5
+
+
+def can_decide(runs: tuple[int, int], p_min: float, multiplier: int = 1,
+               alpha: float = 0.05, min_runs: int = MIN_RUNS) -> bool:
+    """The one rule for "too few runs": a comparison can be decided when each arm has at
+    least ``min_runs`` runs and its test's smallest attainable p-value (``p_min``, 0 for a t
+    test), times the Holm ``multiplier`` its rank gets (1 alone, m - rank + 1 in a family of
+    m), falls below ``alpha``. A 5-pair sign-flip test (p_min = 2/32 = 0.0625) never can;
+    a 5-vs-5 permutation test (2/252) can, up to a multiplier of 6."""
+    if min(runs) < min_runs:
+        return False
+    return not (np.isfinite(p_min) and p_min * multiplier >= alpha)
 
 
 def compare(
@@ -219,10 +267,11 @@ def compare(
     Returns:
         one row per group and treatment: the ``by`` columns, ``factor`` (the treatment),
         ``runs`` ("n_baseline/n_treatment"), ``diff``, ``low``, ``high``, ``p_value``,
-        ``test`` (Welch t, paired t, permutation when an arm's seeds split between chance
-        and trained, none when both arms are at chance) and ``verdict`` (:func:`judge`;
-        "both at chance"; "too few runs" below ``min_runs`` runs per arm, the interval
-        still computed from 2 on). :func:`holm` then applies the section's correction.
+        ``p_min`` (the smallest p-value the test can give: 0 for a t test), ``test``
+        (Welch t, paired t, permutation when an arm is bimodal or no arm has spread, none
+        when both arms are at chance) and ``verdict`` (:func:`judge`; "both at chance";
+        "too few runs" when :func:`can_decide` says so, the interval still computed from
+        2 runs on). :func:`holm` then applies the section's correction.
     """
     by = list(by)
     missing = [c for c in [*by, factor, value] if c not in table.columns]
@@ -243,14 +292,17 @@ def compare(
                 both = arm_a.merge(arm_b, on=pair_by, suffixes=("_a", "_b"))
                 a, b = both[f"{value}_a"].to_numpy(), both[f"{value}_b"].to_numpy()
             test, result = _test(a, b, level, paired=pair_by is not None)
-            few = np.isnan(result["diff"]) or min(len(a), len(b)) < min_runs
-            verdict = (BOTH_AT_CHANCE if test == NO_TEST else TOO_FEW if few
+            p_min = float(result.get("p_min", 0.0))
+            decidable = (not np.isnan(result["diff"])
+                         and can_decide((len(a), len(b)), p_min, 1, 1 - level, min_runs))
+            verdict = (BOTH_AT_CHANCE if test == NO_TEST else TOO_FEW if not decidable
                        else judge(result, delta, 1 - level))
             rows.append({**dict(zip(by, key, strict=True)), factor: other,
                          "runs": f"{len(a)}/{len(b)}", "diff": result["diff"],
                          "low": result["low"], "high": result["high"],
                          "p_value": result["p_value"], "test": test, "verdict": verdict,
-                         "p_min": result.get("p_min", float("nan"))})
+                         "p_min": p_min if test != NO_TEST else float("nan"),
+                         "min_runs": min_runs})
     return pd.DataFrame(rows)
 
 
@@ -259,7 +311,8 @@ def _test(a: np.ndarray, b: np.ndarray, level: float, *, paired: bool) -> tuple[
     if len(a) and len(b) and at_chance(a).all() and at_chance(b).all():
         return NO_TEST, {"diff": float(b.mean() - a.mean()), "low": float("nan"),
                          "high": float("nan"), "p_value": float("nan")}
-    if (is_split(a) or is_split(b)) and min(len(a), len(b)) >= 2:
+    if min(len(a), len(b)) >= 2 and (is_bimodal(a) or is_bimodal(b)
+                                      or no_spread(a, b, paired=paired)):
         return PERMUTATION, permutation_test(a, b, paired=paired)
     if paired:
         return PAIRED, paired_interval(a, b, level)
@@ -272,46 +325,52 @@ def holm(tables: Sequence[pd.DataFrame], level: float = 0.95,
     all the comparisons a report section makes).
 
     With m comparisons and p-values sorted p(1) <= ... <= p(m), the adjusted p(i) is
-    max over j <= i of min(1, (m - j + 1) p(j)); a comparison stays "real" only when its
-    adjusted p-value is below 1 - ``level`` (which keeps the chance of any false "real" in
-    the family at 1 - ``level``), else it becomes "no difference > δ" when its interval
-    lies inside ±``delta`` and "inconclusive" otherwise. Rows without a test ("both at
-    chance", "too few runs") are not in the family.
+    max over j <= i of min(1, (m - j + 1) p(j)); a comparison stays "real" (or "real, below
+    δ") only when its adjusted p-value is below 1 - ``level`` (which keeps the chance of any
+    false "real" in the family at 1 - ``level``), else it becomes "no difference > δ" when
+    its interval lies inside ±``delta`` and "inconclusive" otherwise. A comparison whose
+    test could not reach significance even at its smallest p-value, with the multiplier
+    m - i + 1 of its rank i, is "too few runs" (:func:`can_decide`). The equivalence claims
+    ("no difference > δ") are not corrected: they rest on each interval alone. Rows without
+    a test ("both at chance", "too few runs") are not in the family.
 
     Returns:
-        copies of ``tables`` with ``p_holm`` and ``family`` (m) columns and the verdicts
-        corrected.
+        copies of ``tables`` with ``p_holm``, ``multiplier`` (m - rank + 1) and ``family``
+        (m) columns and the verdicts corrected.
     """
     _check_level(level)
+    alpha = 1 - level
     judged = [(t, i) for t, table in enumerate(tables) for i in range(len(table))
               if table["verdict"].iloc[i] in TESTED]
     p = np.array([tables[t]["p_value"].iloc[i] for t, i in judged], dtype=float)
     m = len(p)
-    adjusted = np.full(m, np.nan)
+    adjusted, multiplier = np.full(m, np.nan), np.zeros(m, dtype=int)
     if m:
         order = np.argsort(p, kind="stable")
-        steps = np.minimum(1.0, (m - np.arange(m)) * p[order])
+        multiplier[order] = m - np.arange(m)
+        steps = np.minimum(1.0, multiplier[order] * p[order])
         adjusted[order] = np.maximum.accumulate(steps)
-    out = [table.assign(p_holm=np.nan, family=m) for table in tables]
-    for (t, i), p_adj in zip(judged, adjusted, strict=True):
+    out = [table.assign(p_holm=np.nan, multiplier=np.nan, family=m) for table in tables]
+    for (t, i), p_adj, mult in zip(judged, adjusted, multiplier, strict=True):
         row = out[t].index[i]
-        out[t].loc[row, "p_holm"] = p_adj
-        # a permutation test whose smallest p-value cannot survive the correction cannot
-        # find anything with these arm sizes: too few runs, not "inconclusive"
-        p_min = out[t].loc[row].get("p_min", np.nan)
-        if not p_adj < 1 - level and p_min * m >= 1 - level:
+        out[t].loc[row, ["p_holm", "multiplier"]] = [p_adj, mult]
+        r = out[t].loc[row]
+        runs = tuple(int(n) for n in str(r.get("runs", "99/99")).split("/"))
+        p_min = r.get("p_min", np.nan)
+        min_runs = int(r["min_runs"]) if "min_runs" in r and np.isfinite(r["min_runs"]) else 0
+        if not can_decide(runs, p_min if np.isfinite(p_min) else 0.0, int(mult), alpha,
+                          min_runs):
             out[t].loc[row, "verdict"] = TOO_FEW
             continue
-        if out[t].loc[row, "verdict"] == REAL and not p_adj < 1 - level:
-            low, high = out[t].loc[row, "low"], out[t].loc[row, "high"]
-            out[t].loc[row, "verdict"] = (NO_DIFFERENCE if within(low, high, delta)
+        if r["verdict"] in SIGNIFICANT and not p_adj < alpha:
+            out[t].loc[row, "verdict"] = (NO_DIFFERENCE if within(r["low"], r["high"], delta)
                                           else INCONCLUSIVE)
     return out
 
 
 #: Display formats of a :func:`compare` table in percentage points (see :func:`in_points`).
 POINTS_FORMATS = {"diff": "{:+.2f}", "low": "{:+.2f}", "high": "{:+.2f}", "p_value": "{:.3f}",
-                  "p_holm": "{:.3f}"}
+                  "p_holm": "{:.3f}", "p_min": "{:.3f}"}
 
 
 def in_points(table: pd.DataFrame) -> pd.DataFrame:
