@@ -116,11 +116,13 @@ NOTEBOOKS = {
     "03_lambda_search": Notebook(
         {"coarse_range": Interval(), "n_coarse": POSITIVE_INT,
          "coarse_n_s": Config.constraint("n_s"), "coarse_cycles": Config.constraint("cycles"),
-         "n_fine": POSITIVE_INT, "fine_seeds": SEEDS, "search_seed": SEED, **SCHEDULE,
+         "n_fine": POSITIVE_INT, "fine_seeds": SEEDS, "max_extensions": Integer(0),
+         "search_seed": SEED, **SCHEDULE,
          "default_lam": Config.constraint("lam"), "final_n_val": POSITIVE_INT,
          "final_seeds": SEEDS},
         quick={"n_train": 3000, "n_s": 60, "cycles": 1, "n_coarse": 4, "n_fine": 4,
-               "coarse_n_s": 30, "coarse_cycles": 1, "final_seeds": [0, 1]}),
+               "coarse_n_s": 30, "coarse_cycles": 1, "fine_seeds": [0], "final_seeds": [0, 1],
+               "max_extensions": 1}),
     "04_init_sensitivity": Notebook(
         {"sigmas": ListOf(Config.constraint("sigma"), example="[0.1, 0.001]"),
          "seeds": SEEDS, **SCHEDULE, "n_probe": POSITIVE_INT,
@@ -130,10 +132,10 @@ NOTEBOOKS = {
     "05_bn_variants": Notebook(
         {"seeds": SEEDS, **SCHEDULE,
          "alphas": ListOf(Config.constraint("alpha"), example="[0.5, 0.9]"),
-         "position_nets": NET_NAMES, "path_cycles": Config.constraint("cycles"),
+         "position_nets": NET_NAMES, "ablation_n_s": Config.constraint("n_s"),
          "best": ConfigChanges(), "best_seeds": SEEDS, "best_n_val": POSITIVE_INT},
         quick={"n_train": 3000, "n_s": 30, "cycles": 2, "seeds": [0, 1],
-               "best_seeds": [0, 1],
+               "best_seeds": [0, 1], "ablation_n_s": 60,
                "best": {"hidden": [128, 128], "n_s": 120, "log_every": None}}),
     "06_diagnostics": Notebook(
         {"sigmas": ListOf(Config.constraint("sigma"), example="[0.1, 0.001]"),

@@ -124,3 +124,50 @@ def _quadratic_peak(
         return (lo if np.polyval(coef, lo) >= np.polyval(coef, hi) else hi), True, coef
     peak = -b / (2 * c)
     return float(np.clip(peak, lo, hi)), not lo <= peak <= hi, coef
+
+
+def search_to_interior(
+    base: Config,
+    spec: DataSpec,
+    log10_range: tuple[float, float],
+    n_trials: int,
+    *,
+    seed: int = 0,
+    seeds: Sequence[int] = (0,),
+    step: float = 0.5,
+    n_extra: int = 2,
+    max_extensions: int = 3,
+    n_jobs: int = 1,
+    progress: bool = True,
+    desc: str = "fine search",
+    scheduler: str | None = None,
+) -> tuple[pd.DataFrame, dict, list[tuple[float, float]]]:
+    """A :func:`lambda_search` over ``log10_range`` whose range grows while the fitted
+    optimum (:func:`smooth_optimum`) sits at an edge of it: each time, ``n_extra`` more
+    lambdas (every one with all ``seeds``) are drawn in a strip of width ``step`` (log10)
+    beyond that edge and the fit is redone over every run, at most ``max_extensions`` times.
+
+    Returns:
+        the table of every run (sorted by validation accuracy), the final optimum (its
+        ``at_edge`` says whether the search still ended at an edge), and the strips added,
+        as (log10 low, log10 high) pairs in the order they were searched.
+    """
+    kw = {"seeds": seeds, "n_jobs": n_jobs, "progress": progress, "desc": desc,
+          "scheduler": scheduler}
+    table, _ = lambda_search(base, spec, log10_range, n_trials, seed=seed, **kw)
+    optimum = smooth_optimum(table, seed=seed)
+    strips: list[tuple[float, float]] = []
+    for k in range(max_extensions):
+        if not optimum["at_edge"]:
+            break
+        ok = table.dropna(subset=["val_accuracy"])["log10_lam"]
+        lo, hi = float(ok.min()), float(ok.max())
+        strip = ((lo - step, lo) if abs(optimum["log10_lam"] - lo) <= abs(optimum["log10_lam"] - hi)
+                 else (hi, hi + step))
+        extra, _ = lambda_search(base, spec, strip, n_extra, seed=seed + 100 + k, **kw)
+        strips.append(strip)
+        table = pd.concat([table, extra], ignore_index=True).sort_values(
+            "val_accuracy", ascending=False, na_position="last", kind="stable"
+        ).reset_index(drop=True)
+        optimum = smooth_optimum(table, seed=seed)
+    return table, optimum, strips
