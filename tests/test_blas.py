@@ -15,7 +15,8 @@ from bnnet import blas
 from tests.conftest import write_fake_cifar
 
 #: This process's environment without any BLAS setting: what a fresh shell has.
-CLEAN = {k: v for k, v in os.environ.items() if k not in (blas.CORETYPE_ENV, blas.CHOICE_ENV)}
+CLEAN = {k: v for k, v in os.environ.items()
+         if k not in (blas.CORETYPE_ENV, blas.CHOICE_ENV, blas.SIMD_ENV)}
 
 
 def python(code: str, **env: str) -> subprocess.CompletedProcess:
@@ -52,7 +53,7 @@ def test_numpy_imported_first_costs_one_warning_line_not_an_error():
     assert len(warning) == 1
     assert "NumPy was imported before bnnet" in warning[0]
     assert "OPENBLAS_CORETYPE=Sandybridge" in warning[0]
-    assert "set before Python starts" in warning[0]
+    assert "Python with" in warning[0] and "last digits" in warning[0]
     first = python("import bnnet; import numpy", BNNET_BLAS_CORETYPE="Sandybridge")
     assert "BlasKernelWarning" not in first.stderr
 
@@ -99,3 +100,40 @@ def test_the_pinned_kernel_alone_fixes_the_numbers(tmp_path):
                           NUMBA_CACHE_DIR=str(tmp_path / "numba")).stdout
     assert pinned.startswith("Haswell ")
     assert haswell_only == pinned
+
+
+def test_a_misspelt_kernel_is_an_error_that_names_the_kernels_openblas_knows():
+    result = subprocess.run([sys.executable, "-c", "import bnnet"],
+                            env={**CLEAN, "BNNET_BLAS_CORETYPE": "Haswel"},
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert "UnknownKernelError: BNNET_BLAS_CORETYPE='Haswel' is not a kernel OpenBLAS knows" in last
+    assert "did you mean 'Haswell'?" in last and "SkylakeX" in last
+    assert blas.check_choice("skylakex") == "SkylakeX" and blas.check_choice("detected")
+
+
+def test_the_haswell_pin_caps_numpys_simd_at_avx2_and_says_so():
+    code = ("import bnnet, numpy, os; from bnnet import blas; "
+            "print(os.environ.get('NPY_DISABLE_CPU_FEATURES', '')); print(blas.simd()); "
+            "print(blas.describe())")
+    capped = python(code).stdout.splitlines()
+    assert "X86_V4" in capped[0] and capped[1] in ("X86_V3", "baseline")
+    assert capped[2].endswith(f"NumPy SIMD up to {capped[1]}")
+    # the environment's own Haswell setting gets the same cap; another kernel none
+    assert "X86_V4" in python(code, OPENBLAS_CORETYPE="Haswell").stdout.splitlines()[0]
+    assert python(code, OPENBLAS_CORETYPE="Sandybridge").stdout.splitlines()[0] == ""
+
+
+def test_supports_pin_is_false_off_x86_and_without_avx2(monkeypatch, tmp_path):
+    monkeypatch.setattr(blas.platform, "machine", lambda: "aarch64")
+    assert not blas.supports_pin()
+    monkeypatch.setattr(blas.platform, "machine", lambda: "x86_64")
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor : 0\nflags : fpu sse sse2 avx\n")
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(
+        cpuinfo if path == "/proc/cpuinfo" else path, *a, **k))
+    assert not blas.supports_pin()
+    cpuinfo.write_text("processor : 0\nflags : fpu avx avx2 fma\n")
+    assert blas.supports_pin()

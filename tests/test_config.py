@@ -62,3 +62,11 @@ def test_an_unknown_field_is_a_config_error_with_the_closest_name():
         Config().replace(cylces=3)
     with pytest.raises(ConfigError, match=r"no field 'xyz'; its fields are hidden, "):
         Config(xyz=1)
+
+
+def test_sigma_without_a_fixed_sigma_init_is_an_error_that_names_the_init():
+    with pytest.raises(ConfigError, match=r'sigma=0.001 is only used with init="normal"'):
+        Config(sigma=1e-3)
+    assert Config(init="normal", sigma=1e-3).sigma == 1e-3
+    with pytest.raises(ConfigError, match="init"):
+        Config(init="normal", sigma=1e-3).replace(init="xavier")

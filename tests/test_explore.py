@@ -72,10 +72,13 @@ def test_every_control_maps_to_its_config_field():
     assert n_train == 10_000 and base.hidden == (50, 50) and base.batch_norm
     assert CONTROLS.keys() | {"n_train"} == DEFAULTS.keys()
     for name, (value, field, expected) in CONTROLS.items():
-        values = {"widths": "50"} if name == "layers" else {}
+        values = ({"widths": "50"} if name == "layers" else
+                  {"init": "normal"} if name == "sigma" else {})
         config, _ = config_from({**values, name: value})
         assert getattr(config, field) == expected, name
         assert getattr(base, field) != expected, name  # the test value is not the default
+    # the sigma slider counts only with a fixed-sigma init (Config refuses it otherwise)
+    assert config_from({"sigma": 1e-3})[0].sigma == base.sigma
     assert not config_from({"bn": "none"})[0].batch_norm
     assert config_from({"n_train": 45_000})[1] is None  # all images
     assert config_from({"n_s": 100, "cycles": 2})[0].log_every == 10  # 40 points a run

@@ -24,7 +24,8 @@ def test_init_shapes_and_which_layers_have_bias_and_bn():
 @pytest.mark.parametrize(("init", "expected_std"), [
     ("he", np.sqrt(2 / 2000)), ("xavier", np.sqrt(1 / 2000)), ("normal", 1e-3)])
 def test_initial_weight_scale(init, expected_std):
-    cfg = Config(hidden=(400,), init=init, sigma=1e-3, dtype="float64")
+    cfg = Config(hidden=(400,), init=init, dtype="float64",
+                 **({"sigma": 1e-3} if init == "normal" else {}))
     W = init_params(cfg, 2000, 10)[0]["W"]
     assert W.std() == pytest.approx(expected_std, rel=0.01)
     assert abs(W.mean()) < 0.01 * expected_std * 10

@@ -7,9 +7,9 @@ from scipy import stats as sps
 from bnnet.study.stats import (
     can_decide,
     compare,
-    is_bimodal,
     holm,
     in_points,
+    is_bimodal,
     judge,
     paired_interval,
     permutation_test,

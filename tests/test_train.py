@@ -212,3 +212,43 @@ def test_stop_ends_the_run_at_the_step_reached(kernels):
     assert 0 <= result.test_accuracy <= 1
     full = fit(cfg, data, progress=False, stop=threading.Event())  # never set
     assert not full.stopped and full.history["step"].iloc[-1] == 400
+
+
+def test_a_divergence_in_the_first_updates_blames_the_initial_scale():
+    """A 20-layer net without BN at sigma 1 overflows at once, at eta_min: lowering eta_max
+    would not help, the initial weights would."""
+    cfg = Config(hidden=(50,) * 19, batch_norm=False, init="normal", sigma=1.0, n_s=50,
+                 batch_size=20)
+    with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError) as err:
+        fit(cfg, blobs(400), progress=False)
+    message = str(err.value)
+    assert err.value.step < 10 and "initial weights" in message
+    assert 'sigma=1' in message and "batch_norm=True" in message
+    assert "lower eta_max" not in message
+
+
+def test_fit_says_what_it_takes_when_given_arrays():
+    data = blobs(100)
+    with pytest.raises(TypeError, match=r"fit takes a bnnet Dataset, got tuple.*from_arrays"):
+        fit(Config(), (data.X_train, data.y_train), progress=False)
+
+
+def test_a_result_prints_in_one_line():
+    result = fit(Config(hidden=(20,), n_s=10, cycles=1, batch_size=20), blobs(200),
+                 progress=False)
+    text = repr(result)
+    assert "\n" not in text and len(text) < 200
+    assert text.startswith("Result(2-layer BN before the ReLU [20], finished: test ")
+    assert f"{100 * result.test_accuracy:.2f}%" in text
+
+
+def test_fit_trains_with_one_blas_thread_unless_told_otherwise():
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    fit(Config(hidden=(20,), n_s=5, cycles=1, batch_size=20), blobs(200), progress=False,
+        callback=lambda step, params: seen.append(
+            {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}))
+    assert seen and all(threads == {1} for threads in seen)
+    outside = {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+    assert outside  # the process's own setting is back after the run

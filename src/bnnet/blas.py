@@ -1,5 +1,5 @@
-"""The BLAS kernel every run uses, so that the same parameters give the same numbers on any
-x86-64 CPU with AVX2 and FMA.
+"""The BLAS kernel and NumPy SIMD level every run uses, so that the same parameters give the
+same numbers on any x86-64 CPU with AVX2 and FMA.
 
 NumPy and SciPy each bundle OpenBLAS, which picks the matrix-product kernels of the CPU it
 finds when it is loaded: ``SkylakeX`` on a CPU with AVX-512, ``Haswell`` or ``Zen`` on one
@@ -15,6 +15,13 @@ x86-64 CPU with AVX2 and FMA, Intel since 2013, AMD since 2015) unless
   imported first and already runs another kernel (then nothing is pinned, so that the
   workers this process starts run its kernel, and one line says so).
 
+NumPy itself picks, function by function, code for the widest SIMD its CPU has (AVX-512 or
+AVX2); a float64 ``exp`` or sum then rounds differently, which the gradient check's
+round-off-sized errors show in their last digits. With the Haswell kernel, :func:`pin` also
+caps NumPy's dispatch at the same level (``NPY_DISABLE_CPU_FEATURES`` =
+:data:`ABOVE_HASWELL`, unless the environment sets it), so an AVX-512 CPU runs the AVX2
+code of an AVX2 CPU.
+
 The setting only takes effect in a process that sets it before NumPy is first imported
 (OpenBLAS reads it when it is loaded); processes started from it (joblib/loky workers, a
 Dask ``LocalCluster``, papermill's kernels) inherit it; the warning of the last case is a
@@ -25,6 +32,7 @@ Nothing here imports NumPy: that is the point of the module.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import os
 import platform
@@ -39,6 +47,12 @@ CORETYPE_ENV = "OPENBLAS_CORETYPE"
 #: bnnet's own setting: a kernel name, or ``detected`` (no pin).
 CHOICE_ENV = "BNNET_BLAS_CORETYPE"
 DETECTED = "detected"
+#: NumPy's switch for its SIMD dispatch, read when NumPy loads.
+SIMD_ENV = "NPY_DISABLE_CPU_FEATURES"
+#: NumPy's dispatch targets above AVX2 + FMA (NumPy 2.4's names, then older ones; a name
+#: the installed NumPy does not know is ignored).
+ABOVE_HASWELL = ("X86_V4 AVX512_ICL AVX512_SPR AVX512F AVX512CD AVX512_KNL AVX512_KNM "
+                 "AVX512_SKX AVX512_CLX AVX512_CNL")
 
 
 class BlasKernelWarning(UserWarning):
@@ -77,17 +91,50 @@ def supports_pin() -> bool:
     return not flags or ("avx2" in flags and "fma" in flags)
 
 
+#: The kernel names OpenBLAS's x86-64 builds know (``OPENBLAS_CORETYPE``; OpenBLAS ignores
+#: any other name and picks the CPU's own kernel without a word).
+KNOWN_KERNELS = (
+    "Katmai", "Coppermine", "Northwood", "Prescott", "Banias", "Atom", "Core2", "Penryn",
+    "Dunnington", "Nehalem", "Athlon", "Opteron", "Opteron_SSE3", "Barcelona", "Nano",
+    "Sandybridge", "Bobcat", "Bulldozer", "Piledriver", "Haswell", "Steamroller",
+    "Excavator", "Zen", "SkylakeX", "CooperLake", "SapphireRapids")
+
+
+class UnknownKernelError(ValueError):
+    """``BNNET_BLAS_CORETYPE`` names a kernel OpenBLAS does not know."""
+
+
+def check_choice(choice: str) -> str:
+    """``choice`` as OpenBLAS spells it, or :class:`UnknownKernelError` naming the kernels
+    it knows (a typo would otherwise run the CPU's own kernel under the typo's name)."""
+    if choice == DETECTED:
+        return choice
+    spelt = {name.lower(): name for name in KNOWN_KERNELS}
+    if choice.lower() in spelt:
+        return spelt[choice.lower()]
+    close = difflib.get_close_matches(choice, KNOWN_KERNELS, n=1)
+    raise UnknownKernelError(
+        f"{CHOICE_ENV}={choice!r} is not a kernel OpenBLAS knows"
+        + (f" (did you mean {close[0]!r}?)" if close else "")
+        + f"; use one of {', '.join(KNOWN_KERNELS)}, or {DETECTED!r} to let OpenBLAS choose "
+        f"(the report's numbers need {DEFAULT!r})")
+
+
 def pin() -> str:
     """Set ``OPENBLAS_CORETYPE`` (and ``BNNET_BLAS_CORETYPE``, which marks it as bnnet's)
-    for this process and the ones it starts, unless the environment set it already.
+    for this process and the ones it starts, unless the environment set it already; with
+    the Haswell kernel, cap NumPy's SIMD dispatch at AVX2 too (:data:`ABOVE_HASWELL`).
     Returns why nothing was pinned (``""``: pinned, or the environment's setting kept)."""
-    choice = os.environ.get(CHOICE_ENV) or DEFAULT
-    if os.environ.get(CORETYPE_ENV) or choice == DETECTED:
-        return ""
-    if choice == DEFAULT and not supports_pin():
-        return (f"this CPU ({platform.machine()}) cannot run the {DEFAULT} kernels, so "
-                "OpenBLAS chooses; the numbers will not be bit-identical to the report's")
-    os.environ[CORETYPE_ENV] = os.environ[CHOICE_ENV] = choice
+    choice = check_choice(os.environ.get(CHOICE_ENV) or DEFAULT)
+    if not os.environ.get(CORETYPE_ENV):
+        if choice == DETECTED:
+            return ""
+        if choice == DEFAULT and not supports_pin():
+            return (f"this CPU ({platform.machine()}) cannot run the {DEFAULT} kernels, so "
+                    "OpenBLAS chooses; the numbers will not be bit-identical to the report's")
+        os.environ[CORETYPE_ENV] = os.environ[CHOICE_ENV] = choice
+    if os.environ[CORETYPE_ENV].lower() == DEFAULT.lower():
+        os.environ.setdefault(SIMD_ENV, ABOVE_HASWELL)
     return ""
 
 
@@ -110,10 +157,25 @@ def loaded() -> dict[str, str]:
     return _numpy_openblas()
 
 
+def simd() -> str:
+    """The widest of NumPy's SIMD dispatch targets this process runs (``"X86_V3"``: AVX2
+    and FMA; ``"X86_V4"`` or above: AVX-512); ``""`` before NumPy is loaded or where NumPy
+    does not say."""
+    if "numpy" not in sys.modules:
+        return ""
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:  # another NumPy layout: the level stays unnamed
+        return ""
+    enabled = [target for target in __cpu_dispatch__ if __cpu_features__.get(target)]
+    return enabled[-1] if enabled else "baseline"
+
+
 def describe() -> str:
     """One line for a log or a title page: the kernel in use and why."""
-    info = loaded()
-    return f"OpenBLAS {info['openblas']}, {info['kernel']} kernel ({origin()})"
+    info, level = loaded(), simd()
+    return (f"OpenBLAS {info['openblas']}, {info['kernel']} kernel ({origin()})"
+            + (f"; NumPy SIMD up to {level}" if level else ""))
 
 
 def identical_numbers_hint(kernel: str) -> str:
@@ -129,9 +191,11 @@ def _too_late() -> str:
         return ""
     # one line: a warning of no source file prints no source line under it
     warnings.warn_explicit(
-        f"NumPy was imported before bnnet, so OpenBLAS runs its {running} kernel, not "
-        f"{want}: numbers will match the report's only with {identical_numbers_hint(want)}"
-        " (or with bnnet imported first).", BlasKernelWarning, "bnnet", 0)
+        f"NumPy was imported before bnnet, so bnnet could not choose NumPy's matrix-product "
+        f"code ({running} here, {want} in the report): networks trained in this process "
+        "will differ from the report's in their last digits, and their accuracies by up to a few "
+        "tenths of a point. For the report's numbers, import bnnet first (or start "
+        f"Python with {identical_numbers_hint(want)}).", BlasKernelWarning, "bnnet", 0)
     return f"NumPy was imported before bnnet and runs the {running} kernel"
 
 

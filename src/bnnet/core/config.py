@@ -40,6 +40,10 @@ def bn_placement(config: Config) -> str:
     return BN_PLACEMENTS[config.bn_position if config.batch_norm else None]
 
 
+#: ``Config.sigma`` when not given (it counts only with ``init="normal"``).
+SIGMA_DEFAULT = 1e-1
+
+
 class ConfigError(ValueError):
     """A configuration value is invalid; the message names the field and what to do."""
 
@@ -72,7 +76,7 @@ class Config:
         bn_position: ``"before"`` the ReLU (s -> BN -> ReLU) or ``"after"`` it.
         init: ``"he"`` (std sqrt(2/d_in)), ``"xavier"`` (std sqrt(1/d_in)) or ``"normal"``
             (std ``sigma`` for every layer).
-        sigma: standard deviation for ``init="normal"``.
+        sigma: standard deviation for ``init="normal"`` (an error with another ``init``).
         lam: L2 regularisation strength; cost = mean cross-entropy + lam * sum ||W||^2.
         eta_min, eta_max, n_s, cycles: triangular cyclical learning rate; one cycle is
             2 * n_s updates.
@@ -115,7 +119,7 @@ class Config:
     batch_norm: bool = setting(True, Bool())
     bn_position: str = setting("before", Options(("before", "after")))
     init: str = setting("he", Options(("he", "xavier", "normal")))
-    sigma: float = setting(1e-1, POSITIVE, "the weight std must be > 0")
+    sigma: float = setting(SIGMA_DEFAULT, POSITIVE, "the weight std must be > 0")
     lam: float = setting(0.005, Real(0), "the regularisation strength must be >= 0")
     eta_min: float = setting(1e-5, POSITIVE, "learning rates must be > 0")
     eta_max: float = setting(1e-1, POSITIVE, "learning rates must be > 0")
@@ -158,6 +162,12 @@ class Config:
             raise ConfigError(e.describe(note)) from None
         for name, value in values.items():
             object.__setattr__(self, name, value)
+        if self.init != "normal" and self.sigma != SIGMA_DEFAULT:
+            raise ConfigError(
+                f"sigma={self.sigma:g} is only used with init=\"normal\" (every weight drawn "
+                f"from N(0, sigma²)); with init={self.init!r} the weights' scale comes from the "
+                "layer sizes. Pass init=\"normal\" as well, or leave sigma out"
+            )
         if self.eta_min > self.eta_max:
             raise ConfigError(
                 f"eta_min={self.eta_min} > eta_max={self.eta_max}: swap them "

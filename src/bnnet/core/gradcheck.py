@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from bnnet.core.config import Config
 from bnnet.core.layers import softmax_cross_entropy
@@ -26,8 +27,14 @@ def train_cost_terms(
     return loss, squares
 
 
+#: Trainable entries above which :func:`check_gradients` shows a progress bar by default
+#: (each entry costs two forward passes: all 3,072 inputs of a 3-layer net take minutes).
+PROGRESS_ENTRIES = 5_000
+
+
 def numerical_gradients(
-    params: Params, X: np.ndarray, y: np.ndarray, config: Config, h: float = 1e-5
+    params: Params, X: np.ndarray, y: np.ndarray, config: Config, h: float = 1e-5,
+    *, progress: bool = False,
 ) -> Params:
     """Centred differences (J(p + h) - J(p - h)) / 2h for every trainable entry.
 
@@ -37,10 +44,13 @@ def numerical_gradients(
 
     Returns:
         float64 gradients, one dict per layer, mirroring the trainable entries of ``params``.
+        ``progress``: a tqdm bar over the entries, with the time left.
     """
     work = [{k: np.array(v, dtype=NUMERIC_DTYPE) for k, v in p.items()} for p in params]
     X = np.asarray(X, dtype=NUMERIC_DTYPE)
     grads: Params = []
+    bar = tqdm(total=trainable_entries(params), disable=not progress, unit="entry",
+               desc="numerical gradients", mininterval=1.0)
     for p in work:
         g = {}
         for key in TRAINABLE:
@@ -58,9 +68,16 @@ def numerical_gradients(
                 # elementwise first: the unchanged squares cancel exactly
                 penalty_diff = config.lam * np.sum(squares_plus - squares_minus)
                 gflat[i] = float((loss_plus - loss_minus) + penalty_diff) / (2 * h)
+            bar.update(flat.size)
             g[key] = gflat.reshape(p[key].shape)
         grads.append(g)
+    bar.close()
     return grads
+
+
+def trainable_entries(params: Params) -> int:
+    """How many numbers the numerical gradient perturbs (two cost evaluations each)."""
+    return sum(p[key].size for p in params for key in TRAINABLE if key in p)
 
 
 def relative_error(a: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
@@ -77,6 +94,7 @@ def check_gradients(
     params: Params | None = None,
     n_classes: int | None = None,
     eps: float = 1e-12,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """Compare the hand-written gradients with centred differences, in float64.
 
@@ -90,6 +108,8 @@ def check_gradients(
         params: parameters to check at; default: ``init_params(config, D, n_classes)``.
         n_classes: number of classes C; default ``max(y) + 1``.
         eps: floor of the denominator of the relative error.
+        progress: a progress bar with the time left; ``None``: only when there are more
+            than :data:`PROGRESS_ENTRIES` entries to perturb.
 
     Returns:
         one row per layer and parameter: ``layer`` (1-based), ``parameter``, ``shape``,
@@ -108,7 +128,9 @@ def check_gradients(
     else:
         params = [{k: np.array(v, dtype=np.float64) for k, v in p.items()} for p in params]
     _, analytic = cost_and_gradients(params, X, y, config)
-    numeric = numerical_gradients(params, X, y, config, h)
+    if progress is None:
+        progress = trainable_entries(params) > PROGRESS_ENTRIES
+    numeric = numerical_gradients(params, X, y, config, h, progress=progress)
     rows = []
     for layer, (ga, gn) in enumerate(zip(analytic, numeric, strict=True), start=1):
         for key in TRAINABLE:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from bnnet.cifar10 import IMAGE_SIZE
@@ -43,7 +44,7 @@ class TrainingDivergedError(FloatingPointError):
         self.params = params
 
 
-@dataclass
+@dataclass(repr=False)
 class Result:
     """The outcome of a training run.
 
@@ -74,6 +75,12 @@ class Result:
     def test_accuracy(self) -> float:
         return self.test.get("accuracy", float("nan"))
 
+    def __repr__(self) -> str:
+        state = ("diverged" if self.diverged else "stopped" if self.stopped else "finished")
+        return (f"Result({_describe(self.config)} {list(self.config.hidden)}, {state}: test "
+                f"{100 * self.test_accuracy:.2f}%, val {100 * self.val_accuracy:.2f}%, "
+                f"{self.seconds:.1f} s, {len(self.history)} logged steps)")
+
     @property
     def val_accuracy(self) -> float:
         if self.diverged or not len(self.history):
@@ -81,10 +88,17 @@ class Result:
         return float(self.history["val_accuracy"].iloc[-1])
 
 
+#: BLAS threads :func:`fit` trains with unless told otherwise: the study's runs use one, and
+#: OpenBLAS sums a product in another order with more threads, so the last digits (and over
+#: thousands of updates, the trained network) would depend on the caller's core count.
+BLAS_THREADS = 1
+
+
 def fit(
     config: Config, data: Dataset, *, progress: bool = True,
     callback: Callable[[int, Params], None] | None = None,
     rows: list[dict] | None = None, stop: threading.Event | None = None,
+    blas_threads: int | None = BLAS_THREADS,
 ) -> Result:
     """Train the network of ``config`` on ``data`` with mini-batch gradient descent.
 
@@ -109,11 +123,30 @@ def fit(
         stop: an event checked after every update; once it is set (from another thread,
             or from ``callback``), the step reached is logged and the run ends with
             ``Result.stopped``. Neither ``rows`` nor ``stop`` changes any number.
+        blas_threads: BLAS threads for the run (:data:`BLAS_THREADS`, one, as every run of
+            the report: then ``fit`` gives the report's numbers in any process on any core
+            count). ``None`` leaves the process's setting: faster for a wide net on many
+            cores, but the last digits then depend on the number of threads.
 
     Raises:
+        TypeError: ``data`` is not a :class:`~bnnet.core.data.Dataset`.
         ValueError: the data do not fit the configuration.
         TrainingDivergedError: the cost became NaN or infinite (e.g. eta_max too large).
     """
+    if not isinstance(data, Dataset):
+        raise TypeError(
+            f"fit takes a bnnet Dataset, got {type(data).__name__}: load one with "
+            "bnnet.load_cifar10(), or wrap arrays with bnnet.Dataset.from_arrays(X_train, "
+            "y_train, X_val, y_val, X_test, y_test)")
+    if blas_threads is None:
+        return _fit(config, data, progress, callback, rows, stop)
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        return _fit(config, data, progress, callback, rows, stop)
+
+
+def _fit(config: Config, data: Dataset, progress: bool,
+         callback: Callable[[int, Params], None] | None, rows: list[dict] | None,
+         stop: threading.Event | None) -> Result:
     X, y = training_inputs(config, data)
     if rows:
         raise ValueError(f"rows has {len(rows)} entries already: pass an empty list, which "
@@ -294,12 +327,31 @@ class History:
         return pd.DataFrame(self.rows, columns=HISTORY_COLUMNS)
 
 
+#: A run that diverges within this many updates, at a learning rate still small, fails
+#: from its initial weights rather than from its learning rate.
+EARLY = 10
+
+
 def divergence_error(config: Config, step: int, cost: float, eta: float,
                      history: pd.DataFrame, params: Params) -> TrainingDivergedError:
+    """The error of a run whose cost became ``cost``, with the likely cause: the initial
+    scale for a run that fails in its first :data:`EARLY` updates at a learning rate below
+    a tenth of ``eta_max``, else the learning rate."""
+    if step < EARLY and eta < 0.1 * config.eta_max:
+        scale = (f'init="normal" with sigma={config.sigma:g}' if config.init == "normal"
+                 else f"init={config.init!r}")
+        bn = "" if config.batch_norm else ", or batch_norm=True"
+        cause = (f"this early the learning rate is still small (eta_min={config.eta_min:g}), so "
+                 f"the initial weights are the likely cause ({scale} on {config.n_layers} "
+                 f"layers): try a smaller sigma or init=\"he\"{bn}")
+    elif config.eta_max > config.eta_min:
+        cause = (f"lower eta_max (now {config.eta_max:g}) or check the input normalisation")
+    else:
+        cause = ("the learning rate is already at its minimum: check the input "
+                 "normalisation and the initial weights")
     return TrainingDivergedError(
         f"training diverged: the cost became {cost} at update step {step} (eta={eta:.3g}); "
-        f"lower eta_max (now {config.eta_max}) or check the input normalisation. The history "
-        "up to that step is in error.history.",
+        f"{cause}. The history up to that step is in error.history.",
         step, history, params,
     )
 

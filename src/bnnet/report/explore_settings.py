@@ -64,7 +64,8 @@ def config_from(values: Mapping[str, Any]) -> tuple[Config, int | None]:
     config = Config(
         hidden=parse_widths(str(v["widths"]), int(v["layers"])),
         batch_norm=v["bn"] != "none", bn_position=v["bn"] if v["bn"] != "none" else "before",
-        init=v["init"], sigma=float(v["sigma"]), eps=float(v["eps"]), lam=float(v["lam"]),
+        init=v["init"], **({"sigma": float(v["sigma"])} if v["init"] == "normal" else {}),
+        eps=float(v["eps"]), lam=float(v["lam"]),
         eta_max=float(v["eta_max"]), n_s=n_s, cycles=cycles, optimizer=v["optimizer"],
         flip=bool(v["flip"]), shift=int(v["shift"]), seed=int(v["seed"]),
         log_every=max(1, 2 * n_s * cycles // CURVE_POINTS), train_eval_size=TRAIN_EVAL,

@@ -45,7 +45,6 @@ from bnnet.study.stats import (
     NO_DIFFERENCE,
     PERMUTATION,
     REAL,
-    REAL_SMALL,
     SIGNIFICANT,
     TOO_FEW,
     percent,

@@ -41,9 +41,9 @@ def code_key() -> str:
 
 
 def memory(location: str | os.PathLike | None = None) -> joblib.Memory:
-    """The cache: ``runs/<code_key>-<BLAS kernel>`` under :func:`bnnet.files.cache_root`
-    by default."""
-    folder = f"{code_key()}-{blas.loaded()['kernel'] or 'unknown'}"
+    """The cache: ``runs/<code_key>-<BLAS kernel>-<NumPy SIMD level>`` under
+    :func:`bnnet.files.cache_root` by default."""
+    folder = f"{code_key()}-{blas.loaded()['kernel'] or 'unknown'}-{blas.simd() or 'unknown'}"
     return joblib.Memory(location or cache_root() / "runs" / folder, verbose=0)
 
 

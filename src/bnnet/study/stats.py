@@ -27,7 +27,6 @@ p-value decides between *real* and *inconclusive*.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 
