@@ -200,6 +200,8 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
     ledger.unlink(missing_ok=True)
     os.environ[LEDGER_ENV] = str(ledger)
     os.environ[PROGRESS_ENV] = "text"  # the kernels' progress bars, read by NotebookProgress
+    # a sentence its data contradict stops a full build; a quick build marks it in the PDF
+    os.environ[claims.MODE_ENV] = claims.MARK if args.quick else claims.STRICT
     parameters = {"quick": args.quick, "n_jobs": args.n_jobs, "data_dir": args.data_dir,
                   "scheduler": args.dask_scheduler}
     scheduler = args.dask_scheduler or os.environ.get(SCHEDULER_ENV)
@@ -224,6 +226,11 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
             raise
         progress.close("done")
     seconds = time.perf_counter() - start
+    checked = claims.read()
+    print(f"[report] {len(checked)} claims checked against their data, "
+          + ("all held" if checked["holds"].all() else
+             f"{int((~checked['holds']).sum())} contradicted and marked in the PDF")
+          + f" ({Path(os.environ[RESULTS_ENV]) / claims.CLAIMS_CSV})", flush=True)
     commit = git_commit()
     runs = write_manifest(ledger, Path(os.environ[RESULTS_ENV]) / MANIFEST, batches_dir=folder,
                           commit=commit, code=code_key())
