@@ -37,6 +37,7 @@ from bnnet.report.assemble import (
     PAPERS,
     combine,
 )
+from bnnet.report import claims
 from bnnet.report.display import FIGURES_ENV, RESULTS_ENV, STUDY_FIGURES, STUDY_RESULTS
 from bnnet.report.pdf import PDFFailed, to_pdf
 from bnnet.report.terminal import NotebookProgress
