@@ -28,6 +28,7 @@ import papermill
 
 from bnnet.cifar10 import DATA_DIR_ENV, DataError, ensure_cifar10
 from bnnet.files import PROJECT_ROOT
+from bnnet.report import claims
 from bnnet.report.assemble import (
     DEFAULT_ASSIGNMENT,
     DEFAULT_AUTHOR,
@@ -37,7 +38,6 @@ from bnnet.report.assemble import (
     PAPERS,
     combine,
 )
-from bnnet.report import claims
 from bnnet.report.display import FIGURES_ENV, RESULTS_ENV, STUDY_FIGURES, STUDY_RESULTS
 from bnnet.report.pdf import PDFFailed, to_pdf
 from bnnet.report.terminal import NotebookProgress
