@@ -109,3 +109,23 @@ def curve_reading(histories: pd.DataFrame, label: str) -> dict[str, float]:
             "peak_epoch": float(mean.loc[peak, "epoch"]), "final_epoch": float(final["epoch"]),
             "from_peak": float(mean["val_accuracy"].max() - final["val_accuracy"]),
             "last_gain": float(tenth["val_accuracy"].iloc[-1] - tenth["val_accuracy"].iloc[0])}
+
+
+def mean_curve(histories: pd.DataFrame, label: str, column: str = "val_accuracy") -> pd.Series:
+    """``column`` of the runs labelled ``label``, averaged over seeds at each logged step
+    (indexed by step)."""
+    runs = histories[histories["label"] == label]
+    if runs.empty:
+        raise KeyError(f"mean_curve: no histories labelled {label!r}")
+    return runs.groupby("step", sort=True)[column].mean()
+
+
+def cycle_reading(histories: pd.DataFrame, label: str, n_s: int, cycles: int) -> pd.DataFrame:
+    """Validation accuracy (mean over seeds) where each cycle of the cyclical learning rate
+    peaks (step ``(2c + 1) n_s``, eta at its largest) and where it ends (``2 (c + 1) n_s``,
+    eta back at its smallest): one row per cycle, with ``dip`` = end minus peak."""
+    curve = mean_curve(histories, label)
+    rows = [{"cycle": c + 1, "at_peak_eta": curve.get((2 * c + 1) * n_s, float("nan")),
+             "at_end": curve.get(2 * (c + 1) * n_s, float("nan"))} for c in range(cycles)]
+    table = pd.DataFrame(rows)
+    return table.assign(dip=table["at_end"] - table["at_peak_eta"])
