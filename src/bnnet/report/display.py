@@ -154,8 +154,11 @@ def show_table(
     latex = latex.replace("\\begin{tabular}", "\\begin{adjustbox}{max width=\\linewidth}\n"
                           "\\begin{tabular}").replace("\\end{tabular}",
                                                         "\\end{tabular}\n\\end{adjustbox}")
-    # tables in the caption's size: a long table then fits where it stands ([H])
-    latex = latex.replace("\\centering\n", "\\centering\n\\small\n", 1)
+    # every table in one size, a step below the caption's, with narrower column gaps: the
+    # comparison tables then fit the line without being shrunk, so no table's text is
+    # smaller or larger than another's
+    latex = latex.replace("\\centering\n",
+                          "\\centering\n\\footnotesize\\setlength{\\tabcolsep}{4pt}\n", 1)
     html_styler = shown.style.format(fmt, na_rep="--").set_caption(caption)
     if not index:
         html_styler = html_styler.hide(axis="index")
