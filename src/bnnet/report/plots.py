@@ -57,29 +57,36 @@ def legend_below(fig: plt.Figure, handles: list, names: list[str], ncol: int,
 
 
 def curve_panels(histories: pd.DataFrame, panel: str, line: str, metric: str = "loss",
-                 panel_format: str = "{}") -> plt.Figure:
-    """Small multiples: one panel per value of ``panel`` (e.g. sigma), one colour per value
-    of ``line`` (e.g. BN or not); training dashed, validation solid; the line is the mean
-    over seeds and the band mean ± std. The legend has one entry per ``line`` value and
-    per split, however many seeds and panels there are.
+                 panel_format: str = "{}", row: str | None = None) -> plt.Figure:
+    """Small multiples: one panel per value of ``panel`` (e.g. sigma) and, with ``row``,
+    one row of panels per value of ``row`` (e.g. the net); one colour per value of ``line``
+    (e.g. BN or not); training dashed, validation solid; the line is the mean over seeds
+    and the band mean ± std. The legend has one entry per ``line`` value and per split,
+    however many seeds and panels there are.
 
     Args:
         histories: long table from :func:`bnnet.study.analysis.stacked_histories` with a
-            ``panel`` and a ``line`` column.
+            ``panel`` and a ``line`` column (and ``row``, if given).
         panel_format: format of the panel titles, e.g. ``"σ = {:g}"``.
     """
     panels = list(dict.fromkeys(histories[panel]))
     lines = list(dict.fromkeys(histories[line]))
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.0 * len(panels) + 0.6, 2.7),
-                             sharey=True, squeeze=False)
+    rows = list(dict.fromkeys(histories[row])) if row else [None]
+    fig, axes = plt.subplots(len(rows), len(panels),
+                             figsize=(2.0 * len(panels) + 0.6, 2.1 * len(rows) + 0.6),
+                             sharey=True, sharex=True, squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, value in zip(axes[0], panels, strict=True):
-        part = histories[histories[panel] == value]
-        for k, name in enumerate(lines):
-            _train_and_val(ax, part[part[line] == name], metric, colors[k % len(colors)])
-        ax.set_title(panel_format.format(value), fontsize=9)
-        ax.set_xlabel("update step")
-    axes[0][0].set_ylabel(metric)
+    for i, r in enumerate(rows):
+        in_row = histories if row is None else histories[histories[row] == r]
+        for ax, value in zip(axes[i], panels, strict=True):
+            part = in_row[in_row[panel] == value]
+            for k, name in enumerate(lines):
+                _train_and_val(ax, part[part[line] == name], metric, colors[k % len(colors)])
+            title = panel_format.format(value)
+            ax.set_title(title if row is None else f"{r}, {title}", fontsize=9)
+            if i == len(rows) - 1:
+                ax.set_xlabel("update step")
+        axes[i][0].set_ylabel(metric)
     handles = [Line2D([], [], color=colors[k % len(colors)], lw=2, label=str(name))
                for k, name in enumerate(lines)]
     handles += [Line2D([], [], color="gray", ls="--", label="training"),

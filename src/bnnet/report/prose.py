@@ -84,8 +84,15 @@ def prose(*paragraphs: str) -> Output:
 
         display(prose(f"**Reading the table.** BN {effect(row)}.", "Second paragraph."))
     """
-    parts = [greek_to_math(textwrap.dedent(p).strip()) for p in paragraphs]
+    parts = [_UNIT_SPACE.sub("\u00a0", greek_to_math(textwrap.dedent(p).strip()))
+             for p in paragraphs]
     return markdown("\n\n".join(p for p in parts if p))
+
+
+#: A space between a number and its unit, which a line must not break (it becomes a
+#: no-break space: LaTeX's ``~``).
+_UNIT_SPACE = re.compile(r"(?<=\d) (?=(s|ms|min|minutes|seconds|points|seeds|runs|updates|"
+                         r"epochs|images|layers|cores)\b)")
 
 
 def _finite(x: Any) -> bool:
