@@ -81,8 +81,8 @@ def check_bn_prose_matches_table(text: str, ci_csv: Path) -> None:
         # the table printed in the PDF: ... p, p (Holm), test, verdict
         t = re.search(rf"\n{net} \d+/\d+ {NUMBER} {NUMBER} {NUMBER} \S+ (?:\S+ )?"
                       r"(?:Welch t|paired t|permutation|none) "
-                      r"(real, below δ|real|inconclusive|no difference > δ|too few runs|both at chance)",
-                      text)
+                      r"(real, below δ|real|inconclusive|no difference > δ|too few runs"
+                      r"|both at chance)", text)
         assert t, f"no {net} row of the BN table in the PDF"
         assert number(t.group(1)) == said and t.group(4) == row["verdict"]
 
