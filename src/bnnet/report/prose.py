@@ -188,9 +188,11 @@ def effect(row: Mapping[str, Any], *, what: str = "test accuracy", digits: int =
     if row.get("test") == PERMUTATION:
         return f"{changes}, inconclusive ({evidence})"
     if row["low"] > 0 or row["high"] < 0:
-        family = count(int(row["family"]), "comparison")
+        m = row.get("family")
+        family = (f"the {count(int(m), 'comparison')} of this section" if _finite(m)
+                  else "this section's comparisons")
         return (f"{changes}, inconclusive ({evidence} excludes 0, but not after the correction "
-                f"for the {family} of this section: Holm-adjusted p = {row['p_holm']:.3f})")
+                f"for {family}: Holm-adjusted p = {row['p_holm']:.3f})")
     return f"{changes}, inconclusive ({evidence})"
 
 
