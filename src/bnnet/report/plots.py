@@ -284,7 +284,8 @@ def layer_trajectories(stats: pd.DataFrame, value: str, rows: str, cols: str) ->
             if i == len(row_values) - 1:
                 ax.set_xlabel("update step")
                 ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # no colliding labels
-        axes[i][0].set_ylabel(QUANTITIES.get(value, value.replace("_", " ")))
+    # one label for the shared axis: a label per row would run into the next row's
+    axes[0][0].set_ylabel(QUANTITIES.get(value, value.replace("_", " ")))
     entries = {}
     for ax in axes.ravel():
         for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):

@@ -382,3 +382,19 @@ def upper_first(text: str) -> str:
     """The first letter upper-case, unless it is a symbol such as λ (whose capital is
     another symbol): ``upper_first("width [500, 500]") == "Width [500, 500]"``."""
     return text[:1].upper() + text[1:] if text[:1].isascii() else text
+
+
+def listed(items: Sequence[str]) -> str:
+    """``"a, b and c"`` (``"a"`` alone, ``""`` for none)."""
+    items = list(items)
+    return " and ".join([", ".join(items[:-1]), items[-1]] if len(items) > 1 else items)
+
+
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                 "ten")
+
+
+def number_word(n: int) -> str:
+    """A small count as a word, to start a sentence with: ``number_word(3) == "three"``
+    (digits from 11 on)."""
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
