@@ -360,7 +360,7 @@ def settings_in_words(config: Config, n_train: int | None = None) -> pd.DataFram
                           f"{_plain(config.eta_max)}"
                           + (f", peak × {config.eta_decay:g} per cycle"
                              if config.eta_decay != 1 else "")),
-        ("half-cycle n_s", f"{config.n_s:,} updates"),
+        ("half-cycle", f"{config.n_s:,} updates"),
         ("cycles", f"{config.cycles}: {updates:,} updates, {updates / per_epoch:.0f} epochs"
                    + (f" of {n_train:,} images" if n_train else "")),
         ("mini-batch", f"{config.batch_size} images"),
