@@ -112,8 +112,7 @@ def pm(values: Sequence[float] | np.ndarray, digits: int = 2) -> str:
     v = np.asarray(values, dtype=float)
     if len(v) == 0 or not np.isfinite(v).all():
         return "n/a"
-    std = v.std(ddof=1) if len(v) > 1 else 0.0
-    return f"{percent_pm(v.mean(), std, digits)}%"
+    return f"{percent_pm(*stats.mean_std(v), digits)}%"
 
 
 def _signed(x: float, digits: int) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 from bnnet.core.network import evaluate, population_statistics
 from bnnet.core.train import HISTORY_COLUMNS
 from bnnet.study.jobs import DataSpec, RunResult
-from bnnet.study.stats import percent_pm
+from bnnet.study.stats import mean_std, percent_pm
 
 
 def results_table(results: Iterable[RunResult], columns: Iterable[str] = ()) -> pd.DataFrame:
@@ -24,7 +24,8 @@ def results_table(results: Iterable[RunResult], columns: Iterable[str] = ()) -> 
 def summarise(table: pd.DataFrame, by: list[str], value: str = "test_accuracy") -> pd.DataFrame:
     """Mean, std and count of ``value`` per group, plus a "mean ± std" text column."""
     g = table.groupby(by, sort=False)[value]
-    out = pd.DataFrame({"mean": g.mean(), "std": g.std(ddof=1), "runs": g.count()})
+    moments = g.agg(lambda v: mean_std(v.dropna()))
+    out = pd.DataFrame({"mean": moments.str[0], "std": moments.str[1], "runs": g.count()})
     out[value] = [percent_pm(m, s) for m, s in zip(out["mean"], out["std"], strict=True)]
     return out.reset_index()
 
