@@ -2,6 +2,7 @@
 a killed worker survived. Each test starts its own LocalCluster on 127.0.0.1 (2 worker
 processes, 1 thread each) and shuts it down."""
 
+import gc
 import os
 import re
 import signal
@@ -23,6 +24,22 @@ from bnnet.study.runs import run_many
 from tests.conftest import stop_process_group
 
 distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(autouse=True)
+def no_client_left_for_the_next_test():
+    """Finalise, in the main thread, any Client a test left behind.
+
+    A ``distributed.Client`` whose connection is refused raises from its constructor with
+    its IO-loop thread still running, and stays alive in a reference cycle (the exception's
+    traceback holds it). If the garbage collector finalises it later, inside the new IO-loop
+    thread of the next test's Client, its ``close()`` waits for distributed's class-wide
+    ``LoopRunner`` lock, which that Client's ``start()`` holds while it waits for the thread:
+    the start gives up after 10 s with ``assert loop is not None``. That made
+    ``pytest -k tls tests/test_cluster.py`` fail while each TLS test passed alone.
+    """
+    yield
+    gc.collect()
 
 
 @contextmanager
