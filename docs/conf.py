@@ -1,0 +1,94 @@
+"""Sphinx configuration of bnnet's documentation site (``make docs``).
+
+Offline by design: no intersphinx, no remote assets, no notebook execution. The study's
+executed notebooks are rendered from ``report/executed/`` when a ``make report`` left them
+there (see ``_ext/study_pages.py``); without them the "Study" page says how to make them.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "_ext"))
+
+import bnnet  # noqa: E402  (pins the BLAS kernel before anything loads NumPy)
+
+project = "bnnet"
+author = "the bnnet authors"
+copyright = "the bnnet authors"  # noqa: A001  (Sphinx's name)
+release = version = bnnet.__version__
+
+extensions = [
+    "myst_nb",  # MyST Markdown pages and .ipynb notebooks (it sets up myst_parser itself)
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "study_pages",  # _ext/study_pages.py: the executed notebooks, copied in at build time
+]
+
+root_doc = "index"
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
+templates_path = ["_templates"]
+
+# MyST: $math$, definition lists, ::: fences; headings get anchors for links like
+# guides/workbook.md#papermill
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "attrs_inline"]
+myst_heading_anchors = 3
+
+# MyST-NB: the notebooks are shown as executed by make report, never run here; their code
+# stays hidden, as in the PDF
+nb_execution_mode = "off"
+nb_remove_code_source = True
+nb_render_markdown_format = "myst"  # the prose outputs carry $math$
+nb_output_stderr = "remove"  # progress bars and kernel chatter, as in the PDF
+nb_merge_streams = True
+
+# API reference from the docstrings (NumPy/Google sections through napoleon)
+autosummary_generate = True
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_typehints_format = "short"
+autodoc_default_options = {"members": True, "show-inheritance": False}
+napoleon_google_docstring = True
+napoleon_numpy_docstring = True
+napoleon_use_rtype = False
+# a dataclass's "Attributes:" as fields of its entry: autodoc documents the attributes too,
+# and two entries of one attribute are a warning
+napoleon_use_ivar = True
+
+# MathJax is loaded from a CDN by default: the pages still read without it (the TeX shows
+# as written), and nothing is fetched at build time
+
+html_theme = "pydata_sphinx_theme"
+html_title = "bnnet"
+html_static_path = ["_static"]
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "navbar_align": "left",
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+}
+html_show_sourcelink = False
+
+
+#: |a - b| in a docstring's plain text is math, not a reStructuredText substitution
+_BARS = re.compile(r"(?<![|\\])\|(?=[^|\s])([^|\n]*?[^|\s])\|(?!\|)")
+
+
+def _literal_bars(app, what, name, obj, options, lines: list[str]) -> None:
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith(("|", "+")):  # a table
+            continue
+        parts = line.split("``")
+        parts[::2] = [_BARS.sub(r"\\|\1\\|", part) for part in parts[::2]]
+        lines[i] = "``".join(parts)
+
+
+def setup(app) -> None:
+    app.connect("autodoc-process-docstring", _literal_bars)
