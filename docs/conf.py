@@ -75,6 +75,8 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
 }
 html_show_sourcelink = False
+# the guides are single pages: no section navigation beside them, the width for tables
+html_sidebars = {"index": [], "history": [], "guides/*": []}
 
 
 #: |a - b| in a docstring's plain text is math, not a reStructuredText substitution
