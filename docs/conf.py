@@ -7,7 +7,9 @@ there (see ``_ext/study_pages.py``); without them the "Study" page says how to m
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -61,12 +63,42 @@ napoleon_use_rtype = False
 # and two entries of one attribute are a warning
 napoleon_use_ivar = True
 
-# MathJax is loaded from a CDN by default: the pages still read without it (the TeX shows
-# as written), and nothing is fetched at build time
+# MathJax 3 from the sphinx-mathjax-offline package (requirements.txt), copied into the
+# build: the formulas render without a network. Without that package, Sphinx's default
+# (a CDN) is used, and offline the TeX shows as written.
+_MATHJAX_FILES = ("tex-chtml.js", "output/chtml/fonts/woff-v2")
+
+
+def _mathjax_folder() -> Path | None:
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")  # its package has a dash
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(list(spec.submodule_search_locations)[0]) / "static" / "mathjax"
+    return folder if all((folder / f).exists() for f in _MATHJAX_FILES) else None
+
+
+MATHJAX = _mathjax_folder()
+if MATHJAX is not None:
+    mathjax_path = "mathjax/tex-chtml.js"
+
+
+def _copy_mathjax(app, exception) -> None:
+    """Only what tex-chtml.js loads (1.5 MB), not the package's 24 MB of MathJax."""
+    if MATHJAX is None or exception is not None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / "_static" / "mathjax"
+    for name in _MATHJAX_FILES:
+        source = MATHJAX / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, dirs_exist_ok=True)
+        else:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target / name)
 
 html_theme = "pydata_sphinx_theme"
 html_title = "bnnet"
 html_static_path = ["_static"]
+html_css_files = ["bnnet.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
@@ -94,3 +126,4 @@ def _literal_bars(app, what, name, obj, options, lines: list[str]) -> None:
 
 def setup(app) -> None:
     app.connect("autodoc-process-docstring", _literal_bars)
+    app.connect("build-finished", _copy_mathjax)
