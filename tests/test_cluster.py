@@ -154,7 +154,7 @@ def test_an_unreachable_scheduler_says_what_to_start(fake_cifar):
 
 
 def tls_files(tmp_path):
-    """A CA-signed certificate for every role, as PEM files (what the README's openssl
+    """A CA-signed certificate for every role, as PEM files (what the cluster guide's openssl
     lines make), from distributed's own temporary security (loopback only)."""
     security = distributed.security.Security.temporary()
     files = {}
@@ -209,12 +209,16 @@ def test_an_open_address_to_another_machine_is_said_once_before_connecting(capsy
         assert insecure_address(safe) is None, safe
     for open_ in ("tcp://10.0.0.5:8786", "10.0.0.5:8786", "tcp://cluster.example:8786"):
         warning = insecure_address(open_)
-        assert "unencrypted and unauthenticated" in warning and "README" in warning
+        assert "unencrypted and unauthenticated" in warning
+        assert "docs/guides/cluster.md" in warning and (ROOT / "docs/guides/cluster.md").is_file()
 
 
-def readme_block(first_line: str) -> list[str]:
-    """The lines of the README's shell block that starts with ``first_line``."""
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def guide_block(first_line: str) -> list[str]:
+    """The lines of the cluster guide's shell block that starts with ``first_line``."""
+    text = (ROOT / "docs" / "guides" / "cluster.md").read_text(encoding="utf-8")
     start = text.index(f"```bash\n{first_line}")
     block = text[start + len("```bash\n"):text.index("```", start + 8)]
     return [line for line in block.splitlines() if line and not line.startswith("#")]
@@ -240,17 +244,17 @@ def start(command: str, pattern: str, env: dict, timeout: float = 60) -> tuple:
 
 
 @pytest.mark.slow
-def test_the_readme_tls_recipe_works_as_written(fake_cifar, tmp_path, monkeypatch):
-    """The README's openssl lines, then its scheduler, worker and driver commands, on
+def test_the_guides_tls_recipe_works_as_written(fake_cifar, tmp_path, monkeypatch):
+    """The cluster guide's openssl lines, then its scheduler, worker and driver commands, on
     127.0.0.1 (free ports): a sweep through tls:// equals n_jobs=1."""
     import dask
 
     folder = str(tmp_path / "tls")
-    lines = [line.replace("~/.bnnet-tls", folder) for line in readme_block("mkdir -p ~/.bnnet")]
+    lines = [line.replace("~/.bnnet-tls", folder) for line in guide_block("mkdir -p ~/.bnnet")]
     assert any(line.startswith("openssl x509") for line in lines)
     subprocess.run(" && ".join(lines), shell=True, check=True, capture_output=True, cwd=tmp_path)
     commands = [line.replace("~/.bnnet-tls", folder)
-                for line in readme_block("# on the scheduler machine")]
+                for line in guide_block("# on the scheduler machine")]
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}",
            "BNNET_CACHE_DIR": str(tmp_path / "worker-cache"), "OMP_NUM_THREADS": "1"}
