@@ -17,6 +17,7 @@ import datetime as dt
 import fcntl
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -55,6 +56,18 @@ from bnnet.study.provenance import (
 
 ROOT = PROJECT_ROOT
 USAGE = "`make report`: run the notebooks with papermill, then build one PDF with nbconvert."
+
+
+def verify_command(manifest: Path) -> str:
+    """The ``make verify`` command that checks the report whose manifest is ``manifest``:
+    plain for the study's, with ``MANIFEST=`` for a quick build's or another folder's."""
+    if manifest.resolve() == (STUDY_RESULTS / MANIFEST).resolve():
+        return "make verify"
+    try:
+        shown = manifest.resolve().relative_to(ROOT.resolve())
+    except ValueError:
+        shown = manifest.resolve()
+    return f"make verify MANIFEST={shlex.quote(str(shown))}"
 
 
 def git_commit() -> str:
@@ -233,10 +246,12 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
              f"{int((~checked['holds']).sum())} contradicted and marked in the PDF")
           + f" ({Path(os.environ[RESULTS_ENV]) / claims.CLAIMS_CSV})", flush=True)
     commit = git_commit()
-    runs = write_manifest(ledger, Path(os.environ[RESULTS_ENV]) / MANIFEST, batches_dir=folder,
-                          commit=commit, code=code_key())
-    print(f"[report] manifest of the {runs} runs written (make verify re-trains them)",
-          flush=True)
+    manifest = Path(os.environ[RESULTS_ENV]) / MANIFEST
+    runs = write_manifest(ledger, manifest, batches_dir=folder, commit=commit,
+                          code=code_key())
+    verify = verify_command(manifest)
+    print(f"[report] manifest of the {runs} runs written to {manifest} ({verify} re-trains "
+          "a sample of them)", flush=True)
     nb = combine(executed, quick=args.quick, data_source=data_source, seconds=seconds,
                  commit=commit, training=training_summary(ledger), title=args.title,
                  author=args.author, course=args.course, assignment=args.assignment,
@@ -252,5 +267,5 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
               file=sys.stderr)
     total = time.perf_counter() - start
     print(f"[report] {pdf_path} written; notebooks {seconds:.0f} s, total {total:.0f} s "
-          f"(bnnet {version('bnnet')})")
+          f"(bnnet {version('bnnet')}); to check its numbers: {verify}")
     return 0
