@@ -18,7 +18,7 @@ import argparse
 import statistics
 import time
 
-from bnnet.report.explore import Explorer
+from bnnet.explore import Explorer
 
 
 def time_run(explorer: Explorer) -> tuple[float, float]:
