@@ -113,6 +113,12 @@ class Explorer:
                  loader: Callable[[int | None], Dataset] | None = None,
                  redraw_seconds: float = 0.5, preload: bool = True,
                  results_dir: str | Path | None = None):
+        # first, so that the runs of the explorers this one replaces stop while it is built
+        old = lifecycle.open_explorers()
+        replaced = [e.runs[-1] for e in old if e.runs and not e.runs[-1].live.ended]
+        for explorer in old:
+            explorer.close(lifecycle.REPLACED, timeout=0)
+        self._before = [r.live for r in replaced]  # the first run waits for these
         self.data_dir = data_dir
         self.own_loader = loader is not None
         self.loader = loader or functools.partial(cifar10, data_dir)
@@ -120,7 +126,7 @@ class Explorer:
         self.results_dir = results_dir
         self.runs: list[Run] = []
         self.closed = ""  # why it was closed ("": open)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # closing, and a replay's next run against Train
         self.controls = make_controls()
         self.buttons = {name: widgets.Button(description=name.capitalize(), icon=icon,
                                              button_style=style)
@@ -161,11 +167,7 @@ class Explorer:
         self.widget = self._layout()
         self._show_schedule()
         self._show_table()
-        old = lifecycle.register(self)
-        replaced = [e.runs[-1] for e in old if e.runs and not e.runs[-1].live.ended]
-        for explorer in old:
-            explorer.close(lifecycle.REPLACED, timeout=0)
-        self._before = [r.live for r in replaced]  # the first run waits for these
+        lifecycle.register(self)
         self._say("Set the controls and press Train, or pick a finding of the report and "
                   "press Replay. A 3-layer run of 2 epochs on 10,000 images takes a few "
                   "seconds." + self._took_over(replaced))
@@ -325,12 +327,14 @@ class Explorer:
         if first:
             lifecycle.forget(self)
             self._cancel_replay()
+            latest = self.runs[-1] if self.runs and not self.runs[-1].live.ended else None
+            if latest is not None:
+                latest.live.stop()  # first: the widgets below may be gone at shutdown
             for button in (self.buttons["train"], self.replay_button):
                 button.disabled = True
-            if self.runs and not self.runs[-1].live.ended:
-                self._stop_latest()
-                self._say(f"{self._closed_sentence()}: stopping run {self.runs[-1].number}...",
-                          owner=self.runs[-1].number)
+            if latest is not None:
+                self._say(f"{self._closed_sentence()}: stopping run {latest.number}...",
+                          owner=latest.number)
             else:
                 self._say(self._closed_sentence() + ".")
         return self.wait(timeout)
@@ -462,11 +466,14 @@ class Explorer:
             self._say(f"Run {run.number}: stopping...", owner=run.number)
 
     def _cancel_replay(self) -> None:
-        if self._replaying is not None:
-            self._replaying.set()
+        with self._lock:  # a replay starts its next run under this lock, if not cancelled
+            if self._replaying is not None:
+                self._replaying.set()
 
     # ---- presets ----------------------------------------------------------------------
     def _preset_picked(self) -> None:
+        if self._replay_thread is not None and self._replay_thread.is_alive():
+            self.stop()  # another finding: the replay of the last one ends
         key = self.preset.value
         self.replay_button.disabled = key is None or bool(self.closed)
         if key is None:
@@ -490,11 +497,12 @@ class Explorer:
         numbers = []
         try:
             for arm in preset.trained:
-                if cancelled.is_set():
-                    return
                 values = preset.values(arm)
-                self.set(**values)
-                run = self._train(values, preset.curve_points)
+                with self._lock:
+                    if cancelled.is_set():
+                        return
+                    self.set(**values)
+                    run = self._train(values, preset.curve_points)
                 if run is None:
                     return
                 numbers.append(run.number)

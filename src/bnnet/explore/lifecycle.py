@@ -29,13 +29,11 @@ _OPEN: weakref.WeakSet = weakref.WeakSet()
 _LOCK = threading.Lock()
 
 
-def register(new: Closable) -> list[Closable]:
-    """Register ``new``; the other open explorers, which ``new`` replaces: it closes them
-    (with :data:`REPLACED`), after it has noted which of their runs it stops."""
+def register(explorer: Closable) -> None:
+    """``explorer`` is open: the kernel closes it at shutdown. A new explorer first closes
+    the :func:`open_explorers` (with :data:`REPLACED`), then registers."""
     with _LOCK:
-        old = list(_OPEN)
-        _OPEN.add(new)
-    return old
+        _OPEN.add(explorer)
 
 
 def forget(explorer: Closable) -> None:
