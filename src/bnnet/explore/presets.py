@@ -55,8 +55,9 @@ class Preset:
     arms: tuple[Arm, ...]
     #: control values every arm shares: the explorer's scale of this finding
     common: Mapping[str, Any] = field(default_factory=dict)
-    #: points on each curve (fewer for wide nets, whose evaluations cost the most)
-    curve_points: int = 40
+    #: points on each curve: each costs an evaluation on 7,000 images, most of a short
+    #: run's time (fewer than a run of the controls has, so that a preset takes seconds)
+    curve_points: int = 20
 
     @property
     def trained(self) -> tuple[Arm, ...]:
@@ -89,11 +90,10 @@ _BEST = {"widths": "500, 500", "lam": 0.002, "flip": True, "shift": 2}
 PRESETS: tuple[Preset, ...] = (
     Preset("depth", "3 vs 9 layers, with and without BN", "02_three_vs_nine_layers",
            "BN matters little for the 3-layer net and much for the 9-layer net.",
-           _depth_arms()),
+           _depth_arms(), curve_points=10),
     Preset("sigma", "σ sweep: 9 layers, BN or not", "04_init_sensitivity",
            "Without BN the 9-layer net initialised with a fixed small σ stays at chance; "
-           "BN rescues it down to σ 1e-3.", _sigma_arms(),
-           common={"n_train": 5_000, "n_s": 50}),
+           "BN rescues it down to σ 1e-3.", _sigma_arms(), curve_points=10),
     Preset("epsilon", "the ε puzzle at σ 1e-4 (9 layers, BN)", "04_init_sensitivity",
            "At σ 1e-4 the deep layers' variances fall below BN's ε 1e-5, and the BN net "
            "stays at chance; a smaller ε lets it learn.",
@@ -123,7 +123,7 @@ PRESETS: tuple[Preset, ...] = (
             Arm("− test-time flips", {}, _ABLATION, "test_accuracy",
                 {"arm": Starts("− test-time flips")},
                 not_replayed="the explorer evaluates without test-time flips")),
-           common={"n_train": 5_000, "n_s": 50}, curve_points=8),
+           common={"n_train": 5_000, "n_s": 50}, curve_points=4),
 )
 BY_KEY = {p.key: p for p in PRESETS}
 
