@@ -4,10 +4,12 @@ Times, for --reps repetitions after one warm-up (data loaded, kernels compiled, 
 the explorer's preload): from pressing Train to the first curve point drawn (the figure's
 first PNG), and to the run's end (final accuracy in the status line); and from pressing
 Stop during a long run to its end. The run is the explorer's default: the 3-layer BN net,
-2 epochs on 10,000 CIFAR-10 images (a 9-layer row with --deep). Medians and maxima are
-printed; nothing is written.
+2 epochs on 10,000 CIFAR-10 images (a 9-layer row with --deep). With --presets, each
+preset's replay from Replay to its last run's end (every arm trained, overlaid, the
+report's numbers beside the explorer's). Medians and maxima are printed; nothing is
+written.
 
-    BNNET_DATA_DIR=... .venv/bin/python scripts/explore_latency.py --reps 5
+    BNNET_DATA_DIR=... .venv/bin/python scripts/explore_latency.py --reps 5 --deep --presets
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import argparse
 import statistics
 import time
 
-from bnnet.report.explore import Explorer
+from bnnet.explore import Explorer
+from bnnet.explore.presets import PRESETS
 
 
 def time_run(explorer: Explorer) -> tuple[float, float]:
@@ -47,10 +50,23 @@ def time_stop(explorer: Explorer) -> float:
     return time.perf_counter() - pressed
 
 
+def time_replay(explorer: Explorer, key: str) -> float:
+    """Seconds from Replay to the end of the preset's last run."""
+    before = len(explorer.runs)
+    pressed = time.perf_counter()
+    explorer.replay(key)
+    explorer.wait()
+    took = time.perf_counter() - pressed
+    runs = explorer.runs[before:]
+    assert runs and all(r.live.state == "done" for r in runs), explorer.status.text
+    return took
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--deep", action="store_true", help="also the 9-layer net at sigma 1e-3")
+    parser.add_argument("--presets", action="store_true", help="also every preset's replay")
     args = parser.parse_args()
     explorer = Explorer(preload=False)
     start = time.perf_counter()
@@ -72,6 +88,14 @@ def main() -> None:
     stops = [time_stop(explorer) for _ in range(args.reps)]
     print(f"Stop to the end of a run: median {statistics.median(stops):.3f} s, "
           f"max {max(stops):.3f} s")
+    if args.presets:
+        for size in {p.common.get("n_train", 10_000) for p in PRESETS}:
+            explorer.loader(size)  # loaded once per kernel, as the explorer's preload does
+        time_replay(explorer, PRESETS[0].key)  # warm-up
+        for preset in PRESETS:
+            times = [time_replay(explorer, preset.key) for _ in range(args.reps)]
+            print(f"preset {preset.title!r} ({len(preset.trained)} runs): median "
+                  f"{statistics.median(times):.1f} s (max {max(times):.1f}), {args.reps} replays")
 
 
 if __name__ == "__main__":

@@ -1,19 +1,25 @@
-"""The explorer (bnnet.report.explore) driven from code, as the notebook's widgets drive it,
-and its engine (bnnet.study.live)."""
+"""The explorer (bnnet.explore) driven from code, as the notebook's widgets drive it,
+and its engine (bnnet.explore.live)."""
 
 from __future__ import annotations
 
+import base64
+import io
 import shlex
 import threading
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import bnnet
 from bnnet import Config, ConfigError, Dataset
-from bnnet.report.explore import Explorer
-from bnnet.report.explore_settings import (
+from bnnet.explore import Explorer
+from bnnet.explore.controls import value_range
+from bnnet.explore.live import LiveRun
+from bnnet.explore.runs import COLUMNS
+from bnnet.explore.settings import (
     DEFAULTS,
     as_code,
     config_from,
@@ -21,7 +27,6 @@ from bnnet.report.explore_settings import (
     parse_widths,
 )
 from bnnet.report.notebook import NOTEBOOKS
-from bnnet.study.live import LiveRun
 
 PNG = b"\x89PNG"
 
@@ -44,8 +49,8 @@ def explorer():
     e = Explorer(loader=images, preload=False, redraw_seconds=0.0)
     e.set(n_s=10)
     yield e
-    e.stop()
-    e.wait(10)
+    # a run that never stops would train on into the next tests
+    assert e.close(timeout=30), "the explorer's run did not stop within 30 s of close()"
 
 
 #: control -> (a value a user may set, the Config field it sets, the field's value)
@@ -99,7 +104,7 @@ def test_an_impossible_combination_is_a_status_line_not_a_traceback(explorer):
     explorer.set(widths="50, 50, 50")  # the 3-layer net has two hidden layers
     explorer.buttons["train"].click()
     assert not explorer.runs
-    assert "Cannot train: 3 layers have 2 hidden widths" in explorer.status.value
+    assert explorer.status.text.startswith("Cannot train: 3 layers have 2 hidden widths")
     with pytest.raises(ConfigError, match=r"no control 'layer'.*'layers'"):
         explorer.set(layer=9)
 
@@ -120,7 +125,8 @@ def test_a_run_trains_in_the_background_and_ends_in_the_status_line(explorer):
     run = explorer.train()
     assert explorer.wait(60)
     assert run.live.state == "done"
-    assert "Run 1 done: test accuracy" in explorer.status.value
+    assert explorer.status.text.startswith("Run 1 done: test accuracy")
+    assert explorer.status.kind == "done" and not explorer.status.detail
     assert bytes(explorer.figure.value).startswith(PNG)
     history = run.live.history()
     assert history["step"].iloc[-1] == 20 and len(history) == 21
@@ -129,15 +135,23 @@ def test_a_run_trains_in_the_background_and_ends_in_the_status_line(explorer):
     assert run.live.layers_at_init is not None and run.live.layers_step == 20
 
 
-def test_the_figure_changes_while_a_run_trains(explorer):
-    explorer.set(n_s=400)
+def test_a_frame_drawn_mid_run_differs_from_the_first_and_the_final_frames(explorer):
+    frames = []  # (the step of the run's latest row, the PNG shown)
+    draw = explorer._painter.draw
+
+    def recorded(title, history, *rest):
+        frames.append((int(history["step"].iloc[-1]), draw(title, history, *rest)))
+        return frames[-1][1]
+
+    explorer._painter.draw = recorded
+    explorer.set(n_s=200)
     run = explorer.train()
-    deadline = time.monotonic() + 30
-    while not explorer.figure.value and time.monotonic() < deadline:
-        time.sleep(0.01)
-    first = bytes(explorer.figure.value)
     assert explorer.wait(60) and run.live.state == "done"
-    assert bytes(first).startswith(PNG) and bytes(explorer.figure.value) != bytes(first)
+    (first_step, first), (last_step, last) = frames[0], frames[-1]
+    assert first_step == 0 and last_step == 400 and last == bytes(explorer.figure.value)
+    middle = [png for step, png in frames if 0 < step < 400]
+    assert middle, "no frame was drawn while the run trained"
+    assert all(png.startswith(PNG) and png not in (first, last) for png in middle)
 
 
 def wait_for_rows(run, n: int = 1, timeout: float = 30) -> None:
@@ -153,17 +167,17 @@ def test_stop_ends_the_run_after_its_current_update(explorer):
     wait_for_rows(run)
     assert run.live.state == "running"
     explorer.buttons["stop"].click()
-    assert "Run 1: stopping" in explorer.status.value
+    assert explorer.status.text == "Run 1: stopping..."
     assert explorer.wait(30)  # the time it takes is measured by scripts/explore_latency.py
     result = run.live.result
     assert run.live.state == "stopped" and result.stopped
     last = int(result.history["step"].iloc[-1])
     assert 0 < last < result.config.n_updates
-    assert f"Run 1 stopped at update step {last} of 200000: test accuracy" \
-        in explorer.status.value
+    assert explorer.status.text.startswith(
+        f"Run 1 stopped at update step {last} of 200000: test accuracy")
     assert explorer.table()["state"].tolist() == ["stopped"]
     explorer.stop()  # a second Stop, after the end, changes nothing
-    assert "stopped at update step" in explorer.status.value
+    assert "stopped at update step" in explorer.status.text
 
 
 def gated_explorer() -> tuple[Explorer, threading.Event]:
@@ -184,7 +198,7 @@ def test_stop_while_the_data_load_ends_the_run_before_it_trains():
     gate.set()
     assert explorer.wait(30)
     assert run.live.state == "stopped" and run.live.result is None and not run.live.rows
-    assert "Run 1 stopped before training." in explorer.status.value
+    assert explorer.status.text == "Run 1 stopped before training."
     assert explorer.table()["state"].tolist() == ["stopped"]
 
 
@@ -217,17 +231,37 @@ def test_a_diverging_run_says_so_with_its_step():
     run = explorer.train()
     assert explorer.wait(60)
     assert run.live.state == "diverged" and run.live.diverged_step <= 1
-    assert f"Run 1 diverged at update step {run.live.diverged_step}: training diverged" \
-        in explorer.status.value
+    assert explorer.status.text.startswith(
+        f"Run 1 diverged at update step {run.live.diverged_step}: training diverged")
     assert explorer.table()["state"].tolist() == ["diverged"]
+    assert explorer.table()["note"].tolist() == [f"diverged at update step "
+                                                 f"{run.live.diverged_step}"]
 
 
-def test_a_run_the_data_cannot_take_fails_in_the_status_line():
+def test_a_bad_setting_and_a_bug_read_differently():
     explorer = Explorer(loader=_few, preload=False)
     run = explorer.train()
-    assert explorer.wait(60) and run.live.state == "failed"
-    assert "could not train: ValueError: batch_size=100 is larger than the training set" \
-        in explorer.status.value
+    assert explorer.wait(60) and run.live.state == "failed" and run.live.failure == "setting"
+    assert explorer.status.text.startswith(
+        "Run 1 cannot train with these settings: ValueError: batch_size=100 is larger than "
+        "the training set")
+    assert not explorer.status.detail  # the message says it all
+
+    explorer = Explorer(loader=lambda n: _not_a_dataset, preload=False)
+    run = explorer.train()
+    assert explorer.wait(60) and run.live.state == "failed" and run.live.failure == "bug"
+    text = explorer.status.text
+    assert text.startswith("Run 1 failed with an unexpected error, a bug in bnnet "
+                           "(AttributeError: ") and text.endswith("the traceback is below.")
+    assert text.count(". ") == 0  # one sentence
+    assert explorer.status.detail.startswith("Traceback (most recent call last)")
+    assert "<details" in explorer.status.value and "<summary>" in explorer.status.value
+    note = explorer.table()["note"].iloc[0]
+    assert note.startswith("bug: AttributeError")
+    assert 'class="bnnet-failed"' in explorer.table_view.value
+
+
+_not_a_dataset = object()
 
 
 def test_data_that_cannot_be_loaded_fail_in_the_status_line():
@@ -236,12 +270,15 @@ def test_data_that_cannot_be_loaded_fail_in_the_status_line():
 
     explorer = Explorer(loader=missing, preload=True)
     deadline = time.monotonic() + 10
-    while "Cannot load the data" not in explorer.status.value:
+    while "Cannot load the data" not in explorer.status.text:
         assert time.monotonic() < deadline
         time.sleep(0.01)
     run = explorer.train()
-    assert explorer.wait(10) and run.live.state == "failed"
-    assert "could not train: DataError: CIFAR-10 not found in /nowhere" in explorer.status.value
+    assert explorer.wait(10) and run.live.state == "failed" and run.live.failure == "data"
+    assert explorer.status.text.startswith(
+        "Run 1 could not load its data: DataError: CIFAR-10 not found in /nowhere")
+    assert explorer.table()["note"].tolist() == [
+        "no data: DataError: CIFAR-10 not found in /nowhere; set BNNET_DATA_DIR"]
     assert [n for _, n in explorer.picker.options] == []  # no curves to overlay
     with pytest.raises(ConfigError, match="run 1 has no curves"):
         explorer.select(1)
@@ -271,6 +308,95 @@ def test_an_error_of_the_view_is_kept_and_the_run_goes_on():
     run = LiveRun(Config(hidden=(20,), n_s=10, cycles=1, log_every=5), data,
                   on_update=broken).run()
     assert run.state == "done" and run.view_error == "RuntimeError: no display"
+    assert run.view_traceback.startswith("Traceback") and "no display" in run.view_traceback
+
+
+def test_a_view_that_fails_says_so_in_the_status_line_and_the_table(explorer):
+    seen = []
+
+    def broken(title, history, *rest):
+        if len(history) > 3:
+            raise RuntimeError("the painter broke")
+        return PNG
+
+    explorer._painter.draw = broken
+    explorer.status.widget.observe(lambda change: seen.append(explorer.status.text), "value")
+    run = explorer.train()
+    assert explorer.wait(60) and run.live.state == "done"  # the run goes on
+    assert run.live.view_error == "RuntimeError: the painter broke"
+    failed = [t for t in seen if "the view failed" in t]
+    assert failed[0] == ("Run 1: the view failed (RuntimeError: the painter broke); the run "
+                         "goes on and its figure stays at its last frame.")
+    text = explorer.status.text
+    assert text.startswith("Run 1 done: test accuracy") and text.endswith(
+        "Its view failed (RuntimeError: the painter broke): the figure stopped at its last "
+        "frame; the traceback is below.")
+    assert explorer.status.kind == "error" and "the painter broke" in explorer.status.detail
+    assert explorer.table()["note"].tolist() == ["view failed: RuntimeError: the painter broke"]
+    assert 'class="bnnet-failed"' in explorer.table_view.value
+
+
+def test_a_live_run_starts_once():
+    run = LiveRun(Config(hidden=(20,), n_s=10, cycles=1), images(1000)).start()
+    with pytest.raises(RuntimeError, match="already started; a run trains once"):
+        run.start()
+    with pytest.raises(RuntimeError, match="already started"):
+        run.run()
+    assert run.wait(60) and run.state == "done"
+    steps = [row["step"] for row in run.rows]
+    assert steps == sorted(set(steps)) and steps[-1] == 20  # one run's rows, once each
+
+
+def test_the_status_line_belongs_to_the_newest_run():
+    """The old overwrite: run 1's thread ended (writing "Run 1 stopped...") after Train had
+    started run 2, whose data were still loading, so the line showed a stopped run and
+    nothing happening."""
+    gate = threading.Event()
+    loads = []
+
+    def loader(n):
+        loads.append(n)
+        if len(loads) > 1:  # run 2 loads slowly
+            gate.wait(30)
+        return images(n)
+
+    explorer = Explorer(loader=loader, preload=False, redraw_seconds=0.0)
+    try:
+        explorer.set(n_s=100_000)
+        first = explorer.train()
+        wait_for_rows(first)
+        explorer.set(n_s=10)
+        second = explorer.train()
+        assert first.live.wait(30) and first.live.state == "stopped"
+        assert explorer.status.text == "Run 2: loading the data (10,000 training images)..."
+        assert explorer.table()["state"].tolist() == ["stopped", "waiting"]  # run 1 is listed
+        gate.set()
+        assert explorer.wait(60) and second.live.state == "done"
+        assert explorer.status.text.startswith("Run 2 done")
+    finally:
+        gate.set()
+        explorer.close(timeout=30)
+
+
+def test_a_preload_that_fails_late_leaves_the_runs_status_line_alone():
+    gate = threading.Event()
+
+    def loader(n):
+        if threading.current_thread().name == "bnnet-explorer-preload":
+            gate.wait(30)
+            raise bnnet.DataError("gone")
+        return images(n)
+
+    explorer = Explorer(loader=loader, preload=True)
+    explorer.set(n_s=10)
+    run = explorer.train()
+    assert explorer.wait(60) and run.live.state == "done"
+    gate.set()
+    deadline = time.monotonic() + 5
+    while any(t.name == "bnnet-explorer-preload" for t in threading.enumerate()):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert explorer.status.text.startswith("Run 1 done")
 
 
 def test_the_runs_table_and_the_overlay(explorer):
@@ -280,11 +406,14 @@ def test_the_runs_table_and_the_overlay(explorer):
     explorer.train()
     assert explorer.wait(60)
     table = explorer.table()
+    assert list(table.columns) == list(COLUMNS)
     assert table["run"].tolist() == [1, 2] and table["layers"].tolist() == [3, 9]
     assert table["init"].tolist() == ["he", "sigma 0.001"]
     assert table["state"].tolist() == ["done", "done"]
     assert table["test %"].between(0, 100).all() and (table["seconds"] > 0).all()
     assert "<table" in explorer.table_view.value
+    assert [label for label, _ in explorer.picker.options] == [
+        "run 1: 3×50, BN, 0.2 epochs", "run 2: 9 layers 50→10, BN, σ 0.001, 0.2 epochs"]
     assert [n for _, n in explorer.picker.options] == [1, 2]
     assert bytes(explorer.overlay.value) == b""
     explorer.select(1, 2)
@@ -368,3 +497,38 @@ def test_each_run_draws_its_first_frame_at_once_then_at_most_every_redraw_second
         assert explorer.wait(60)
     # step 0 and the end of each run; nothing in between within 600 s
     assert frames == [("run 1", 1), ("run 1", 21), ("run 2", 1), ("run 2", 21)]
+
+
+def test_the_runs_table_sorts_and_goes_away_as_csv(explorer, tmp_path):
+    for seed in (0, 1, 2):
+        explorer.set(seed=seed)
+        explorer.train()
+        assert explorer.wait(60)
+    table = explorer.table()
+    explorer.sort_by.value = "test %"
+    explorer.descending.value = True
+    shown = [int(r.split("<td>")[1].split("<")[0])
+             for r in explorer.table_view.value.split("<tr")[2:]]
+    assert shown == table.sort_values("test %", ascending=False, kind="stable")["run"].tolist()
+    link = explorer.csv_link.value
+    assert 'download="explorer_runs.csv"' in link
+    csv = base64.b64decode(link.split("base64,")[1].split('"')[0]).decode()
+    assert pd.read_csv(io.StringIO(csv))["run"].tolist() == shown
+    path = explorer.save_table(tmp_path / "runs.csv")
+    saved = pd.read_csv(path)
+    assert saved["run"].tolist() == [1, 2, 3]
+    assert saved["test %"].round(6).tolist() == table["test %"].round(6).tolist()
+
+
+def test_sets_docstring_lists_every_control_with_its_range(explorer):
+    lines = Explorer.set.__doc__.splitlines()
+    for name, control in explorer.controls.items():
+        line = next((line.strip() for line in lines if line.strip().startswith(name + " ")),
+                    None)
+        assert line is not None, f"Explorer.set's docstring does not list {name}"
+        taken = value_range(control)
+        if taken != "text":
+            assert taken in line, f"{name}: the docstring says {line!r}, the control {taken}"
+        default = repr(DEFAULTS[name]) if isinstance(DEFAULTS[name], str) else \
+            f"{DEFAULTS[name]:g}" if isinstance(DEFAULTS[name], float) else str(DEFAULTS[name])
+        assert line.endswith(default) or f'"{DEFAULTS[name]}"' in line, (name, line)

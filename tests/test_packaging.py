@@ -61,6 +61,32 @@ def test_every_import_of_the_report_floor_is_in_the_workbook_extra():
     assert not missing, f"imported by bnnet.report but not in the workbook extra: {missing}"
 
 
+def test_every_import_of_the_explorer_is_in_the_explore_extra():
+    explore = {DISTRIBUTIONS.get(n, n).lower()
+               for n in top_level_imports(SRC.glob("explore/*.py"))}
+    # IPython comes with ipykernel, traitlets with ipywidgets
+    missing = explore - declared() - declared("explore") - {"ipython", "traitlets"}
+    assert not missing, f"imported by bnnet.explore but not in the explore extra: {missing}"
+    assert declared("explore") <= declared("workbook")  # the workbook has the explorer too
+
+
+WITHOUT_WIDGETS = """
+import sys
+sys.modules["ipywidgets"] = None  # as after a plain pip install: not installed
+import bnnet.explore.presets, bnnet.explore.live  # the widget-free modules import
+try:
+    from bnnet.explore import Explorer
+except ImportError as e:
+    print(e)
+"""
+
+
+def test_the_explorer_without_ipywidgets_names_the_extra_to_install():
+    out = run([sys.executable, "-c", WITHOUT_WIDGETS]).stdout.strip()
+    assert out == ('the explorer needs ipywidgets, which is not installed: pip install '
+                   '"bnnet[explore]" (ipywidgets and Matplotlib; JupyterLab to show it)')
+
+
 def test_the_extras_match_the_groups_of_requirements_txt():
     pinned = {line.split("==")[0].strip().lower()
               for line in (ROOT / "requirements.txt").read_text().splitlines()
@@ -88,6 +114,12 @@ except bnnet.DataError as e:
 assert "bnnet.load_cifar10(download=True) in Python" in message, message
 assert "make" not in message, message
 assert sys.argv[2] in message, message  # the user data folder, not site-packages
+try:  # no extra installed: the explorer names the one it needs
+    from bnnet.explore import Explorer
+except ImportError as e:
+    assert 'pip install "bnnet[explore]"' in str(e), e
+else:
+    raise AssertionError("the explorer imported without ipywidgets")
 data = bnnet.load_cifar10(sys.argv[1], n_val=20)
 for kernels in ("numba", "numpy"):
     config = bnnet.Config(hidden=[8], n_s=5, cycles=1, batch_size=10, kernels=kernels)

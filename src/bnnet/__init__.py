@@ -8,10 +8,12 @@ The main entry points::
 
 The package has three floors, each importing only from those below it: :mod:`bnnet.core`
 (the numbers of one run), :mod:`bnnet.study` (many runs into tables: the run cache, the
-Dask backend, analyses, search, statistics) and :mod:`bnnet.report` (tables into notebooks
-and the PDF). Beneath them, modules that compute no number: :mod:`bnnet.files`,
-:mod:`bnnet.validation`, :mod:`bnnet.cifar10` (getting the data) and :mod:`bnnet.blas`
-(the BLAS kernel every run uses, pinned when bnnet is imported).
+Dask backend, analyses, search, statistics), and on the top floor two rooms that never
+import each other, :mod:`bnnet.report` (tables into notebooks and the PDF) and
+:mod:`bnnet.explore` (the live explorer of ``notebooks/00_explore.ipynb``). Beneath them,
+modules that compute no number: :mod:`bnnet.files`, :mod:`bnnet.validation`,
+:mod:`bnnet.cifar10` (getting the data) and :mod:`bnnet.blas` (the BLAS kernel every run
+uses, pinned when bnnet is imported).
 """
 
 # first: pins OpenBLAS's kernel before anything loads NumPy (see bnnet.blas)

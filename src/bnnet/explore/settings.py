@@ -1,6 +1,6 @@
-"""The explorer's settings (:mod:`bnnet.report.explore`), without widgets: the controls'
-values into a :class:`~bnnet.core.config.Config`, and a run back into the code and the
-papermill line that reproduce it."""
+"""The explorer's settings (:mod:`bnnet.explore.explorer`), without widgets: the controls'
+values into a :class:`~bnnet.core.config.Config`, a run in a few words, and a run back into
+the code and the papermill line that reproduce it."""
 
 from __future__ import annotations
 
@@ -46,10 +46,12 @@ def parse_widths(text: str, layers: int) -> tuple[int, ...]:
     return sizes
 
 
-def config_from(values: Mapping[str, Any]) -> tuple[Config, int | None]:
+def config_from(values: Mapping[str, Any], curve_points: int = CURVE_POINTS
+                ) -> tuple[Config, int | None]:
     """The :class:`Config` and the number of training images (``None``: all) that the
-    controls' ``values`` (the keys of :data:`DEFAULTS`) describe; :class:`ConfigError`
-    with the reason for an impossible combination."""
+    controls' ``values`` (the keys of :data:`DEFAULTS`) describe, logged at about
+    ``curve_points`` points; :class:`ConfigError` with the reason for an impossible
+    combination."""
     unknown = values.keys() - DEFAULTS.keys()
     if unknown:
         name = sorted(unknown)[0]
@@ -68,7 +70,7 @@ def config_from(values: Mapping[str, Any]) -> tuple[Config, int | None]:
         eps=float(v["eps"]), lam=float(v["lam"]),
         eta_max=float(v["eta_max"]), n_s=n_s, cycles=cycles, optimizer=v["optimizer"],
         flip=bool(v["flip"]), shift=int(v["shift"]), seed=int(v["seed"]),
-        log_every=max(1, 2 * n_s * cycles // CURVE_POINTS), train_eval_size=TRAIN_EVAL,
+        log_every=max(1, 2 * n_s * cycles // curve_points), train_eval_size=TRAIN_EVAL,
     )
     return config, (None if n_train == ALL_TRAIN else n_train)
 
@@ -84,6 +86,44 @@ def describe(config: Config) -> str:
                                                          f"fixed sigma {config.sigma:.3g}")
     bn = f"BN {bn_placement(config)}" if config.batch_norm else "no BN"
     return f"{config.n_layers} layers {list(config.hidden)}, {bn}, {init}"
+
+
+def shape(config: Config) -> str:
+    """The net in a few characters: ``"20×50"`` (20 layers, every hidden layer 50 wide),
+    ``"9 layers 50→10"`` (widths that change)."""
+    widths = set(config.hidden)
+    if len(widths) == 1:
+        return f"{config.n_layers}×{config.hidden[0]}"
+    return f"{config.n_layers} layers {config.hidden[0]}→{config.hidden[-1]}"
+
+
+def short_label(number: int, config: Config, n_train: int | None) -> str:
+    """A run's label for legends and lists: ``"run 1: 20×50, BN"``, then only what differs
+    from the explorer's defaults (BN's place, init, epsilon, lambda, eta, schedule, optimizer,
+    images, augmentation, seed), so that the runs of one overlay read apart."""
+    d, _ = config_from({})
+    parts = [shape(config), {"before": "BN", "after": "ReLU→BN"}[config.bn_position]
+             if config.batch_norm else "no BN"]
+    if config.init == "normal":
+        parts.append(f"σ {config.sigma:g}")
+    elif config.init != d.init:
+        parts.append(config.init.capitalize())
+    parts += [f"{name} {getattr(config, field):g}"
+              for field, name in (("eps", "ε"), ("lam", "λ"), ("eta_max", "η max"))
+              if getattr(config, field) != getattr(d, field)]
+    if (config.n_s, config.cycles) != (d.n_s, d.cycles):
+        parts.append(f"{epochs(config.n_updates, n_train):.3g} epochs")
+    if config.optimizer != d.optimizer:
+        parts.append(config.optimizer.capitalize())
+    if n_train != DEFAULTS["n_train"]:
+        parts.append(f"{n_train or ALL_TRAIN:,} images")
+    if config.flip or config.shift:
+        parts.append(" + ".join(filter(None, ["flips" if config.flip else "",
+                                              f"shifts {config.shift}" if config.shift
+                                              else ""])))
+    if config.seed != d.seed:
+        parts.append(f"seed {config.seed}")
+    return f"run {number}: " + ", ".join(parts)
 
 
 def changed_fields(config: Config) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """One training run in a background thread, watched and stopped from another thread.
 
-The engine of the explorer (:mod:`bnnet.report.explore`), usable without widgets::
+The engine of the explorer (:mod:`bnnet.explore.explorer`), usable without widgets::
 
     run = LiveRun(config, data).start()
     run.rows                      # history rows so far (grows while it trains)
@@ -8,19 +8,26 @@ The engine of the explorer (:mod:`bnnet.report.explore`), usable without widgets
     run.state, run.result         # "stopped", a Result with the step reached
 
 A run never raises into the caller: a diverging run ends in state ``"diverged"`` with the
-step in :attr:`LiveRun.diverged_step`, a configuration the data cannot take (or data that
-cannot be loaded) in ``"failed"``, with the reason in :attr:`LiveRun.message`; an error of
-``on_update`` is kept in :attr:`LiveRun.view_error` and changes nothing else.
+step in :attr:`LiveRun.diverged_step`; a run that cannot train ends in ``"failed"``, with
+the reason in :attr:`LiveRun.message`, the traceback in :attr:`LiveRun.traceback` and
+what kind of failure it was in :attr:`LiveRun.failure` (a bad setting, data that cannot be
+loaded, or a bug); an error of ``on_update`` is kept in :attr:`LiveRun.view_error` (its
+traceback in :attr:`LiveRun.view_traceback`) and changes nothing else. A run starts once.
+
+It lives in :mod:`bnnet.explore` because the explorer is its one user: the study trains
+its many runs in worker processes (:mod:`bnnet.study.runs`), never in a watched thread.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import traceback
 from collections.abc import Callable
 
 import pandas as pd
 
+from bnnet.cifar10 import DataError
 from bnnet.core.config import Config
 from bnnet.core.data import Dataset
 from bnnet.core.diagnostics import layer_statistics
@@ -29,6 +36,18 @@ from bnnet.core.train import Result, TrainingDivergedError, fit
 
 #: the states of a run; the last four are final
 STATES = ("waiting", "running", "done", "stopped", "diverged", "failed")
+#: why a run failed: a setting the data or fit refused (ConfigError, ValueError), data that
+#: could not be loaded (DataError), or anything else, which is a bug
+FAILURES = ("setting", "data", "bug")
+
+
+def failure_kind(error: BaseException) -> str:
+    """Which of :data:`FAILURES` ``error`` is."""
+    if isinstance(error, DataError):
+        return "data"
+    if isinstance(error, ValueError):  # ConfigError is a ValueError
+        return "setting"
+    return "bug"
 
 
 class LiveRun:
@@ -54,8 +73,11 @@ class LiveRun:
         state: one of :data:`STATES`.
         result: the :class:`~bnnet.core.train.Result` of a run that is done or stopped.
         message: why a run diverged, failed or was stopped.
+        failure: for a failed run, one of :data:`FAILURES` (``""`` otherwise).
+        traceback: the formatted traceback of a failed run (``""`` otherwise).
         diverged_step: the update step at which a diverged run's cost stopped being finite.
         view_error: the first error ``on_update`` raised (``""``: none).
+        view_traceback: its formatted traceback.
     """
 
     def __init__(self, config: Config, data: Dataset | Callable[[], Dataset], *,
@@ -72,19 +94,38 @@ class LiveRun:
         self.result: Result | None = None
         self.message = ""
         self.diverged_step: int | None = None
+        self.failure = ""
+        self.traceback = ""
         self.view_error = ""
+        self.view_traceback = ""
         self.started: float | None = None
         self.finished: float | None = None
         self._stop = threading.Event()
         self._done = threading.Event()
+        self._claimed = False
+        self._claim_lock = threading.Lock()
 
     def start(self) -> LiveRun:
-        """Train in a daemon thread; returns at once."""
-        threading.Thread(target=self.run, daemon=True, name="bnnet-live-run").start()
+        """Train in a daemon thread; returns at once. A run starts once: a second
+        :meth:`start` (or :meth:`run`) is a ``RuntimeError``."""
+        self._claim()
+        threading.Thread(target=self._train, daemon=True, name="bnnet-live-run").start()
         return self
 
     def run(self) -> LiveRun:
-        """Train in this thread until done, stopped, diverged or failed."""
+        """Train in this thread until done, stopped, diverged or failed (once, as
+        :meth:`start`)."""
+        self._claim()
+        return self._train()
+
+    def _claim(self) -> None:
+        with self._claim_lock:
+            if self._claimed:
+                raise RuntimeError("this LiveRun has already started; a run trains once "
+                                   "(make a new LiveRun to train again)")
+            self._claimed = True
+
+    def _train(self) -> LiveRun:
         try:
             data = self._data() if callable(self._data) else self._data
             if self.stopping:  # stopped while the data loaded: nothing trained
@@ -100,6 +141,7 @@ class LiveRun:
             self.diverged_step, self.message = e.step, str(e)
             self.state = "diverged"
         except Exception as e:  # a run reports, it never raises
+            self.failure, self.traceback = failure_kind(e), traceback.format_exc()
             self.message, self.state = f"{type(e).__name__}: {e}", "failed"
         finally:
             self.finished = time.perf_counter()
@@ -116,7 +158,9 @@ class LiveRun:
         try:
             self.on_update(self)
         except Exception as e:  # the view's error must not end (or fail) the run
-            self.view_error = self.view_error or f"{type(e).__name__}: {e}"
+            if not self.view_error:
+                self.view_error = f"{type(e).__name__}: {e}"
+                self.view_traceback = traceback.format_exc()
 
     def stop(self) -> None:
         """End the run after the current update (the step reached is logged)."""
