@@ -112,4 +112,5 @@ def test_finished_runs_come_from_the_cache(spec):
     other_data = DataSpec(spec.data_dir, n_val=30, source="0123456789abcdef")
     assert not cached.check_call_in_cache(cfg, other_data, 0)
     # other training code or another BLAS kernel, other folder
-    assert Path(memory().location).name == f"{code_key()}-{blas.loaded()['kernel']}"
+    assert Path(memory().location).name == (f"{code_key()}-{blas.loaded()['kernel']}-"
+                                            f"{blas.simd()}")
