@@ -1,14 +1,20 @@
-"""`make verify`: check a committed report without its run cache.
+"""`make verify`: check a report without its run cache.
 
 Usage: python scripts/verify_report.py [--runs N|all] [--seed 0] [--n-jobs 2]
                                        [--manifest report/results/manifest.json]
 
 Checks that the data here are the data the report was built from (md5 of every batch
-file), then re-trains a sample of the report's runs from its manifest: the best network's
-seed 0, one run of each section and --runs more at random (default: as many as fit in
-about 10 minutes; `all`: every run), and prints one line per run: identical (bit for bit),
-or the difference in points and whether it lies within the seed spread of its arm. Exits
-with 1 when the data differ or any run differs by more than that spread.
+file), then re-trains a sample of the report's runs from its manifest and prints one line
+per run: identical (bit for bit), or the difference in points and whether it lies within
+the seed spread of its arm. Each line names the run's section, its sweep and what tells it
+apart there (the settings that vary within the sweep, and the seed). Exits with 1 when the
+data differ or any run differs by more than that spread.
+
+The sample: the best network's seed 0 and one run of each other section (the fixed
+sample), then, by default, as many runs at random as fit in about 10 minutes by the run
+times the manifest records; --runs N: the fixed sample and N at random; --runs all: every
+run. --seed picks the random ones. --manifest: another build's manifest, e.g. a quick
+build's report/quick/results/manifest.json (make verify MANIFEST=...).
 """
 
 from __future__ import annotations
@@ -28,10 +34,12 @@ from bnnet.study.verify import (
     Check,
     ManifestError,
     arm_spreads,
+    describe_sample,
     files_differing,
     load_manifest,
     report_kernels,
     retrain,
+    run_labels,
     sample,
 )
 
@@ -40,7 +48,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", default=None, help="N runs at random beside the fixed "
-                        "ones, or 'all' (default: about 10 minutes)")
+                        "sample (the best network's seed 0, one run of each other section), "
+                        "or 'all' (default: as many as fit in about 10 minutes)")
     parser.add_argument("--seed", type=int, default=0, help="picks the random sample")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--manifest", default=PROJECT_ROOT / "report" / "results" / MANIFEST)
@@ -88,11 +97,14 @@ def main() -> int:
                   file=sys.stderr)
             return 1
         chosen = sample(runs, n, seed=args.seed, n_jobs=args.n_jobs)
-    spreads = arm_spreads(runs)
-    print(f"[verify] re-training {len(chosen)} of the report's {len(runs)} runs "
-          f"(sample seed {args.seed})", flush=True)
+    spreads, labels = arm_spreads(runs), run_labels(runs)
+    print(f"[verify] re-training {describe_sample(runs, chosen, args.runs, args.seed)}",
+          flush=True)
     fresh = retrain([runs[i] for i in chosen], folder, n_jobs=args.n_jobs)
-    checks = [Check(runs[i], f, spreads[i]) for i, f in zip(chosen, fresh, strict=True)]
+    by_index = {i: Check(runs[i], f, spreads[i], labels[i])
+                for i, f in zip(chosen, fresh, strict=True)}
+    # in the manifest's order: section by section, sweep by sweep
+    checks = [by_index[i] for i in sorted(by_index)]
     for check in checks:
         print(check.line())
     same = sum(c.identical for c in checks)

@@ -69,8 +69,11 @@ def check_bn_prose_matches_table(text: str, ci_csv: Path) -> None:
         assert said == number(f"{row['diff']:.2f}"), (net, said, row["diff"])
         assert (number(low), number(high)) == (number(f"{row['low']:.2f}"),
                                                number(f"{row['high']:.2f}"))
-        real, few = row["verdict"] == "real", row["verdict"] == "too few runs"
+        real = row["verdict"] in ("real", "real, below δ")
+        few = row["verdict"] == "too few runs"
         assert (verb != "changes") == real
+        assert ("negligible" in " ".join((middle + after).split())) == (
+            row["verdict"] == "real, below δ")
         words = " ".join((middle + after).split())
         assert ("inconclusive" in words) == (row["verdict"] == "inconclusive")
         assert ("no difference larger than" in words) == (row["verdict"] == "no difference > δ")
@@ -78,7 +81,8 @@ def check_bn_prose_matches_table(text: str, ci_csv: Path) -> None:
         # the table printed in the PDF: ... p, p (Holm), test, verdict
         t = re.search(rf"\n{net} \d+/\d+ {NUMBER} {NUMBER} {NUMBER} \S+ (?:\S+ )?"
                       r"(?:Welch t|paired t|permutation|none) "
-                      r"(real|inconclusive|no difference > δ|too few runs|both at chance)", text)
+                      r"(real, below δ|real|inconclusive|no difference > δ|too few runs"
+                      r"|both at chance)", text)
         assert t, f"no {net} row of the BN table in the PDF"
         assert number(t.group(1)) == said and t.group(4) == row["verdict"]
 

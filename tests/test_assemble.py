@@ -5,10 +5,10 @@ from bnnet.report import assemble as builder
 
 def test_title_page_training_time_says_where_the_runs_came_from():
     assert builder.training_time({"runs": 3, "seconds": 600.0, "trained_now": 0}) == \
-        "10.0 min in 3 runs (all read from the run cache)"
+        "10.0 min in 3 runs (all trained earlier and read back)"
     assert builder.training_time({"runs": 3, "seconds": 60.0, "trained_now": 3}) == \
-        "1.0 min in 3 runs (all trained in this build)"
-    assert "1 trained in this build, 2 read from the run cache" in builder.training_time(
+        "1.0 min in 3 runs (all trained for this report)"
+    assert "1 trained for this report, 2 earlier and read back" in builder.training_time(
         {"runs": 3, "seconds": 60.0, "trained_now": 1})
 
 

@@ -14,6 +14,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from bnnet.report.notebook import NOTEBOOKS
@@ -90,6 +91,10 @@ def test_fresh_clone_reaches_the_quick_pdf_with_the_readme_commands(tmp_path):
     assert "CIFAR-10 downloaded to" in steps.stdout
     assert "Kernel is running over TCP" not in steps.stdout + steps.stderr
     assert "[9/9] 08_benchmark  done in" in steps.stderr
+    # a quick build checks its claims too, and marks (never stops at) a contradicted one
+    claims = pd.read_csv(clone / "report" / "quick" / "results" / "claims.csv")
+    assert len(claims) >= 10 and set(claims.columns) == {"section", "claim", "evidence", "holds"}
+    assert "claims checked against their data" in steps.stdout
     assert not steps.stdout.startswith(".venv/bin/python")  # make prints its own lines only
 
     # the README's papermill lines, each made quick, then make clean: the study is untouched

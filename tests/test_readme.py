@@ -1,13 +1,12 @@
-"""The README is executable truth: its Python examples run (pytest-examples), and every
-signature in its API table is the code's."""
+"""The README is the front page and stays true: its Python example runs (pytest-examples),
+every command and setting it names exists, its papermill lines cover the workbook, its
+links lead to pages that exist, and its findings are those of the committed tables."""
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import re
+import shlex
 
-import numpy as np
 import pandas as pd
 import pytest
 from pytest_examples import CodeExample, EvalExample, find_examples
@@ -15,99 +14,156 @@ from pytest_examples import CodeExample, EvalExample, find_examples
 # numba registers the builtin print when it is first imported; pytest-examples replaces
 # print with a mock while an example runs, so bnnet (and numba) must be imported before
 import bnnet  # noqa: F401
-from bnnet.report.prose import effect, pct, pm, sci
-from bnnet.study.stats import comparison
-from tests.conftest import write_fake_cifar
+from bnnet.report.assemble import NOTEBOOKS
+from bnnet.study.stats import CHANCE, REAL
+from tests.examples import run_example
 from tests.report_checks import ROOT
 
 README = ROOT / "README.md"
+TEXT = README.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("example", list(find_examples(str(README))), ids=str)
 def test_readme_python_examples_run(example: CodeExample, eval_example: EvalExample,
                                     tmp_path, monkeypatch):
-    """Each Python block of the README, in the project folder, on a small synthetic
-    CIFAR-10 (so that each takes seconds); printed output must match its ``#>`` lines."""
-    monkeypatch.chdir(ROOT)
-    # 6,500 training images: the course split holds 5,000 out for validation, and the
-    # explorer's smallest training set is 1,000
-    folder = write_fake_cifar(tmp_path / "data", n_per_batch=1300)
-    monkeypatch.setenv("BNNET_DATA_DIR", str(folder))
-    monkeypatch.setenv("BNNET_CACHE_DIR", str(tmp_path / "cache"))
-    eval_example.set_config(line_length=1000)
-    eval_example.run_print_check(example)
+    run_example(example, eval_example, tmp_path, monkeypatch)
 
 
-#: a row of the README's API table: | `module.name(arguments)` ...
-ROW = re.compile(r"^\| `([\w.]+)\((.*?)\)`", re.M)
+def test_the_readme_is_a_front_page():
+    lines = TEXT.splitlines()
+    assert len(lines) <= 200, f"{len(lines)} lines: the manual belongs in docs/"
+    for section in ("## What the study found", "## Set-up", "## The two commands",
+                    "## The data", "## Quick paths", "## The package in ten lines",
+                    "## Documentation"):
+        assert section in TEXT, section
+    # the API example is about ten lines
+    (example,) = find_examples(str(README))
+    code = [line for line in example.source.splitlines()
+            if line.strip() and not line.startswith("#>")]
+    assert len(code) <= 12, code
+    # build history stays out of the user documentation: no commit ids, no past builds
+    assert not re.search(r"\bcommit [0-9a-f]{7}\b", TEXT)
+    assert "value cells" not in TEXT and "fresh-clone CI run" not in TEXT
 
 
-def documented_signatures() -> list[tuple[str, str]]:
-    text = README.read_text(encoding="utf-8")
-    rows = [(name, args) for name, args in ROW.findall(text)]
-    # the second entry point of a row: `..., `study.search.smooth_optimum(table)`
-    rows += re.findall(r"`, `([\w.]+)\((.*?)\)` \|", text)
-    return rows
+def makefile_targets() -> set[str]:
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    return set(re.findall(r"^([a-z][\w-]*):", text, re.M))
 
 
-def resolve(name: str):
-    dotted = name if name.startswith("bnnet.") else f"bnnet.{name}"
-    module, attr = dotted.rsplit(".", 1)
-    return getattr(importlib.import_module(module), attr)
+def makefile_variables() -> set[str]:
+    """The settings the Makefile reads (``$(NAME)``, ``NAME ?=``), and those its set-up
+    script reads from the environment (``make setup PYTHON=...`` passes them on)."""
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    setup = (ROOT / "scripts" / "setup.sh").read_text(encoding="utf-8")
+    return (set(re.findall(r"\$\((?:if )?\$?\(?([A-Z_]+)\)", text))
+            | set(re.findall(r"^([A-Z_]+) \?=", text, re.M))
+            | set(re.findall(r"\$\{([A-Z_]+):-", setup)))
 
 
-def test_the_api_table_lists_the_main_entry_points():
-    names = {name for name, _ in documented_signatures()}
-    assert {"bnnet.load_cifar10", "bnnet.fit", "bnnet.Config", "study.runs.run_many",
-            "study.stats.compare", "study.search.lambda_search"} <= names
+def code_of(text: str) -> str:
+    """The inline code and the commands of the shell blocks (without their comments) of a
+    Markdown text, one per line."""
+    blocks = re.findall(r"^```bash\n(.*?)^```", text, re.M | re.S)
+    commands = [line.split("#")[0] for block in blocks for line in block.splitlines()]
+    return "\n".join(commands + re.findall(r"`([^`\n]+)`", text))
 
 
-@pytest.mark.parametrize(("name", "args"), documented_signatures(), ids=lambda v: str(v)[:40])
-def test_every_documented_signature_is_the_codes(name, args):
-    real = inspect.signature(resolve(name))
-    if args == "...":  # "Config(...)": the fields are listed in words
-        return
-    from bnnet.study.jobs import DataSpec
-
-    namespace: dict = {"np": np, "DataSpec": DataSpec}
-    exec(f"def documented({args}): pass", namespace)
-    doc = inspect.signature(namespace["documented"])
-    assert list(doc.parameters) == list(real.parameters), name
-    for p, q in zip(doc.parameters.values(), real.parameters.values(), strict=True):
-        assert p.kind == q.kind, f"{name}: {p.name} is {q.kind.description} in the code"
-        assert p.default == q.default, (f"{name}: {p.name} defaults to {q.default!r} in the "
-                                        f"code, {p.default!r} in the README")
+def test_every_make_command_the_readme_names_exists():
+    targets, variables = makefile_targets(), makefile_variables()
+    named = re.findall(r"\bmake ([a-z][\w-]*)((?: [A-Z_]+=\S+)*)", code_of(TEXT))
+    assert {"setup", "report", "test", "data", "lab", "docs", "verify"} <= {t for t, _ in named}
+    for target, settings in named:
+        assert target in targets, f"make {target}"
+        for setting in re.findall(r"([A-Z_]+)=", settings):
+            assert setting in variables, f"make {target} {setting}="
+    # the settings of the title page and the build, in words
+    for setting in ("AUTHOR", "TITLE", "COURSE", "ASSIGNMENT", "PAPER", "N_JOBS", "QUICK",
+                    "MANIFEST"):
+        assert f"{setting}=" in TEXT and setting in variables, setting
 
 
-def findings() -> list[str]:
-    """The sentences of the README's "What the study found", from the committed tables
-    (the tables hold differences in percentage points, effect() takes fractions)."""
-    results = ROOT / "report" / "results"
+def test_the_progress_line_shown_is_the_builders():
+    """The live line of make report as the README shows it: [index/count] of the notebooks
+    the build runs (bnnet.report.terminal.NotebookProgress)."""
+    shown = re.findall(r"`\[(\d+)/(\d+)\] (\d\d_\w+)  ", TEXT)
+    assert shown
+    for index, count, name in shown:
+        assert int(count) == len(NOTEBOOKS) and NOTEBOOKS[int(index) - 1] == name
 
-    def row(name: str, **where) -> dict:
-        return comparison(pd.read_csv(results / f"{name}.csv"), **where)
 
-    grad = pd.read_csv(results / "01_gradcheck_summary.csv")
-    chosen = pd.read_csv(results / "03_chosen.csv").iloc[0]
-    eps = pd.read_csv(results / "04_epsilon_ci.csv")
-    smallest = eps["sigma"].min()
-    tiniest = eps[eps["sigma"] == smallest]["eps"].min()
-    best = pd.read_csv(results / "05_best_runs.csv")["test_accuracy"]
-    return [
-        f"largest relative error {sci(grad[['W', 'b', 'gamma', 'beta']].max().max())}",
-        f"3-layer net BN {effect(row('02_bn_ci', net='3-layer'))}",
-        f"9-layer net BN {effect(row('02_bn_ci', net='9-layer'))}",
-        f"λ = {sci(chosen['lam'])}",
-        f"the chosen λ {effect(row('03_final_ci', arm='chosen'))}",
-        f"ε = {sci(tiniest)} instead of 1e-5 "
-        f"{effect(row('04_epsilon_ci', sigma=smallest, eps=tiniest))}",
-        f"{pm(best)} test accuracy ({', '.join(pct(a, 2) for a in best)})",
-    ]
+def papermill_lines() -> list[list[str]]:
+    """The README's papermill commands, as argument lists."""
+    block = TEXT[TEXT.index("```bash\nmkdir -p scratch"):]
+    block = block[len("```bash\n"):block.index("```", 8)]
+    return [shlex.split(line.split("#")[0]) for line in block.splitlines()
+            if line.startswith("papermill")]
+
+
+def test_the_papermill_lines_run_every_notebook_quick_with_its_time():
+    lines = papermill_lines()
+    names = [args[1].removeprefix("notebooks/").removesuffix(".ipynb") for args in lines]
+    assert names == NOTEBOOKS  # the report's notebooks, in order
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert set(names) | {"00_explore"} == set(notebooks)
+    block = TEXT[TEXT.index("```bash\nmkdir -p scratch"):]
+    for args, line in zip(lines, [ln for ln in block.splitlines()
+                                  if ln.startswith("papermill")], strict=False):
+        assert args[args.index("-p") + 1:args.index("-p") + 3] == ["quick", "True"], line
+        assert re.search(r"# ~\d+ s\b", line), f"no time: {line}"
+    # the explorer is named as the third quick path
+    assert "`00_explore`" in TEXT and "make lab" in TEXT
+
+
+def test_every_link_leads_to_a_file_that_exists():
+    links = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", TEXT)
+    assert any(link.startswith("docs/guides/") for link in links)
+    for link in links:
+        if not link.startswith("http"):
+            assert (ROOT / link).exists(), link
+    # every guide of the documentation is reachable from the front page
+    guides = {f"docs/guides/{p.name}" for p in (ROOT / "docs" / "guides").glob("*.md")}
+    assert guides <= set(links), guides - set(links)
+
+
+def numbers(cell: str) -> float:
+    """The mean of a table cell such as ``"53.25 ± 0.24"`` (percent)."""
+    return float(cell.split("±")[0])
 
 
 def test_the_readme_states_the_committed_reports_findings():
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("## What the study found"):]
-    section = " ".join(section[:section.index("\n## ", 5)].split())
-    for sentence in findings():
-        assert sentence in section, sentence
+    """Each finding of the README, in words, checked against the committed tables (the
+    numbers themselves are the PDF's)."""
+    results = ROOT / "report" / "results"
+    section = TEXT[TEXT.index("## What the study found"):TEXT.index("## Set-up")]
+    section = " ".join(section.split())
+
+    grad = pd.read_csv(results / "01_gradcheck_summary.csv")
+    assert "agrees with centred differences on every net checked (2 to 9 layers" in section
+    assert grad[["W", "b", "gamma", "beta"]].max().max() < 1e-5
+    assert set(grad["layers"]) >= {2, 9} and {"none", "before the ReLU", "after the ReLU"} \
+        <= set(grad["bn"])
+
+    bn = pd.read_csv(results / "02_bn_ci.csv").set_index("net")
+    assert "helps the 9-layer net far more than the 3-layer one" in section
+    assert bn.loc["9-layer", "verdict"] == REAL and bn.loc["9-layer", "diff"] > 0
+    assert bn.loc["9-layer", "diff"] > 2 * abs(bn.loc["3-layer", "diff"])
+
+    init = pd.read_csv(results / "04_test_accuracy.csv")
+    nine = init[init["net"] == "9-layer"].set_index("sigma")
+    chance = 100 * CHANCE
+    assert "the 9-layer net without BN stays at chance for every σ tried" in section
+    assert all(numbers(v) < chance for v in nine["no BN"])
+    assert "with BN it trains at σ 1e-1 and 1e-3 but not at 1e-4" in section
+    assert numbers(nine.loc[0.1, "BN"]) > 3 * chance and numbers(nine.loc[0.001, "BN"]) > 3 * chance
+    assert numbers(nine.loc[0.0001, "BN"]) < chance
+    eps = pd.read_csv(results / "04_epsilon_ci.csv")
+    smallest = eps[eps["sigma"] == eps["sigma"].min()]
+    tiniest = smallest[smallest["eps"] == smallest["eps"].min()].iloc[0]
+    assert "The cause is BN's ε: a smaller ε lets it train there too" in section
+    assert tiniest["sigma"] == 1e-4 and tiniest["verdict"] == REAL and tiniest["diff"] > 20
+
+    best = pd.read_csv(results / "05_best_runs.csv")["test_accuracy"]
+    course = pd.read_csv(results / "02_runs.csv").groupby(["net", "BN"])["test_accuracy"]
+    assert "does clearly better than the course's nets" in section
+    assert best.mean() > course.mean().max() + 0.02  # two points: several seed spreads

@@ -57,3 +57,33 @@ def test_smooth_optimum_finds_the_peak_under_seed_noise_with_an_interval():
     assert edge["at_edge"] and edge["log10_lam"] == pytest.approx(u.max())
     with pytest.raises(ValueError, match="at least 4 runs at 3 or more"):
         smooth_optimum(table.head(2))
+
+
+def test_the_search_range_grows_until_the_optimum_is_inside_it(monkeypatch):
+    """The true optimum (log10 lambda = -3.6) lies below the first fine range [-3, -2]: the
+    search adds strips below its lower edge until the fit has an interior maximum, and says
+    which strips it added; a range that holds the optimum is never extended."""
+    import bnnet.study.search as search
+
+    def fake_search(base, spec, log10_range, n_trials, *, seed=0, seeds=(0,), **_):
+        u = np.repeat(np.log10(search.sample_lambdas(*log10_range, n_trials, seed)), len(seeds))
+        acc = 0.54 - 0.02 * (u + 3.6) ** 2
+        return pd.DataFrame({"lam": 10 ** u, "log10_lam": u, "seed": list(seeds) * n_trials,
+                             "val_accuracy": acc, "test_accuracy": acc,
+                             "diverged": False}), []
+
+    monkeypatch.setattr(search, "lambda_search", fake_search)
+    table, best, strips = search.search_to_interior(
+        Config(), None, (-3.0, -2.0), 4, seeds=[0, 1], step=0.5, n_extra=2, progress=False)
+    first_lo = float(np.log10(search.sample_lambdas(-3.0, -2.0, 4, 0)).min())
+    assert strips[0] == pytest.approx((first_lo - 0.5, first_lo))  # below the lower edge
+    assert all(hi <= -2.0 and lo < hi for lo, hi in strips) and 1 <= len(strips) <= 3
+    assert not best["at_edge"] and abs(best["log10_lam"] + 3.6) < 0.1
+    assert len(table) == 2 * (4 + 2 * len(strips)) and table["val_accuracy"].is_monotonic_decreasing
+    inside, best_inside, none = search.search_to_interior(Config(), None, (-4.0, -3.0), 4,
+                                                          progress=False)
+    assert none == [] and not best_inside["at_edge"] and len(inside) == 4
+    # a range the optimum cannot be brought into within max_extensions: said, not hidden
+    _, stuck, added = search.search_to_interior(Config(), None, (-1.5, -1.0), 4,
+                                                max_extensions=1, progress=False)
+    assert len(added) == 1 and stuck["at_edge"]

@@ -86,11 +86,11 @@ def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: flo
 
 
 def training_time(training: dict) -> str:
-    """"88.4 min in 174 runs (all read from the run cache)" for the title page."""
+    """"88.4 min in 174 runs (all trained earlier and read back)" for the title page."""
     runs, now = training["runs"], training["trained_now"]
-    origin = ("all read from the run cache" if now == 0
-              else "all trained in this build" if now == runs
-              else f"{now} trained in this build, {runs - now} read from the run cache")
+    origin = ("all trained earlier and read back" if now == 0
+              else "all trained for this report" if now == runs
+              else f"{now} trained for this report, {runs - now} earlier and read back")
     return f"{training['seconds'] / 60:.1f} min in {runs} runs ({origin})"
 
 

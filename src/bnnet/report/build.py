@@ -17,6 +17,7 @@ import datetime as dt
 import fcntl
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -28,6 +29,7 @@ import papermill
 
 from bnnet.cifar10 import DATA_DIR_ENV, DataError, ensure_cifar10
 from bnnet.files import PROJECT_ROOT
+from bnnet.report import claims
 from bnnet.report.assemble import (
     DEFAULT_ASSIGNMENT,
     DEFAULT_AUTHOR,
@@ -54,6 +56,18 @@ from bnnet.study.provenance import (
 
 ROOT = PROJECT_ROOT
 USAGE = "`make report`: run the notebooks with papermill, then build one PDF with nbconvert."
+
+
+def verify_command(manifest: Path) -> str:
+    """The ``make verify`` command that checks the report whose manifest is ``manifest``:
+    plain for the study's, with ``MANIFEST=`` for a quick build's or another folder's."""
+    if manifest.resolve() == (STUDY_RESULTS / MANIFEST).resolve():
+        return "make verify"
+    try:
+        shown = manifest.resolve().relative_to(ROOT.resolve())
+    except ValueError:
+        shown = manifest.resolve()
+    return f"make verify MANIFEST={shlex.quote(str(shown))}"
 
 
 def git_commit() -> str:
@@ -200,6 +214,8 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
     ledger.unlink(missing_ok=True)
     os.environ[LEDGER_ENV] = str(ledger)
     os.environ[PROGRESS_ENV] = "text"  # the kernels' progress bars, read by NotebookProgress
+    # a sentence its data contradict stops a full build; a quick build marks it in the PDF
+    os.environ[claims.MODE_ENV] = claims.MARK if args.quick else claims.STRICT
     parameters = {"quick": args.quick, "n_jobs": args.n_jobs, "data_dir": args.data_dir,
                   "scheduler": args.dask_scheduler}
     scheduler = args.dask_scheduler or os.environ.get(SCHEDULER_ENV)
@@ -224,11 +240,18 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
             raise
         progress.close("done")
     seconds = time.perf_counter() - start
+    checked = claims.read()
+    print(f"[report] {len(checked)} claims checked against their data, "
+          + ("all held" if checked["holds"].all() else
+             f"{int((~checked['holds']).sum())} contradicted and marked in the PDF")
+          + f" ({Path(os.environ[RESULTS_ENV]) / claims.CLAIMS_CSV})", flush=True)
     commit = git_commit()
-    runs = write_manifest(ledger, Path(os.environ[RESULTS_ENV]) / MANIFEST, batches_dir=folder,
-                          commit=commit, code=code_key())
-    print(f"[report] manifest of the {runs} runs written (make verify re-trains them)",
-          flush=True)
+    manifest = Path(os.environ[RESULTS_ENV]) / MANIFEST
+    runs = write_manifest(ledger, manifest, batches_dir=folder, commit=commit,
+                          code=code_key())
+    verify = verify_command(manifest)
+    print(f"[report] manifest of the {runs} runs written to {manifest} ({verify} re-trains "
+          "a sample of them)", flush=True)
     nb = combine(executed, quick=args.quick, data_source=data_source, seconds=seconds,
                  commit=commit, training=training_summary(ledger), title=args.title,
                  author=args.author, course=args.course, assignment=args.assignment,
@@ -244,5 +267,5 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
               file=sys.stderr)
     total = time.perf_counter() - start
     print(f"[report] {pdf_path} written; notebooks {seconds:.0f} s, total {total:.0f} s "
-          f"(bnnet {version('bnnet')})")
+          f"(bnnet {version('bnnet')}); to check its numbers: {verify}")
     return 0

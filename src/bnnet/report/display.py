@@ -143,7 +143,7 @@ def show_table(
     if not index:
         styler = styler.hide(axis="index")
     latex = styler.to_latex(
-        caption=escape(caption), hrules=True, position="H",
+        caption=escape(caption), hrules=True, position="htbp",
         position_float="centering", label=f"tab:{name}",
     )
     # a row starting with "[" would be read as the optional argument of the \\ or \midrule
@@ -154,8 +154,11 @@ def show_table(
     latex = latex.replace("\\begin{tabular}", "\\begin{adjustbox}{max width=\\linewidth}\n"
                           "\\begin{tabular}").replace("\\end{tabular}",
                                                         "\\end{tabular}\n\\end{adjustbox}")
-    # tables in the caption's size: a long table then fits where it stands ([H])
-    latex = latex.replace("\\centering\n", "\\centering\n\\small\n", 1)
+    # every table in one size, a step below the caption's, with narrower column gaps: the
+    # comparison tables then fit the line without being shrunk, so no table's text is
+    # smaller or larger than another's
+    latex = latex.replace("\\centering\n",
+                          "\\centering\n\\footnotesize\\setlength{\\tabcolsep}{4pt}\n", 1)
     html_styler = shown.style.format(fmt, na_rep="--").set_caption(caption)
     if not index:
         html_styler = html_styler.hide(axis="index")
@@ -186,9 +189,10 @@ def show_figure(fig: plt.Figure, name: str, caption: str) -> Output:
     path = figures / f"{name}.png"
     with atomic_path(path) as tmp:
         tmp.write_bytes(png)
-    # placed where it stands ([H]): a float that moves can land between the two halves of a
-    # sentence
-    latex = ("\\begin{figure}[H]\n\\centering\n"
+    # a float ([htbp]) kept inside its subsection by the template's \FloatBarrier: a
+    # figure that does not fit where it stands moves to the next page's top and the text
+    # after it fills the page, instead of a third of a page left blank
+    latex = ("\\begin{figure}[htbp]\n\\centering\n"
              "\\includegraphics[width=0.95\\linewidth,height=0.75\\textheight,"
              f"keepaspectratio]{{{path.as_posix()}}}\n"
              f"\\caption{{{escape(caption)}}}\n\\end{{figure}}\n")

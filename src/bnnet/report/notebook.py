@@ -31,6 +31,7 @@ from IPython.display import display
 
 from bnnet.core.config import NETS, Config, ConfigError, closest
 from bnnet.files import PROJECT_ROOT, work_root
+from bnnet.report import claims
 from bnnet.report.display import FIGURES_ENV, RESULTS_ENV, markdown, output_dirs
 from bnnet.validation import (
     ADDRESS,
@@ -180,6 +181,7 @@ def begin(name: str, namespace: MutableMapping[str, Any]) -> None:
             + f"; its parameters are {', '.join(constraints)}")
     check_parameters({p: namespace[p] for p in constraints}, constraints)
     setup()
+    claims.start(name)
     if namespace["quick"]:
         given = given_parameters(name, namespace)
         applied, kept = {}, {}

@@ -57,29 +57,36 @@ def legend_below(fig: plt.Figure, handles: list, names: list[str], ncol: int,
 
 
 def curve_panels(histories: pd.DataFrame, panel: str, line: str, metric: str = "loss",
-                 panel_format: str = "{}") -> plt.Figure:
-    """Small multiples: one panel per value of ``panel`` (e.g. sigma), one colour per value
-    of ``line`` (e.g. BN or not); training dashed, validation solid; the line is the mean
-    over seeds and the band mean ± std. The legend has one entry per ``line`` value and
-    per split, however many seeds and panels there are.
+                 panel_format: str = "{}", row: str | None = None) -> plt.Figure:
+    """Small multiples: one panel per value of ``panel`` (e.g. sigma) and, with ``row``,
+    one row of panels per value of ``row`` (e.g. the net); one colour per value of ``line``
+    (e.g. BN or not); training dashed, validation solid; the line is the mean over seeds
+    and the band mean ± std. The legend has one entry per ``line`` value and per split,
+    however many seeds and panels there are.
 
     Args:
         histories: long table from :func:`bnnet.study.analysis.stacked_histories` with a
-            ``panel`` and a ``line`` column.
+            ``panel`` and a ``line`` column (and ``row``, if given).
         panel_format: format of the panel titles, e.g. ``"σ = {:g}"``.
     """
     panels = list(dict.fromkeys(histories[panel]))
     lines = list(dict.fromkeys(histories[line]))
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.0 * len(panels) + 0.6, 2.7),
-                             sharey=True, squeeze=False)
+    rows = list(dict.fromkeys(histories[row])) if row else [None]
+    fig, axes = plt.subplots(len(rows), len(panels),
+                             figsize=(2.0 * len(panels) + 0.6, 2.1 * len(rows) + 0.6),
+                             sharey=True, sharex=True, squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, value in zip(axes[0], panels, strict=True):
-        part = histories[histories[panel] == value]
-        for k, name in enumerate(lines):
-            _train_and_val(ax, part[part[line] == name], metric, colors[k % len(colors)])
-        ax.set_title(panel_format.format(value), fontsize=9)
-        ax.set_xlabel("update step")
-    axes[0][0].set_ylabel(metric)
+    for i, r in enumerate(rows):
+        in_row = histories if row is None else histories[histories[row] == r]
+        for ax, value in zip(axes[i], panels, strict=True):
+            part = in_row[in_row[panel] == value]
+            for k, name in enumerate(lines):
+                _train_and_val(ax, part[part[line] == name], metric, colors[k % len(colors)])
+            title = panel_format.format(value)
+            ax.set_title(title if row is None else f"{r}, {title}", fontsize=9)
+            if i == len(rows) - 1:
+                ax.set_xlabel("update step")
+        axes[i][0].set_ylabel(metric)
     handles = [Line2D([], [], color=colors[k % len(colors)], lw=2, label=str(name))
                for k, name in enumerate(lines)]
     handles += [Line2D([], [], color="gray", ls="--", label="training"),
@@ -156,6 +163,11 @@ def variance_and_epsilon(stats: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+#: Horizontal offset between the parameter types of one BN placement in
+#: :func:`gradcheck_overview` (placements are 1 apart).
+DODGE = 0.17
+
+
 def gradcheck_overview(table: pd.DataFrame, threshold: float = 1e-6) -> plt.Figure:
     """Max relative error per parameter type (marker), small multiples: one panel per depth
     (columns) and lambda (rows), the BN placement along x; log scale."""
@@ -172,11 +184,14 @@ def gradcheck_overview(table: pd.DataFrame, threshold: float = 1e-6) -> plt.Figu
     for i, lam in enumerate(lams):
         for j, depth in enumerate(depths):
             ax = axes[i][j]
-            for param, marker in markers.items():
+            for k, (param, marker) in enumerate(markers.items()):
                 if param not in worst:
                     continue
                 y = [worst[param].get((depth, mode, lam), np.nan) for mode in modes]
-                ax.scatter(range(len(modes)), np.clip(y, 1e-17, None), marker=marker, s=16,
+                # each parameter a little to the side of its BN placement, so that markers
+                # of equal errors (gamma and beta often are) do not hide each other
+                x = np.arange(len(modes)) + DODGE * (k - (len(markers) - 1) / 2)
+                ax.scatter(x, np.clip(y, 1e-17, None), marker=marker, s=16,
                            label=names[param] if (i, j) == (0, 0) else None)
             ax.axhline(threshold, ls="--", color="gray", lw=1)
             ax.set_yscale("log")
@@ -243,33 +258,40 @@ def layer_profiles(stats: pd.DataFrame, value: str, panel: str = "net") -> plt.F
 
 
 def layer_trajectories(stats: pd.DataFrame, value: str, rows: str, cols: str) -> plt.Figure:
-    """``value`` against the update step, one line per layer coloured by its index (a
-    colour bar, not a legend), a grid of panels (``rows`` x ``cols`` values), log scale
-    with zeros at :data:`FLOOR`."""
+    """``value`` against the update step, one line per layer, a grid of panels (``rows`` x
+    ``cols`` values), log scale with zeros at :data:`FLOOR`. The first, the middle and the
+    last layer are drawn in three colours named in a legend below the panels; the other
+    layers in thin grey (nine hues of one colour bar cannot be told apart)."""
     row_values = list(dict.fromkeys(stats[rows]))
     col_values = list(dict.fromkeys(stats[cols]))
     fig, axes = plt.subplots(len(row_values), len(col_values), sharex=True, sharey=True,
-                             figsize=(2.0 * len(col_values) + 0.9, 2.0 * len(row_values)),
-                             squeeze=False, layout="constrained")
-    cmap = plt.get_cmap("viridis")
+                             figsize=(2.0 * len(col_values) + 0.4, 2.0 * len(row_values) + 0.3),
+                             squeeze=False)
     n_layers = int(stats["layer"].max())
+    shown = {1: ("C0", "layer 1"), (n_layers + 1) // 2: ("C1", f"layer {(n_layers + 1) // 2}"),
+             n_layers: ("C3", f"layer {n_layers} (the scores)")}
     for i, r in enumerate(row_values):
         for j, c in enumerate(col_values):
             ax = axes[i][j]
             part = stats[(stats[rows] == r) & (stats[cols] == c)]
             for layer, s in part.groupby("layer"):
-                ax.plot(s["step"], s[value].clip(lower=FLOOR), lw=1.1,
-                        color=cmap((layer - 1) / max(1, n_layers - 1)))
+                colour, name = shown.get(int(layer), ("0.75", "other layers"))
+                ax.plot(s["step"], s[value].clip(lower=FLOOR), color=colour,
+                        lw=1.4 if int(layer) in shown else 0.8, label=name,
+                        zorder=3 if int(layer) in shown else 2)
             ax.set_yscale("log")
             ax.set_title(f"{r}, {c}", fontsize=SMALL_FONT)
             if i == len(row_values) - 1:
                 ax.set_xlabel("update step")
                 ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # no colliding labels
-        axes[i][0].set_ylabel(QUANTITIES.get(value, value.replace("_", " ")))
-    # the layer index as a colour bar: one scale instead of a legend entry per layer
-    norm = plt.Normalize(0.5, n_layers + 0.5)
-    bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes, shrink=0.8,
-                       ticks=range(1, n_layers + 1), pad=0.02)
-    bar.set_label("layer")
+    # one label for the shared axis: a label per row would run into the next row's
+    axes[0][0].set_ylabel(QUANTITIES.get(value, value.replace("_", " ")))
+    entries = {}
+    for ax in axes.ravel():
+        for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(name, handle)
+    order = [name for _, name in shown.values()] + ["other layers"]
+    names = [n for n in order if n in entries]
+    legend_below(fig, [entries[n] for n in names], names, ncol=2, rows=2)
     return fig
 

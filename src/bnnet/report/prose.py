@@ -84,8 +84,15 @@ def prose(*paragraphs: str) -> Output:
 
         display(prose(f"**Reading the table.** BN {effect(row)}.", "Second paragraph."))
     """
-    parts = [greek_to_math(textwrap.dedent(p).strip()) for p in paragraphs]
+    parts = [_UNIT_SPACE.sub("\u00a0", greek_to_math(textwrap.dedent(p).strip()))
+             for p in paragraphs]
     return markdown("\n\n".join(p for p in parts if p))
+
+
+#: A space between a number and its unit, which a line must not break (it becomes a
+#: no-break space: LaTeX's ``~``).
+_UNIT_SPACE = re.compile(r"(?<=\d) (?=(s|ms|min|minutes|seconds|points|seeds|runs|updates|"
+                         r"epochs|images|layers|cores)\b)")
 
 
 def _finite(x: Any) -> bool:
@@ -105,8 +112,7 @@ def pm(values: Sequence[float] | np.ndarray, digits: int = 2) -> str:
     v = np.asarray(values, dtype=float)
     if len(v) == 0 or not np.isfinite(v).all():
         return "n/a"
-    std = v.std(ddof=1) if len(v) > 1 else 0.0
-    return f"{percent_pm(v.mean(), std, digits)}%"
+    return f"{percent_pm(*stats.mean_std(v), digits)}%"
 
 
 def _signed(x: float, digits: int) -> str:
@@ -181,9 +187,11 @@ def effect(row: Mapping[str, Any], *, what: str = "test accuracy", digits: int =
     if row.get("test") == PERMUTATION:
         return f"{changes}, inconclusive ({evidence})"
     if row["low"] > 0 or row["high"] < 0:
-        family = count(int(row["family"]), "comparison")
+        m = row.get("family")
+        family = (f"the {count(int(m), 'comparison')} of this section" if _finite(m)
+                  else "this section's comparisons")
         return (f"{changes}, inconclusive ({evidence} excludes 0, but not after the correction "
-                f"for the {family} of this section: Holm-adjusted p = {row['p_holm']:.3f})")
+                f"for {family}: Holm-adjusted p = {row['p_holm']:.3f})")
     return f"{changes}, inconclusive ({evidence})"
 
 
@@ -351,7 +359,7 @@ def settings_in_words(config: Config, n_train: int | None = None) -> pd.DataFram
                           f"{_plain(config.eta_max)}"
                           + (f", peak × {config.eta_decay:g} per cycle"
                              if config.eta_decay != 1 else "")),
-        ("half-cycle n_s", f"{config.n_s:,} updates"),
+        ("half-cycle", f"{config.n_s:,} updates"),
         ("cycles", f"{config.cycles}: {updates:,} updates, {updates / per_epoch:.0f} epochs"
                    + (f" of {n_train:,} images" if n_train else "")),
         ("mini-batch", f"{config.batch_size} images"),
@@ -373,3 +381,19 @@ def upper_first(text: str) -> str:
     """The first letter upper-case, unless it is a symbol such as λ (whose capital is
     another symbol): ``upper_first("width [500, 500]") == "Width [500, 500]"``."""
     return text[:1].upper() + text[1:] if text[:1].isascii() else text
+
+
+def listed(items: Sequence[str]) -> str:
+    """``"a, b and c"`` (``"a"`` alone, ``""`` for none)."""
+    items = list(items)
+    return " and ".join([", ".join(items[:-1]), items[-1]] if len(items) > 1 else items)
+
+
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                 "ten")
+
+
+def number_word(n: int) -> str:
+    """A small count as a word, to start a sentence with: ``number_word(3) == "three"``
+    (digits from 11 on)."""
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)

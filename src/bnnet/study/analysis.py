@@ -11,7 +11,7 @@ import pandas as pd
 from bnnet.core.network import evaluate, population_statistics
 from bnnet.core.train import HISTORY_COLUMNS
 from bnnet.study.jobs import DataSpec, RunResult
-from bnnet.study.stats import percent_pm
+from bnnet.study.stats import mean_std, percent_pm
 
 
 def results_table(results: Iterable[RunResult], columns: Iterable[str] = ()) -> pd.DataFrame:
@@ -24,7 +24,8 @@ def results_table(results: Iterable[RunResult], columns: Iterable[str] = ()) -> 
 def summarise(table: pd.DataFrame, by: list[str], value: str = "test_accuracy") -> pd.DataFrame:
     """Mean, std and count of ``value`` per group, plus a "mean ± std" text column."""
     g = table.groupby(by, sort=False)[value]
-    out = pd.DataFrame({"mean": g.mean(), "std": g.std(ddof=1), "runs": g.count()})
+    moments = g.agg(lambda v: mean_std(v.dropna()))
+    out = pd.DataFrame({"mean": moments.str[0], "std": moments.str[1], "runs": g.count()})
     out[value] = [percent_pm(m, s) for m, s in zip(out["mean"], out["std"], strict=True)]
     return out.reset_index()
 
@@ -109,3 +110,23 @@ def curve_reading(histories: pd.DataFrame, label: str) -> dict[str, float]:
             "peak_epoch": float(mean.loc[peak, "epoch"]), "final_epoch": float(final["epoch"]),
             "from_peak": float(mean["val_accuracy"].max() - final["val_accuracy"]),
             "last_gain": float(tenth["val_accuracy"].iloc[-1] - tenth["val_accuracy"].iloc[0])}
+
+
+def mean_curve(histories: pd.DataFrame, label: str, column: str = "val_accuracy") -> pd.Series:
+    """``column`` of the runs labelled ``label``, averaged over seeds at each logged step
+    (indexed by step)."""
+    runs = histories[histories["label"] == label]
+    if runs.empty:
+        raise KeyError(f"mean_curve: no histories labelled {label!r}")
+    return runs.groupby("step", sort=True)[column].mean()
+
+
+def cycle_reading(histories: pd.DataFrame, label: str, n_s: int, cycles: int) -> pd.DataFrame:
+    """Validation accuracy (mean over seeds) where each cycle of the cyclical learning rate
+    peaks (step ``(2c + 1) n_s``, eta at its largest) and where it ends (``2 (c + 1) n_s``,
+    eta back at its smallest): one row per cycle, with ``dip`` = end minus peak."""
+    curve = mean_curve(histories, label)
+    rows = [{"cycle": c + 1, "at_peak_eta": curve.get((2 * c + 1) * n_s, float("nan")),
+             "at_end": curve.get(2 * (c + 1) * n_s, float("nan"))} for c in range(cycles)]
+    table = pd.DataFrame(rows)
+    return table.assign(dip=table["at_end"] - table["at_peak_eta"])

@@ -39,7 +39,7 @@ def insecure_address(address: str) -> str | None:
         return None
     return (f"bnnet: the Dask scheduler address {address} is unencrypted and "
             f"unauthenticated: anyone who can reach {rest} can run code on the workers; use "
-            "tls:// with certificates (see README, On a cluster)")
+            "tls:// with certificates (see docs/guides/cluster.md, Clusters and TLS)")
 
 
 def run_on_cluster(scheduler: str, jobs: list[tuple[int, Config, DataSpec]],
@@ -66,7 +66,7 @@ def run_on_cluster(scheduler: str, jobs: list[tuple[int, Config, DataSpec]],
     except (OSError, TimeoutError) as e:
         raise RuntimeError(
             f"cannot reach the Dask scheduler at {scheduler} ({e}). Start one with `dask "
-            f"scheduler` and workers with `dask worker {scheduler}` (README, On a cluster), "
+            f"scheduler` and workers with `dask worker {scheduler}` (docs/guides/cluster.md), "
             f"or give no scheduler (nor {SCHEDULER_ENV}) to train on this machine.") from None
     with client:
         batch = uuid.uuid4().hex[:8]

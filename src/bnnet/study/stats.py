@@ -40,6 +40,18 @@ def format_pm(mean: float, std: float, digits: int = 2) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
+def mean_std(values) -> tuple[float, float]:
+    """Mean and sample std (ddof 1; 0 for one value) with exactly rounded sums
+    (:func:`math.fsum`): every table and sentence that shows the same runs shows the same
+    digits, whatever order the values come in."""
+    v = [float(x) for x in values]
+    if not v:
+        return float("nan"), float("nan")
+    mean = math.fsum(v) / len(v)
+    var = math.fsum((x - mean) ** 2 for x in v) / (len(v) - 1) if len(v) > 1 else 0.0
+    return mean, math.sqrt(var)
+
+
 def percent(fraction: float, digits: int = 2) -> str:
     """A fraction as a percentage, ``percent(0.53474) == "53.47%"``: the one formatter every
     table, sentence and status line uses for an accuracy (differences are in points)."""

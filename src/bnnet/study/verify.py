@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from bnnet.cifar10 import find_batches_dir
-from bnnet.core.config import Config
+from bnnet.core.config import NETS, Config
 from bnnet.study.jobs import DataSpec
 from bnnet.study.provenance import differing_files, finite_seconds
 from bnnet.study.runs import estimated_cost, run_many, run_record
@@ -31,6 +31,7 @@ class Check:
     run: dict
     fresh: dict
     spread: float  # std of the test accuracy over the seeds of the run's arm
+    label: str = ""  # what tells the run apart in its sweep (see ``run_labels``)
 
     @property
     def identical(self) -> bool:
@@ -46,9 +47,10 @@ class Check:
         return self.identical or abs(self.diff) <= 100 * self.spread
 
     def line(self) -> str:
-        c = self.run["config"]
-        what = (f"{self.run['section'] or '?':24s} {self.run['desc']:27s} hidden={c['hidden']}"
-                f"{', BN' if c['batch_norm'] else ''}, lam={c['lam']:g}, seed={c['seed']}")
+        """One line: the verdict, the run's section and sweep, what tells it apart there,
+        and its test accuracy."""
+        label = self.label or run_labels([self.run])[0]
+        what = f"{self.run['section'] or '?'} · {self.run['desc']} · {label}"
         if self.identical:
             return f"identical  {what}: test {percent(self.fresh['test_accuracy'])}"
         verdict = "within" if self.within_spread else "BEYOND"
@@ -56,6 +58,113 @@ class Check:
                 f"{percent(self.run['values']['test_accuracy'])} reported, "
                 f"{self.diff:+.2f} points, {verdict} the seed spread of its arm "
                 f"({100 * self.spread:.2f} points)")
+
+
+def _number(x: float, digits: int = 3) -> str:
+    """A setting's value, short: 0.1, 0.5, 4000, 5e-3, 1e-4, 2.13e-3, 1e-16."""
+    if not isinstance(x, float):
+        return str(x)
+    if x != 0 and (abs(x) < 1e-2 or abs(x) >= 1e5):
+        mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exponent)}"
+    return f"{x:.{digits}g}"
+
+
+def _net(hidden: Sequence[int]) -> str:
+    widths = [int(w) for w in hidden]
+    for name, net in NETS.items():
+        if widths == list(net):
+            return name if len(widths) > 3 else f"{name} {widths}"
+    return f"{len(widths) + 1}-layer {widths}"
+
+
+#: How a line of make verify names a configuration field's value (the others: name value).
+_WORDS = {
+    "hidden": _net,
+    "batch_norm": lambda v: "BN" if v else "no BN",
+    "bn_position": lambda v: f"BN {v} the ReLU",
+    "init": lambda v: {"he": "He init", "xavier": "Xavier init"}.get(v, f"{v} init"),
+    "lam": lambda v: f"λ {_number(v)}",
+    "eps": lambda v: f"ε {_number(v)}",
+    "alpha": lambda v: f"α {_number(v)}",
+    "eta_min": lambda v: f"η_min {_number(v)}",
+    "eta_max": lambda v: f"η_max {_number(v)}",
+    "eta_decay": lambda v: f"η decay {_number(v)}",
+    "n_s": lambda v: f"n_s {_number(v)}",
+    "cycles": lambda v: f"{v} cycle{'s' if v != 1 else ''}",
+    "optimizer": lambda v: {"sgd": "SGD", "adam": "Adam"}.get(v, v),
+    "batch_size": lambda v: f"batch {v}",
+    "flip": lambda v: "flips" if v else "no flips",
+    "shift": lambda v: f"shifts of up to {v} px" if v else "no shifts",
+    "test_flip": lambda v: "test-time flips" if v else "no test-time flips",
+    "label_smoothing": lambda v: f"label smoothing {_number(v)}",
+}
+
+
+def _settings(run: dict, digits: int) -> dict[str, str]:
+    """A run's settings in words, field by field (the seed apart): configuration fields in
+    their order, then the data split."""
+    config = run["config"]
+    words = {}
+    for field, value in config.items():
+        if field in ("seed", "log_every"):  # log_every: what is logged, not what is trained
+            continue
+        if field == "init" and value == "normal":
+            words[field] = ""  # its sigma says it
+        elif field == "sigma":  # counts only for init="normal"
+            words[field] = f"σ {_number(value, digits)}" if config.get("init") == "normal" else ""
+        elif isinstance(value, float) and field not in _WORDS:
+            words[field] = f"{field} {_number(value, digits)}"
+        elif isinstance(value, float):
+            words[field] = _WORDS[field](value).replace(_number(value), _number(value, digits))
+        else:
+            words[field] = _WORDS[field](value) if field in _WORDS else f"{field} {value}"
+    data = run["data"]
+    split = data.get("split", "full")
+    words["split"] = f"{split} split"
+    n_train = data.get("n_train")
+    words["n_train"] = f"{n_train:,} training images" if n_train else "all training images"
+    if split == "full":  # the small split validates on a batch of its own
+        words["n_val"] = f"{data.get('n_val', 5000):,} validation images"
+    words["data seed"] = f"data seed {data.get('seed', 0)}"
+    return words
+
+
+#: A run of the defaults (the course's settings, ``DataSpec()``'s split), as the manifest
+#: records one: what a run's label leaves out.
+_DEFAULT_RUN = {"config": Config().to_dict(),
+                "data": {"n_val": 5000, "seed": 0, "split": "full", "n_train": None}}
+
+
+def run_labels(runs: Sequence[dict]) -> list[str]:
+    """For each run, what tells it apart in its section: the settings that vary within its
+    sweep (the runs of one ``run_many`` call: same section and ``desc``) or that the whole
+    sweep sets away from the course's defaults, in words, and the seed. For example, in
+    section 4's ``epsilon`` sweep ``"9-layer, σ 1e-4, ε 1e-16, seed 2"``, in section 5's
+    ``alpha`` sweep ``"9-layer, α 0.5, seed 0"``. Values get as many digits as it takes
+    to tell the sweep's runs apart."""
+    sweeps: dict[tuple[str, str], list[int]] = {}
+    for i, run in enumerate(runs):
+        sweeps.setdefault((run["section"], run["desc"]), []).append(i)
+    labels = [""] * len(runs)
+    for members in sweeps.values():
+        distinct = len({json.dumps([runs[i]["config"], runs[i]["data"]], sort_keys=True)
+                        for i in members})
+        for digits in range(3, 18):  # more digits while fewer do not tell the runs apart
+            default = _settings(_DEFAULT_RUN, digits)
+            settings = [_settings(runs[i], digits) for i in members]
+            shown = [k for k in settings[0]
+                     if len({s.get(k) for s in settings}) > 1
+                     or settings[0][k] != default.get(k)]
+            named = [", ".join([w for k in shown if (w := s.get(k, ""))]
+                               + [f"seed {runs[i]['config']['seed']}"])
+                     for i, s in zip(members, settings, strict=True)]
+            if len(set(named)) == distinct:
+                break
+        for i, label in zip(members, named, strict=True):
+            labels[i] = label
+    return labels
 
 
 def _same(a: float | bool, b: float | bool) -> bool:
@@ -129,9 +238,11 @@ def arm_spreads(runs: Sequence[dict]) -> list[float]:
 
 def sample(runs: Sequence[dict], n: int | None, *, seed: int = 0, minutes: float = 10.0,
            n_jobs: int = 2) -> list[int]:
-    """Indices of the runs to re-train: the costliest run of seed 0 (the best network), one
-    run of each section, then ``n`` more at random (``None``: as many as fit in about
-    ``minutes`` on ``n_jobs`` workers, by the seconds the manifest records)."""
+    """Indices of the runs to re-train: first the fixed sample (the
+    costliest run of seed 0, i.e. the best network, and one run of each other section),
+    then ``n`` more at random (``None``: as many as fit in about ``minutes`` on ``n_jobs``
+    workers, by the seconds the manifest records). ``seed`` picks the random ones and
+    each section's run."""
     rng = np.random.default_rng(seed)
     order = [int(i) for i in rng.permutation(len(runs))]
     seed0 = [i for i in range(len(runs)) if runs[i]["config"]["seed"] == 0]
@@ -149,6 +260,22 @@ def sample(runs: Sequence[dict], n: int | None, *, seed: int = 0, minutes: float
             continue
         chosen.append(i)
     return chosen
+
+
+def describe_sample(runs: Sequence[dict], chosen: Sequence[int], n: int | str | None,
+                    seed: int = 0) -> str:
+    """What :func:`sample` picked, in words, for the line before the re-training."""
+    sections = len(dict.fromkeys(r["section"] for r in runs))
+    if n == "all" or len(chosen) == len(runs):
+        return f"all {len(runs)} runs of the report"
+    extra = len(chosen) - min(sections, len(chosen))
+    how = ("as many as fit in about 10 minutes by the run times the manifest records"
+           if n is None else f"RUNS={n}")
+    random = f", then {extra} at random ({how}; sample seed {seed})" if extra else ""
+    others = {0: "", 1: " and one run of the other section"}.get(
+        sections - 1, f" and one run of each of the other {sections - 1} sections")
+    return (f"{len(chosen)} of the report's {len(runs)} runs: the best network's seed "
+            f"0{others}{random}")
 
 
 def _wall(runs: Sequence[dict], chosen: list[int], n_jobs: int) -> float:
