@@ -12,6 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.conftest import stop_process_group
@@ -26,6 +27,9 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
 #: where the test leaves its screenshot (the README's is figures/explorer/explorer.png:
 #: BNNET_SCREENSHOT=figures/explorer/explorer.png make test PYTEST_ARGS="-k browser")
 SCREENSHOT_ENV = "BNNET_SCREENSHOT"
+#: the page's round trip to the kernel, added to the 2 s a run may take to stop (the kernel
+#: builds the new explorer, and JupyterLab renders it, before the status line can say it)
+KERNEL_SLACK = 1.0
 
 
 @pytest.fixture
@@ -104,26 +108,61 @@ def type_into_readout(page, control: str, value: str) -> None:
     readout.press("Enter")
 
 
-def test_a_student_trains_stops_and_sees_the_view_change(page, tmp_path):
-    try:
-        train_then_stop(page, tmp_path)
-    except BaseException:
-        page.screenshot(path=str(tmp_path / "failure.png"))  # what the browser showed
-        raise
+def type_into_box(page, control: str, value: str) -> None:
+    page.fill(f".bnnet-{control} input", value)
+    page.keyboard.press("Enter")
 
 
-def train_then_stop(page, tmp_path: Path) -> None:
-    # run the notebook once its kernel is up
-    page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget")
+def run_all_cells(page) -> None:
     page.evaluate("""async () => {
         const panel = window.jupyterapp.shell.currentWidget;
         await panel.context.ready;
         await panel.sessionContext.ready;
         await window.jupyterapp.commands.execute('notebook:run-all-cells');
     }""")
-    page.wait_for_selector(".bnnet-explorer")
 
-    # 9 layers, fixed sigma 1e-3, BN before the ReLU
+
+def kernel_exec(page, code: str) -> str:
+    """Run ``code`` in the notebook's kernel, outside any cell (as a test's hand on the
+    kernel, not a user's); what it printed."""
+    return page.evaluate("""async code => {
+        const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+        const future = kernel.requestExecute({code});
+        let out = '';
+        future.onIOPub = msg => {
+            if (msg.header.msg_type === 'stream') out += msg.content.text;
+            const c = msg.content;
+            if (msg.header.msg_type === 'error') out += c.ename + ': ' + c.evalue;
+        };
+        await future.done;
+        return out;
+    }""", code)
+
+
+def test_a_student_trains_replays_a_finding_and_reruns_the_cell(page, tmp_path):
+    try:
+        student(page, tmp_path)
+    except BaseException:
+        page.screenshot(path=str(tmp_path / "failure.png"))  # what the browser showed
+        raise
+
+
+def student(page, tmp_path: Path) -> None:
+    page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget")
+    run_all_cells(page)
+    page.wait_for_selector(".bnnet-explorer")
+    first_run_changes_the_view_while_it_trains(page)
+    shot = replay_the_epsilon_puzzle(page, tmp_path)
+    a_forced_view_error_shows_in_the_status_line(page)
+    stop_answers_within_2_s(page)
+    running_the_cell_again_stops_the_old_run(page)
+    assert shot.stat().st_size > 10_000
+
+
+def first_run_changes_the_view_while_it_trains(page) -> None:
+    """9 layers (a slider), fixed sigma (a dropdown) 1e-3 (a log slider's readout), BN after
+    the ReLU (toggle buttons), n_s 300 (a number box): every kind of control touched is set
+    to a value other than its default."""
     type_into_readout(page, "layers", "9")
     page.wait_for_function("document.querySelector('.bnnet-widths input').value"
                            " === '50, 30, 20, 20, 10, 10, 10, 10'")
@@ -133,28 +172,98 @@ def train_then_stop(page, tmp_path: Path) -> None:
     page.wait_for_function(
         "document.querySelector('.bnnet-sigma .widget-readout').innerText.startsWith('1.0e-3')",
         timeout=10_000)
-    page.click(".bnnet-bn button:has-text('BN → ReLU')")
+    page.click(".bnnet-bn button:has-text('ReLU → BN')")
+    type_into_box(page, "n-s", "300")  # 600 updates: 6 epochs of 10,000 images
+    page.wait_for_function("document.querySelector('.bnnet-n-s input').value === '300'")
 
     page.click(".bnnet-train")
     figure = page.locator(".bnnet-figure")
     page.wait_for_function("document.querySelector('.bnnet-figure').getAttribute('src')")
-    early = figure.screenshot()
+    first = figure.screenshot()
+    # a frame from the middle of the run: epoch 2 or later of 6, the run still training
+    page.wait_for_function("""() => {
+        const m = document.querySelector('.bnnet-status').innerText
+            .match(/Run 1 training: epoch ([0-9.]+) of 6/);
+        return m && parseFloat(m[1]) >= 2;
+    }""")
+    middle = figure.screenshot()
+    assert status(page).startswith("Run 1 training"), status(page)
     wait_for_status(page, "test accuracy")
     assert status(page).startswith("Run 1 done: test accuracy"), status(page)
-    assert "\tsigma 0.001\t" in page.inner_text(".bnnet-explorer table")
-    late = figure.screenshot()
-    assert early != late, "the curve figure did not change while the run trained"
+    final = figure.screenshot()
+    assert middle != first, "the figure did not change in the first third of the run"
+    assert middle != final, "the frame drawn mid-run is the final one"
+    table = page.inner_text(".bnnet-runs")
+    assert "\tsigma 0.001\t" in table and "\tafter the ReLU\t" in table and "\t300\t" in table
+
+
+def replay_the_epsilon_puzzle(page, tmp_path: Path) -> Path:
+    """The preset replays the report's epsilon finding, and quotes the report's number
+    (read here from the committed table) beside the one measured live."""
+    page.select_option(".bnnet-preset select", label="the ε puzzle at σ 1e-4 (9 layers, BN)")
+    page.wait_for_function("!document.querySelector('.bnnet-replay').disabled")
+    table = pd.read_csv(ROOT / "report" / "results" / "04_epsilon_accuracy.csv")
+    row = table[(table["sigma"] == 1e-4) & (table["eps"] == 1e-16)]
+    reported = str(row["test accuracy"].iloc[0])
+    page.click(".bnnet-replay")
+    page.wait_for_function(
+        "document.querySelector('.bnnet-findings').innerText.split(' · here ').length === 3",
+        timeout=120_000)
+    findings = page.inner_text(".bnnet-findings")
+    line = next(x for x in findings.splitlines() if x.startswith("ε 1e-16: report"))
+    assert reported.rstrip("%") in line and " · here " in line, (reported, line)
+    assert "(run 3: 1 run of 2 epochs on 10,000 images)" in line
+    page.wait_for_selector(".bnnet-overlay[src]")
+    wait_for_status(page, "Run 3 done")
     shot = Path(os.environ.get(SCREENSHOT_ENV) or tmp_path / "explorer.png")
     shot.parent.mkdir(parents=True, exist_ok=True)
     page.locator(".bnnet-explorer").screenshot(path=str(shot))
+    return shot
 
-    # a long second run, stopped
-    page.fill(".bnnet-n-s input", "100000")
-    page.keyboard.press("Enter")
+
+def a_forced_view_error_shows_in_the_status_line(page) -> None:
+    printed = kernel_exec(page, "def _broken(*args):\n"
+                                "    raise RuntimeError('forced by the browser test')\n"
+                                "explorer._painter.draw = _broken\nprint('broken')")
+    assert printed.strip() == "broken", printed
     page.click(".bnnet-train")
-    wait_for_status(page, "Run 2 training")
+    wait_for_status(page, "Its view failed")
+    assert status(page).startswith("Run 4 done: test accuracy")
+    assert "Its view failed (RuntimeError: forced by the browser test)" in status(page)
+    detail = page.locator(".bnnet-status details pre")
+    assert not detail.is_visible()  # one click away
+    page.click(".bnnet-status details summary")
+    assert detail.is_visible() and "Traceback (most recent call last)" in detail.inner_text()
+    assert page.locator(".bnnet-runs tr.bnnet-failed").count() == 1
+
+
+def stop_answers_within_2_s(page) -> None:
+    type_into_box(page, "n-s", "100000")
+    page.click(".bnnet-train")
+    wait_for_status(page, "Run 5 training")
     pressed = time.monotonic()
     page.click(".bnnet-stop")
-    wait_for_status(page, "Run 2 stopped at update step", timeout=10)
+    wait_for_status(page, "Run 5 stopped at update step", timeout=10)
     assert time.monotonic() - pressed < 2.0, "the run went on for 2 s after Stop"
-    assert shot.stat().st_size > 10_000
+
+
+def running_the_cell_again_stops_the_old_run(page) -> None:
+    page.click(".bnnet-train")  # run 6, minutes long
+    wait_for_status(page, "Run 6 training")
+    started = time.monotonic()
+    run_all_cells(page)  # what everyone does: the old explorer's run must stop
+    wait_for_status(page, "The explorer this cell made before is closed: run 6 was stopped "
+                          "at update step", timeout=30)
+    took = time.monotonic() - started
+    print(f"the cell ran again: the old run stopped and said so {took:.2f} s later")
+    assert took < 2.0 + KERNEL_SLACK, "the old run went on"
+    # full speed: no thread of the old explorer trains beside the new one's run
+    assert kernel_exec(page, "import threading\nprint(sum(t.name == 'bnnet-live-run' "
+                             "for t in threading.enumerate()))").strip() == "0"
+    page.click(".bnnet-train")  # the new explorer, its defaults
+    wait_for_status(page, "Run 1 training")
+    assert kernel_exec(page, "print(sum(t.name == 'bnnet-live-run' "
+                             "for t in threading.enumerate()))").strip() == "1"
+    wait_for_status(page, "Run 1 done: test accuracy")
+    # its time, for the record (it depends on what else the machine runs)
+    print(f"the new explorer's default run: {status(page).split(' in ')[-1]}")

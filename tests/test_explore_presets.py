@@ -58,6 +58,11 @@ def results(tmp_path):
              "config": nine.replace(seed=seed).to_dict(), "data": {"n_val": 5000,
                                                                   "n_train": None}}
             for seed in range(5)]
+    # section 2's ten runs of the 9-layer BN net, five of which section 5 reuses
+    bn = Config(hidden=nine.hidden, n_s=2250, cycles=2, log_every=None, train_eval_size=5000)
+    runs += [{"section": "02_three_vs_nine_layers", "key": f"bn{seed}",
+              "config": bn.replace(seed=seed).to_dict(), "data": {"n_val": 5000}}
+             for seed in range(10)]
     (tmp_path / "manifest.json").write_text(json.dumps({"runs": runs}))
     return tmp_path
 
@@ -138,6 +143,14 @@ def test_the_committed_tables_have_the_columns_and_rows_the_presets_read():
                             report_value(arm.table, arm.column, arm.where)), arm
     assert {"02_test_accuracy", "04_test_accuracy", "04_epsilon_accuracy",
             "05_bn_position"} <= seen
+
+
+def test_the_runs_are_the_tables_own_count_where_it_has_one(results):
+    depth, = (line for line in finding_lines(BY_KEY["depth"], results_dir=results)[0]
+              if line.startswith("9 layers, BN"))
+    before, _ = finding_lines(BY_KEY["position"], results_dir=results)[0]
+    assert depth.endswith("(10 runs of 20 epochs on 45,000 images).")
+    assert before.endswith("(5 runs of 20 epochs on 45,000 images).")  # not the manifest's 10
 
 
 def test_the_reports_scale_comes_from_its_manifest(results):

@@ -9,6 +9,8 @@ images). Widget-free: :mod:`bnnet.explore.explorer` shows them.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -157,6 +159,12 @@ def finding_lines(preset: Preset, measured: Mapping[str, Measured] | None = None
             continue
         config, n_train = config_from(preset.values(arm), preset.curve_points)
         scale = report_scale(config, preset.section, results_dir)
+        if scale is not None:
+            # the table's own count of runs where it has one: the manifest lists a run once
+            # however many sections share it (section 5 reuses 5 of section 2's 10 runs)
+            with contextlib.suppress(ReportTableError, ValueError):
+                runs = int(report_value(arm.table, "runs", arm.where, results_dir))
+                scale = dataclasses.replace(scale, runs=runs)
         line = f"{arm.name}: report {number}" + (f" ({scale})" if scale else "")
         run = (measured or {}).get(arm.name)
         if run is not None:
