@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from jupyter_client import BlockingKernelClient
+from jupyter_client.channels import HBChannel
 
 from tests.conftest import stop_process_group, write_fake_cifar
 from tests.report_checks import ROOT
@@ -77,6 +78,15 @@ def jupyter_server(tmp_path):
         stop_process_group(proc)
 
 
+class PatientHeartbeat(HBChannel):
+    """A heartbeat that waits 30 s for the kernel's answer, not 1 s: the bnnet kernel imports
+    bnnet before ipykernel starts its heartbeat, which takes more than a second on a loaded
+    machine (the suite on 2 cores), and a client that misses one beat while it waits for
+    ``kernel_info`` takes the kernel for dead ("Kernel died before replying")."""
+
+    time_to_dead = 30.0
+
+
 def run_cells(client: BlockingKernelClient, sources: list[str]) -> list[dict]:
     """Execute code through the kernel's channels; return every output message content."""
     outputs = []
@@ -101,7 +111,8 @@ def test_jupyter_server_offers_the_bnnet_kernel_and_runs_a_notebook(jupyter_serv
     kernel = jupyter_server.api("kernels", "POST", {"name": "bnnet"})
     try:
         client = BlockingKernelClient(
-            connection_file=str(jupyter_server.runtime / f"kernel-{kernel['id']}.json"))
+            connection_file=str(jupyter_server.runtime / f"kernel-{kernel['id']}.json"),
+            hb_channel_class=PatientHeartbeat)
         client.load_connection_file()
         client.start_channels()
         client.wait_for_ready(timeout=60)
