@@ -50,7 +50,10 @@ nb_render_markdown_format = "myst"  # the prose outputs carry $math$
 nb_output_stderr = "remove"  # progress bars and kernel chatter, as in the PDF
 nb_merge_streams = True
 
-# API reference from the docstrings (NumPy/Google sections through napoleon)
+# API reference from the docstrings (NumPy/Google sections through napoleon). autosummary
+# writes a stub per module into api/generated/ and never removes one: a stub of a module
+# that moved or went away would fail the build, so the stubs are written anew every time
+shutil.rmtree(HERE / "api" / "generated", ignore_errors=True)
 autosummary_generate = True
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"

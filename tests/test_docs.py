@@ -82,6 +82,11 @@ def test_the_docs_build_offline_with_warnings_as_errors(tmp_path):
     executed_notebook(executed / "02_three_vs_nine_layers.ipynb")
     (executed / "report.log").write_text("LaTeX")
     executed_notebook(executed / ".04_init_sensitivity.running.ipynb")  # a build under way
+    # a stub an earlier build generated for a module that has since moved (as
+    # bnnet.report.explore did): written anew, not left to fail the build
+    (source / "api" / "generated").mkdir(parents=True)
+    (source / "api" / "generated" / "bnnet.report.explore.rst").write_text(
+        "bnnet.report.explore\n====================\n\n.. automodule:: bnnet.report.explore\n")
     env = {**os.environ, "BNNET_DOCS_NOTEBOOKS": str(executed)}
     build = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b",
                             "html", str(source), str(out)], env=env, capture_output=True,
