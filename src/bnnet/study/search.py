@@ -58,9 +58,13 @@ def lambda_search(
         "test_accuracy": [r.test_accuracy for r in results],
         "diverged": [r.diverged for r in results],
     })
-    table = table.sort_values("val_accuracy", ascending=False, na_position="last",
-                              kind="stable")
-    return table.reset_index(drop=True), results
+    return by_validation(table), results
+
+
+def by_validation(table: pd.DataFrame) -> pd.DataFrame:
+    """Trials best validation accuracy first, diverged ones (NaN) last, ties in order."""
+    return table.sort_values("val_accuracy", ascending=False, na_position="last",
+                             kind="stable").reset_index(drop=True)
 
 
 def fine_range(table: pd.DataFrame, top: int = 3, margin: float = 0.25) -> tuple[float, float]:
@@ -166,8 +170,6 @@ def search_to_interior(
                  else (hi, hi + step))
         extra, _ = lambda_search(base, spec, strip, n_extra, seed=seed + 100 + k, **kw)
         strips.append(strip)
-        table = pd.concat([table, extra], ignore_index=True).sort_values(
-            "val_accuracy", ascending=False, na_position="last", kind="stable"
-        ).reset_index(drop=True)
+        table = by_validation(pd.concat([table, extra], ignore_index=True))
         optimum = smooth_optimum(table, seed=seed)
     return table, optimum, strips
