@@ -199,20 +199,26 @@ def first_run_changes_the_view_while_it_trains(page) -> None:
 
 def replay_the_epsilon_puzzle(page, tmp_path: Path) -> Path:
     """The preset replays the report's epsilon finding, and quotes the report's number
-    (read here from the committed table) beside the one measured live."""
+    (read here from the committed table) beside the one measured live, and the difference
+    the report tested beside the one between the two live runs."""
     page.select_option(".bnnet-preset select", label="the ε puzzle at σ 1e-4 (9 layers, BN)")
     page.wait_for_function("!document.querySelector('.bnnet-replay').disabled")
     table = pd.read_csv(ROOT / "report" / "results" / "04_epsilon_accuracy.csv")
     row = table[(table["sigma"] == 1e-4) & (table["eps"] == 1e-16)]
     reported = str(row["test accuracy"].iloc[0])
+    tested = pd.read_csv(ROOT / "report" / "results" / "04_epsilon_ci.csv")
+    diff = tested[(tested["sigma"] == 1e-4) & (tested["eps"] == 1e-16)]["diff"].iloc[0]
     page.click(".bnnet-replay")
+    # both arms' lines and the difference's line say what was measured here
     page.wait_for_function(
-        "document.querySelector('.bnnet-findings').innerText.split(' · here ').length === 3",
+        "document.querySelector('.bnnet-findings').innerText.split(' · here ').length >= 4",
         timeout=120_000)
     findings = page.inner_text(".bnnet-findings")
     line = next(x for x in findings.splitlines() if x.startswith("ε 1e-16: report"))
     assert reported.rstrip("%") in line and " · here " in line, (reported, line)
     assert "(run 3: 1 run of 2 epochs on 10,000 images)" in line
+    contrast = next(x for x in findings.splitlines() if x.startswith("ε 1e-16 against"))
+    assert f"report {diff:+.2f} points" in contrast and " points, one run each." in contrast
     page.wait_for_selector(".bnnet-overlay[src]")
     wait_for_status(page, "Run 3 done")
     shot = Path(os.environ.get(SCREENSHOT_ENV) or tmp_path / "explorer.png")

@@ -3,6 +3,7 @@ committed numbers read by column name from its tables (bnnet.explore.committed).
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -11,15 +12,15 @@ import pytest
 from bnnet.core.config import Config
 from bnnet.explore import Explorer
 from bnnet.explore.committed import (
-    RESULTS_DIR,
     ReportTableError,
     Starts,
     report_scale,
     report_value,
 )
-from bnnet.explore.presets import BY_KEY, PRESETS, Measured, finding_lines
+from bnnet.explore.presets import BY_KEY, PRESETS, Measured, contrast_lines, finding_lines
 from bnnet.explore.settings import config_from
 from bnnet.report.notebook import notebook_defaults
+from bnnet.study.stats import signed
 from tests.test_explore import images
 
 #: the tables of the rebuilt report, in the schema the presets read (a few rows each)
@@ -45,6 +46,27 @@ TABLES = {
                    "longer schedule,\"4,500 updates\",5,56.01 ± 0.28\n"
                    "extra images,\"45,000 images\",5,57.60 ± 0.30\n"
                    "test-time flips,none,5,57.70 ± 0.29\n",
+    # the tests' rows (differences in points, blank where a permutation test gives no
+    # interval), a few per table
+    "02_bn_ci": "net,runs,diff,low,high,p_value,p_holm,test,verdict\n"
+                "3-layer,10/10,0.526,0.2458,0.8062,0.00098,0.00098,Welch t,real\n"
+                "9-layer,10/10,3.902,2.6773,5.1267,3.3e-05,6.5e-05,Welch t,real\n",
+    "04_bn_ci": "net,sigma,runs,diff,low,high,p_value,p_holm,test,verdict\n"
+                "9-layer,0.1,5/5,41.286,41.072,41.500,7.3e-11,8.0e-10,Welch t,real\n"
+                "9-layer,0.001,5/5,40.088,,,0.0079,0.040,permutation,real\n"
+                "9-layer,0.0001,5/5,0.0,,,,,none,both at chance\n",
+    "04_epsilon_ci": "sigma,eps,runs,diff,low,high,p_value,p_holm,test,verdict\n"
+                     "0.0001,1e-16,5/5,40.01,39.2447,40.7753,1.4e-08,1.2e-07,Welch t,real\n",
+    "05_bn_position_ci": "net,runs,diff,low,high,p_value,p_holm,test,verdict\n"
+                         "9-layer,5/5,0.682,0.3078,1.0562,0.0044,0.035,Welch t,real\n",
+    "05_ablation_ci": "arm,instead,runs,diff,low,high,p_value,p_holm,test,verdict\n"
+                      + "".join(f"{arm},x,5/5,{d},{d - 0.4},{d + 0.4},0.01,0.05,Welch t,{v}\n"
+                                for arm, d, v in (("width", -6.016, "real"),
+                                                  ("λ = 0.002", -0.564, "inconclusive"),
+                                                  ("augmentation", -0.24, "inconclusive"),
+                                                  ("longer schedule", -2.592, "real"),
+                                                  ("extra images", -0.108, "inconclusive"),
+                                                  ("test-time flips", -0.594, "real"))),
 }
 
 
@@ -109,6 +131,36 @@ def test_the_line_after_a_replay_says_how_the_runs_differ(results):
     assert lines[0] == ("ε 1e-05: report 10.00 ± 0.00%, chance level on every seed.")
 
 
+def test_each_contrast_quotes_the_reports_test_and_the_difference_here(results):
+    depth = BY_KEY["depth"]
+    assert contrast_lines(depth, results_dir=results) == [
+        "BN's gain, 3 layers: report +0.53 points [+0.25, +0.81], real.",
+        "BN's gain, 9 layers: report +3.90 points [+2.68, +5.13], real."]
+    measured = {"9 layers, no BN": Measured("run 3: 9 layers", 0.2255, "done"),
+                "9 layers, BN": Measured("run 4: 9 layers", 0.2143, "done"),
+                "3 layers, BN": Measured("run 2: 3 layers", 0.403, "done")}
+    lines = contrast_lines(depth, measured, results)
+    assert lines[0].endswith("real.")  # one arm of the pair trained: no difference here
+    assert lines[1] == ("BN's gain, 9 layers: report +3.90 points [+2.68, +5.13], real · "
+                        "here −1.12 points, one run each.")
+    # a permutation test has no interval: the test is named instead; "both at chance" too
+    sigma = contrast_lines(BY_KEY["sigma"], results_dir=results)
+    assert sigma[1] == "BN's gain at σ 0.001: report +40.09 points (permutation test), real."
+    assert sigma[2] == "BN's gain at σ 0.0001: report +0.00 points, both at chance."
+    # a stopped run has no accuracy: no difference here
+    stopped = {"ε 1e-05": Measured("run 1: 9 layers", None, "stopped"),
+               "ε 1e-16": Measured("run 2: 9 layers", 0.22, "done")}
+    assert contrast_lines(BY_KEY["epsilon"], stopped, results) == [
+        "ε 1e-16 against ε 1e-5: report +40.01 points [+39.24, +40.78], real."]
+    # every ingredient the ablation took away has its line, trained here or not
+    ingredients = contrast_lines(BY_KEY["ingredients"], results_dir=results)
+    assert [line.split(":")[0] for line in ingredients] == [
+        "without the width", "without λ 0.002", "without augmentation",
+        "without the longer schedule", "without the extra images", "without test-time flips"]
+    (results / "05_ablation_ci.csv").unlink()  # finding_lines names a missing table
+    assert contrast_lines(BY_KEY["ingredients"], results_dir=results) == []
+
+
 def test_a_missing_table_or_column_is_named_once(results):
     (results / "05_ablation.csv").unlink()
     lines, problems = finding_lines(BY_KEY["ingredients"], results_dir=results)
@@ -130,19 +182,18 @@ def test_a_missing_table_or_column_is_named_once(results):
 
 
 def test_the_committed_tables_have_the_columns_and_rows_the_presets_read():
-    """Every table of report/results that a preset reads parses with the schema above;
-    a table the committed report does not have yet (the ablation, until the rebuilt report
-    is committed) is left to the fixture."""
-    seen = set()
+    """Every table of report/results that a preset reads is committed and parses with the
+    schema above: each arm's accuracy, each contrast's difference with its verdict."""
     for preset in PRESETS:
         for arm in preset.arms:
-            if not (RESULTS_DIR / f"{arm.table}.csv").is_file():
-                continue
-            seen.add(arm.table)
             assert re.match(r"\d+\.\d\d ± \d+\.\d\d",
                             report_value(arm.table, arm.column, arm.where)), arm
-    assert {"02_test_accuracy", "04_test_accuracy", "04_epsilon_accuracy",
-            "05_bn_position"} <= seen
+        lines = contrast_lines(preset)
+        assert len(lines) == len(preset.contrasts), preset.key
+        for contrast, line in zip(preset.contrasts, lines, strict=True):
+            assert re.fullmatch(rf"{re.escape(contrast.name)}: report [−+]\d+\.\d\d points.*"
+                                r", [a-z >δ,]+\.", line), line
+            assert {contrast.base, contrast.other} <= {arm.name for arm in preset.arms}
 
 
 def test_the_runs_are_the_tables_own_count_where_it_has_one(results):
@@ -192,6 +243,10 @@ def test_a_replay_trains_each_arm_overlays_them_and_quotes_the_report(results):
             assert f"here {100 * run.live.result.test_accuracy:.2f}% (run {run.number}: 1 run " \
                    "of 2 epochs on 10,000 images)" in explorer.findings.value
         assert "50.01 ± 0.62%" in explorer.findings.value
+        here = runs[1].live.result.test_accuracy - runs[0].live.result.test_accuracy
+        line = (f"ε 1e-16 against ε 1e-5: report +40.01 points [+39.24, +40.78], real · here "
+                f"{signed(100 * here)} points, one run each.")
+        assert line in html.unescape(explorer.findings.value)
     finally:
         explorer.close()
 

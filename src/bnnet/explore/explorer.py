@@ -48,7 +48,14 @@ from bnnet.explore import lifecycle
 from bnnet.explore.controls import make_controls, value_range
 from bnnet.explore.live import LiveRun
 from bnnet.explore.plots import LiveFigure, overlay_figure
-from bnnet.explore.presets import BY_KEY, PRESETS, Measured, Preset, finding_lines
+from bnnet.explore.presets import (
+    BY_KEY,
+    PRESETS,
+    Measured,
+    Preset,
+    contrast_lines,
+    finding_lines,
+)
 from bnnet.explore.runs import SORTABLE, Run, csv_link, runs_table, sorted_table, table_html
 from bnnet.explore.settings import (
     ALL_TRAIN,
@@ -486,11 +493,16 @@ class Explorer:
     def _show_findings(self, preset: Preset, measured: Mapping[str, Measured]) -> None:
         lines, problems = finding_lines(preset, measured, self.results_dir)
         items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+        contrasts = "".join(f"<li>{html.escape(line)}</li>"
+                            for line in contrast_lines(preset, measured, self.results_dir))
+        if contrasts:
+            contrasts = ("<div>The differences the report tested, and the same differences "
+                         f"here:</div><ul style='margin:2px 0'>{contrasts}</ul>")
         trouble = "".join(f'<div style="color:#b00020">{html.escape(p)}</div>'
                           for p in problems)
         self.findings.value = (f"<div><i>{html.escape(preset.finding)}</i> Replay trains "
                                f"{len(preset.trained)} runs here and overlays them.</div>"
-                               f"{trouble}<ul style='margin:2px 0'>{items}</ul>")
+                               f"{trouble}<ul style='margin:2px 0'>{items}</ul>{contrasts}")
 
     def _replay(self, preset: Preset, cancelled: threading.Event) -> None:
         measured: dict[str, Measured] = {}

@@ -115,17 +115,12 @@ def pm(values: Sequence[float] | np.ndarray, digits: int = 2) -> str:
     return f"{percent_pm(*stats.mean_std(v), digits)}%"
 
 
-def _signed(x: float, digits: int) -> str:
-    s = f"{x:+.{digits}f}"
-    return s.replace("-", "−")
-
-
 def points(diff: float, digits: int = 2, signed: bool = True) -> str:
     """A difference of fractions in percentage points: ``points(0.0071) == "+0.71 points"``."""
     if not _finite(diff):
         return "n/a"
     value = 100 * float(diff)
-    text = _signed(value, digits) if signed else f"{abs(value):.{digits}f}"
+    text = stats.signed(value, digits) if signed else f"{abs(value):.{digits}f}"
     return f"{text} points"
 
 
@@ -134,7 +129,8 @@ def interval(row: Mapping[str, Any], digits: int = 2) -> str:
     ``"[+0.30, +1.12]"``."""
     if not (_finite(row["low"]) and _finite(row["high"])):
         return "[n/a]"
-    return f"[{_signed(100 * row['low'], digits)}, {_signed(100 * row['high'], digits)}]"
+    low, high = (stats.signed(100 * row[k], digits) for k in ("low", "high"))
+    return f"[{low}, {high}]"
 
 
 def is_real(row: Mapping[str, Any]) -> bool:

@@ -58,6 +58,11 @@ def percent(fraction: float, digits: int = 2) -> str:
     return f"{100 * fraction:.{digits}f}%"
 
 
+def signed(value: float, digits: int = 2) -> str:
+    """A difference with its sign, the minus a true minus: ``signed(-0.564) == "−0.56"``."""
+    return f"{value:+.{digits}f}".replace("-", "\u2212")
+
+
 def percent_pm(mean: float, std: float, digits: int = 2) -> str:
     """A mean and a spread of fractions in percent, without the sign:
     ``percent_pm(0.5347, 0.0023) == "53.47 ± 0.23"`` (a table's header says %)."""
