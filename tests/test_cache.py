@@ -3,6 +3,7 @@ resume, a corrupt entry costs one line."""
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -114,3 +115,32 @@ def test_finished_runs_come_from_the_cache(spec):
     # other training code or another BLAS kernel, other folder
     assert Path(memory().location).name == (f"{code_key()}-{blas.loaded()['kernel']}-"
                                             f"{blas.simd()}")
+
+
+def test_a_copy_of_the_data_keeps_its_runs_and_other_bytes_do_not(spec, tmp_path,
+                                                                  monkeypatch):
+    """The run cache is keyed to the data's bytes, not to where the files are or when they
+    were copied: a data folder copied anew (new modification times, another place) that
+    BNNET_DATA_DIR points at, as make report reads it, reads its runs back; one changed
+    byte trains them again."""
+    cfg = Config(**SMALL)
+    monkeypatch.setenv("BNNET_DATA_DIR", spec.data_dir)
+    report = DataSpec(None, n_val=30)
+    (first,) = run_many([cfg], report, progress=False)
+    pinned = report.pinned()
+    copy = tmp_path / "copy" / "cifar-10-batches-py"
+    shutil.copytree(spec.data_dir, copy)
+    for f in copy.iterdir():  # copied later: other modification times
+        os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    monkeypatch.setenv("BNNET_DATA_DIR", str(copy))
+    assert report.pinned() == pinned
+    cached = memory().cache(train_run)
+    assert cached.check_call_in_cache(cfg, report.pinned(), 0)
+    (again,) = run_many([cfg], report, progress=False)
+    pd.testing.assert_frame_equal(first.history, again.history)
+    batch = copy / "data_batch_1"
+    changed = bytearray(batch.read_bytes())
+    changed[-1] ^= 1
+    batch.write_bytes(bytes(changed))
+    assert report.pinned().source != pinned.source
+    assert not cached.check_call_in_cache(cfg, report.pinned(), 0)

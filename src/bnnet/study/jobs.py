@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from bnnet.cifar10 import find_batches_dir
 from bnnet.core.config import Config
-from bnnet.core.data import Dataset, load_cifar10, source_key
+from bnnet.core.data import Dataset, content_key, load_cifar10
 from bnnet.core.diagnostics import layer_statistics
 from bnnet.core.network import Params
 from bnnet.core.train import Result, TrainingDivergedError, fit
@@ -27,8 +27,9 @@ from bnnet.core.train import Result, TrainingDivergedError, fit
 class DataSpec:
     """Which data a run trains on (see :func:`bnnet.load_cifar10`).
 
-    ``source`` identifies the data files (their names, sizes and modification times); it is
-    part of the run cache's key only, filled in by :meth:`pinned`.
+    ``source`` identifies the data files by their names and bytes (a copy of the same
+    files has the same key); it is part of the run cache's key only, filled in by
+    :meth:`pinned`.
     """
 
     data_dir: str | None = None
@@ -43,7 +44,7 @@ class DataSpec:
 
     def pinned(self) -> DataSpec:
         """This spec with ``source`` set to the key of the files it reads now."""
-        return dataclasses.replace(self, source=source_key(find_batches_dir(self.data_dir)))
+        return dataclasses.replace(self, source=content_key(find_batches_dir(self.data_dir)))
 
 
 @functools.lru_cache(maxsize=2)
