@@ -137,8 +137,9 @@ PRESETS: tuple[Preset, ...] = (
            "behind at first (section 2), and a replay here is that early.",
            _depth_arms(), curve_points=10, contrasts=_depth_contrasts()),
     Preset("sigma", "σ sweep: 9 layers, BN or not", "04_init_sensitivity",
-           "Without BN the 9-layer net initialised with a fixed small σ stays at chance; "
-           "BN rescues it down to σ 1e-3.", _sigma_arms(), curve_points=10,
+           "Without BN the 9-layer net initialised with a fixed σ stays at chance, at σ 0.1 "
+           "as at smaller σ; BN rescues it down to σ 1e-3, and at σ 1e-4 BN's ε stops it "
+           "(the ε puzzle).", _sigma_arms(), curve_points=10,
            contrasts=_sigma_contrasts()),
     Preset("epsilon", "the ε puzzle at σ 1e-4 (9 layers, BN)", "04_init_sensitivity",
            "At σ 1e-4 the deep layers' variances fall below BN's ε 1e-5, and the BN net "
