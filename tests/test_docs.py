@@ -28,7 +28,7 @@ from tests.report_checks import ROOT
 DOCS = ROOT / "docs"
 GUIDES = sorted((DOCS / "guides").glob("*.md"))
 #: what a build generates inside the source folder (gitignored), never copied
-GENERATED = ("_build", "study", "_figures", "generated")
+GENERATED = ("_build", "study", "generated")
 
 
 def source_copy(tmp_path: Path) -> Path:
@@ -36,6 +36,8 @@ def source_copy(tmp_path: Path) -> Path:
     and ``make docs`` never write into each other's generated files."""
     target = tmp_path / "docs"
     shutil.copytree(DOCS, target, ignore=shutil.ignore_patterns(*GENERATED))
+    # the project's figures, beside the docs as in a clone: the guides show them by path
+    shutil.copytree(DOCS.parent / "figures", tmp_path / "figures")
     return target
 
 
@@ -109,7 +111,7 @@ def test_the_docs_build_offline_with_warnings_as_errors(tmp_path):
     assert "100%|" not in page  # stderr (progress bars) stays out, as in the PDF
     assert "02_three_vs_nine_layers.html" in (out / "study" / "index.html").read_text()
     assert not (out / "study" / ".04_init_sensitivity.running.html").exists()
-    # the explorer's screenshot, copied in from figures/
+    # the explorer's screenshot, from the project's figures/
     assert "_images/explorer.png" in (out / "guides" / "explorer.html").read_text()
     assert (out / "_images" / "explorer.png").is_file()
     # offline: nothing is fetched at build time, and no page loads anything from elsewhere;

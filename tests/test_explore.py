@@ -105,6 +105,10 @@ def test_an_impossible_combination_is_a_status_line_not_a_traceback(explorer):
     explorer.buttons["train"].click()
     assert not explorer.runs
     assert explorer.status.text.startswith("Cannot train: 3 layers have 2 hidden widths")
+    # from code the same reason is an error, so that a script cannot read on past it
+    with pytest.raises(ConfigError, match="Cannot train: 3 layers have 2 hidden widths"):
+        explorer.train()
+    assert not explorer.runs
     with pytest.raises(ConfigError, match=r"no control 'layer'.*'layers'"):
         explorer.set(layer=9)
 
@@ -293,8 +297,10 @@ def test_a_value_outside_a_controls_range_is_refused(explorer):
     for name, value, message in (("layers", 30, "2 to 20"), ("sigma", 1e-7, "1e-05 to 1"),
                                  ("n_train", 500, "1000 to 45000"),
                                  ("bn", "middle", "one of 'none'")):
+        before = explorer.values()[name]
         with pytest.raises(ConfigError, match=message):
             explorer.set(**{name: value})
+        assert explorer.values()[name] == before  # refused, not clamped
     with pytest.raises(ConfigError, match="n_train=500: between 1,000 and 45,000"):
         config_from({"n_train": 500})
 

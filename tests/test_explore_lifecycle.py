@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bnnet.core.config import ConfigError
 from bnnet.explore import Explorer, lifecycle
 from tests.test_explore import images, wait_for_rows
 
@@ -41,7 +42,9 @@ def test_a_new_explorer_stops_the_run_of_the_old_one_as_a_cell_run_again_does():
             f"step {step:,}.")
         assert lifecycle.open_explorers() == [new]
         # the old widget refuses to train; the new one trains alone
-        assert old.buttons["train"].disabled and old.train() is None
+        assert old.buttons["train"].disabled
+        with pytest.raises(ConfigError, match="Cannot train: This explorer is closed"):
+            old.train()
         assert old.status.text.startswith("Cannot train: This explorer is closed")
         new.set(n_s=10)
         run = new.train()
@@ -58,7 +61,8 @@ def test_close_stops_the_run_and_refuses_new_ones():
     assert explorer.status.text.startswith("This explorer is closed: closed: Run 1 stopped at")
     assert explorer not in lifecycle.open_explorers()
     assert explorer.close() and explorer.closed == "closed"  # a second close changes nothing
-    assert explorer.train() is None
+    with pytest.raises(ConfigError, match="Cannot train: This explorer is closed"):
+        explorer.train()
     explorer.replay("epsilon")  # nor does a preset train
     assert len(explorer.runs) == 1
 

@@ -134,24 +134,26 @@ def test_the_line_after_a_replay_says_how_the_runs_differ(results):
 def test_each_contrast_quotes_the_reports_test_and_the_difference_here(results):
     depth = BY_KEY["depth"]
     assert contrast_lines(depth, results_dir=results) == [
-        "BN's gain, 3 layers: report +0.53 points [+0.25, +0.81], real.",
-        "BN's gain, 9 layers: report +3.90 points [+2.68, +5.13], real."]
+        "BN's gain, 3 layers: report +0.53 points [+0.25, +0.81], real (adjusted p < 0.001).",
+        "BN's gain, 9 layers: report +3.90 points [+2.68, +5.13], real (adjusted p < 0.001)."]
     measured = {"9 layers, no BN": Measured("run 3: 9 layers", 0.2255, "done"),
                 "9 layers, BN": Measured("run 4: 9 layers", 0.2143, "done"),
                 "3 layers, BN": Measured("run 2: 3 layers", 0.403, "done")}
     lines = contrast_lines(depth, measured, results)
-    assert lines[0].endswith("real.")  # one arm of the pair trained: no difference here
-    assert lines[1] == ("BN's gain, 9 layers: report +3.90 points [+2.68, +5.13], real · "
-                        "here −1.12 points, one run each.")
+    assert lines[0].endswith("(adjusted p < 0.001).")  # one arm trained: no difference here
+    assert lines[1] == ("BN's gain, 9 layers: report +3.90 points [+2.68, +5.13], real "
+                        "(adjusted p < 0.001) · here −1.12 points, one run each.")
     # a permutation test has no interval: the test is named instead; "both at chance" too
     sigma = contrast_lines(BY_KEY["sigma"], results_dir=results)
-    assert sigma[1] == "BN's gain at σ 0.001: report +40.09 points (permutation test), real."
+    assert sigma[1] == ("BN's gain at σ 0.001: report +40.09 points (permutation test), real "
+                        "(adjusted p 0.040).")
     assert sigma[2] == "BN's gain at σ 0.0001: report +0.00 points, both at chance."
     # a stopped run has no accuracy: no difference here
     stopped = {"ε 1e-05": Measured("run 1: 9 layers", None, "stopped"),
                "ε 1e-16": Measured("run 2: 9 layers", 0.22, "done")}
     assert contrast_lines(BY_KEY["epsilon"], stopped, results) == [
-        "ε 1e-16 against ε 1e-5: report +40.01 points [+39.24, +40.78], real."]
+        "ε 1e-16 against ε 1e-5: report +40.01 points [+39.24, +40.78], real (adjusted p "
+        "< 0.001)."]
     # every ingredient the ablation took away has its line, trained here or not
     ingredients = contrast_lines(BY_KEY["ingredients"], results_dir=results)
     assert [line.split(":")[0] for line in ingredients] == [
@@ -192,7 +194,7 @@ def test_the_committed_tables_have_the_columns_and_rows_the_presets_read():
         assert len(lines) == len(preset.contrasts), preset.key
         for contrast, line in zip(preset.contrasts, lines, strict=True):
             assert re.fullmatch(rf"{re.escape(contrast.name)}: report [−+]\d+\.\d\d points.*"
-                                r", [a-z >δ,]+\.", line), line
+                                r", [a-z >δ,]+( \(adjusted p [<\d. ]+\))?\.", line), line
             assert {contrast.base, contrast.other} <= {arm.name for arm in preset.arms}
 
 
@@ -244,9 +246,11 @@ def test_a_replay_trains_each_arm_overlays_them_and_quotes_the_report(results):
                    "of 2 epochs on 10,000 images)" in explorer.findings.value
         assert "50.01 ± 0.62%" in explorer.findings.value
         here = runs[1].live.result.test_accuracy - runs[0].live.result.test_accuracy
-        line = (f"ε 1e-16 against ε 1e-5: report +40.01 points [+39.24, +40.78], real · here "
-                f"{signed(100 * here)} points, one run each.")
+        line = (f"ε 1e-16 against ε 1e-5: report +40.01 points [+39.24, +40.78], real "
+                f"(adjusted p < 0.001) · here {signed(100 * here)} points, one run each.")
         assert line in html.unescape(explorer.findings.value)
+        assert line in explorer.findings_text().splitlines()  # the same, as plain text
+        assert "<" not in explorer.findings_text().replace("< 0.001", "")
     finally:
         explorer.close()
 

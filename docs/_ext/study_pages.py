@@ -4,19 +4,17 @@
 the build starts, this extension copies ``NN_name.ipynb`` from there (or from the folder
 ``BNNET_DOCS_NOTEBOOKS`` names) into ``study/`` beside the documentation's sources and
 writes ``study/index.md``, their table of contents. Without executed notebooks that page
-says how to make them, and the build passes all the same. It also copies the figures the
-guides show from the project's ``figures/`` into ``_figures/``. Both folders are
-generated (gitignored) and rewritten on every build: what is not in the source folder any
-more is removed, so a page never outlives its notebook.
+says how to make them, and the build passes all the same. The folder is generated
+(gitignored) and rewritten on every build: what is not in the source folder any more is
+removed, so a page never outlives its notebook. (The guides show the project's figures by
+their path, ``../../figures/...``, which reads the same on GitHub.)
 """
 
 from __future__ import annotations
 
-import filecmp
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -26,8 +24,6 @@ from bnnet.files import PROJECT_ROOT
 #: Environment variable: the folder of executed notebooks to render (default below).
 NOTEBOOKS_ENV = "BNNET_DOCS_NOTEBOOKS"
 DEFAULT_NOTEBOOKS = PROJECT_ROOT / "report" / "executed"
-#: Figures of the project the guides show, as (source, name in _figures/).
-FIGURES = [(PROJECT_ROOT / "figures" / "explorer" / "explorer.png", "explorer.png")]
 #: An executed section of the report: 00_introduction.ipynb ... 08_benchmark.ipynb.
 SECTION = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
 
@@ -115,12 +111,6 @@ def study_pages(app: Sphinx) -> None:
     else:
         text = MISSING.format(folder=shown)
     write_if_changed(study / "index.md", text)
-    figures = srcdir / "_figures"
-    figures.mkdir(exist_ok=True)
-    for path, name in FIGURES:
-        if path.is_file() and not (
-                (figures / name).is_file() and filecmp.cmp(path, figures / name, shallow=False)):
-            shutil.copyfile(path, figures / name)
 
 
 def setup(app: Sphinx) -> dict:

@@ -27,6 +27,7 @@ shuts down (:mod:`~bnnet.explore.lifecycle`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import threading
@@ -50,6 +51,7 @@ from bnnet.explore.live import LiveRun
 from bnnet.explore.plots import LiveFigure, overlay_figure
 from bnnet.explore.presets import (
     BY_KEY,
+    CONTRASTS,
     PRESETS,
     Measured,
     Preset,
@@ -151,6 +153,7 @@ class Explorer:
                                             tooltip="train every arm of the finding and "
                                                     "overlay them")
         self.findings = widgets.HTML()
+        self._findings_text: list[str] = []
         # hidden while empty: an empty Image shows the browser's broken-image icon
         self.figure = widgets.Image(format="png", layout=widgets.Layout(display="none"))
         self.table_view = widgets.HTML()
@@ -221,23 +224,33 @@ class Explorer:
                                   f"{closest(name, self.controls)}; its controls are "
                                   f"{', '.join(self.controls)}")
             control = self.controls[name]
+            before = control.value
             try:
                 control.value = value
             except TraitError:
                 raise ConfigError(f"{name}={value!r}: the control takes "
                                   f"{value_range(control)}") from None
             if control.value != value:
+                control.value = before  # refused: the control keeps what it had
                 raise ConfigError(f"{name}={value!r} is outside the control's range "
-                                  f"({value_range(control)}); it was set to "
-                                  f"{control.value!r}")
+                                  f"({value_range(control)}); {name} stays {before!r}")
 
-    def train(self) -> Run | None:
-        """Start a run with the controls' values and return at once; ``None``, with the
-        reason in the status line, if they describe no valid run (or the explorer is
-        closed). A run still training is stopped, and the new one starts when it has
-        ended; a replay in progress ends."""
+    def train(self) -> Run:
+        """Start a run with the controls' values and return at once. A run still training
+        is stopped, and the new one starts when it has ended; a replay in progress ends.
+        Controls that describe no valid run (or a closed explorer) raise
+        :class:`ConfigError`, with the reason also in the status line, where the Train
+        button shows it."""
         self._cancel_replay()
-        return self._train(self.values())
+        run = self._train(self.values())
+        if run is None:
+            raise ConfigError(self.status.text)
+        return run
+
+    def findings_text(self) -> str:
+        """What the findings panel shows, as plain text: the picked preset's finding, the
+        report's number beside the explorer's for each arm, and the differences."""
+        return "\n".join(self._findings_text)
 
     def stop(self) -> None:
         """Stop the current run after its current update (before training, if it is
@@ -382,7 +395,7 @@ class Explorer:
         return explorer
 
     def _wire(self) -> None:
-        self.buttons["train"].on_click(lambda _: self.train())
+        self.buttons["train"].on_click(lambda _: self._train_clicked())
         self.buttons["stop"].on_click(lambda _: self.stop())
         self.buttons["reset"].on_click(lambda _: self.reset())
         self.replay_button.on_click(lambda _: self.replay())
@@ -485,6 +498,7 @@ class Explorer:
         self.replay_button.disabled = key is None or bool(self.closed)
         if key is None:
             self.findings.value = ""
+            self._findings_text = []
             return
         preset = BY_KEY[key]
         self.set(**preset.values(preset.trained[0]))
@@ -492,12 +506,14 @@ class Explorer:
 
     def _show_findings(self, preset: Preset, measured: Mapping[str, Measured]) -> None:
         lines, problems = finding_lines(preset, measured, self.results_dir)
+        tested = contrast_lines(preset, measured, self.results_dir)
+        intro = f"{preset.finding} Replay trains {len(preset.trained)} runs here and overlays them."
+        self._findings_text = [intro, *problems, *lines] + ([CONTRASTS, *tested] if tested else [])
         items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-        contrasts = "".join(f"<li>{html.escape(line)}</li>"
-                            for line in contrast_lines(preset, measured, self.results_dir))
+        contrasts = "".join(f"<li>{html.escape(line)}</li>" for line in tested)
         if contrasts:
-            contrasts = ("<div>The differences the report tested, and the same differences "
-                         f"here:</div><ul style='margin:2px 0'>{contrasts}</ul>")
+            contrasts = (f"<div>{html.escape(CONTRASTS)}</div>"
+                         f"<ul style='margin:2px 0'>{contrasts}</ul>")
         trouble = "".join(f'<div style="color:#b00020">{html.escape(p)}</div>'
                           for p in problems)
         self.findings.value = (f"<div><i>{html.escape(preset.finding)}</i> Replay trains "
@@ -531,6 +547,10 @@ class Explorer:
         except Exception as e:  # a replay reports, it never raises into a thread
             self._say(f"The replay of {preset.title!r} failed: {type(e).__name__}: {e}",
                       "error", detail=traceback.format_exc())
+
+    def _train_clicked(self) -> None:
+        with contextlib.suppress(ConfigError):  # the status line says why
+            self.train()
 
     # ---- called in the run's thread (LiveRun.on_update) -------------------------------
     def _update(self, number: int, live: LiveRun) -> None:

@@ -225,6 +225,13 @@ def finding_lines(preset: Preset, measured: Mapping[str, Measured] | None = None
     return lines, problems
 
 
+#: what the differences' lines say, and how to read them
+CONTRASTS = ("The differences the report tested, and the same differences here (the report's "
+             "accuracies are mean ± std over its seeds; a difference comes with its 95 % "
+             "interval and the report's verdict, its p-value Holm-adjusted over the section's "
+             "comparisons, so a verdict can be inconclusive although the interval excludes 0):")
+
+
 def contrast_lines(preset: Preset, measured: Mapping[str, Measured] | None = None,
                    results_dir: str | os.PathLike | None = None) -> list[str]:
     """One line per difference the report tested between ``preset``'s arms: the report's
@@ -235,7 +242,7 @@ def contrast_lines(preset: Preset, measured: Mapping[str, Measured] | None = Non
     for contrast in preset.contrasts:
         try:
             row = {column: report_value(contrast.table, column, contrast.where, results_dir)
-                   for column in ("diff", "low", "high", "test", "verdict")}
+                   for column in ("diff", "low", "high", "test", "p_holm", "verdict")}
         except ReportTableError:
             continue
         line = f"{contrast.name}: report {_points(row['diff'])}"
@@ -244,6 +251,9 @@ def contrast_lines(preset: Preset, measured: Mapping[str, Measured] | None = Non
         elif row["test"] not in ("", "nan", "none"):
             line += f" ({row['test']} test)"
         line += f", {row['verdict']}"
+        if row["p_holm"] not in ("", "nan"):
+            p_holm = float(row["p_holm"])
+            line += f" (adjusted p {'< 0.001' if p_holm < 0.001 else f'{p_holm:.3f}'})"
         base, other = ((measured or {}).get(name) for name in (contrast.base, contrast.other))
         if base and other and base.accuracy is not None and other.accuracy is not None:
             line += f" · here {_points(100 * (other.accuracy - base.accuracy))}, one run each"
