@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make setup        create .venv, install requirements + bnnet, Jupyter kernel, TeX for the PDF"
 	@echo "make test         lint and run the whole test suite (runs setup when needed)"
-	@echo "make lint         ruff over src, tests and scripts"
+	@echo "make lint         ruff over src, tests, scripts, notebooks and docs"
 	@echo "make data         download CIFAR-10 into data/ (md5-checked), unless BNNET_DATA_DIR is set"
 	@echo "make lab          JupyterLab with the project kernel (open 00_explore for the live explorer)"
 	@echo "make report       run the notebooks (papermill) and build report/report.pdf (nbconvert)"
@@ -35,7 +35,7 @@ setup:
 	bash scripts/setup.sh
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests scripts
+	$(PY) -m ruff check src tests scripts notebooks docs
 
 test: $(STAMP) lint
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)

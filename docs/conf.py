@@ -20,7 +20,7 @@ import bnnet  # noqa: E402  (pins the BLAS kernel before anything loads NumPy)
 
 project = "bnnet"
 author = "the bnnet authors"
-copyright = "the bnnet authors"  # noqa: A001  (Sphinx's name)
+copyright = "the bnnet authors"
 release = version = bnnet.__version__
 
 extensions = [
@@ -76,7 +76,7 @@ def _mathjax_folder() -> Path | None:
     spec = importlib.util.find_spec("sphinx-mathjax-offline")  # its package has a dash
     if spec is None or not spec.submodule_search_locations:
         return None
-    folder = Path(list(spec.submodule_search_locations)[0]) / "static" / "mathjax"
+    folder = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax"
     return folder if all((folder / f).exists() for f in _MATHJAX_FILES) else None
 
 
