@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,12 +52,13 @@ def read_table(name: str, results_dir: str | os.PathLike | None = None) -> pd.Da
     return pd.read_csv(path)
 
 
-def report_value(name: str, column: str, where: Mapping[str, Any],
-                 results_dir: str | os.PathLike | None = None) -> str:
-    """The cell of ``column`` in the one row of table ``name`` whose columns have the values
-    of ``where`` (numbers compared as numbers, :class:`Starts` as a prefix), as written."""
+def report_row(name: str, columns: Sequence[str], where: Mapping[str, Any],
+               results_dir: str | os.PathLike | None = None) -> dict[str, str]:
+    """The cells of ``columns`` in the one row of table ``name`` whose columns have the
+    values of ``where`` (numbers compared as numbers, :class:`Starts` as a prefix), as
+    written; the table is read once."""
     table = read_table(name, results_dir)
-    missing = [c for c in [column, *where] if c not in table.columns]
+    missing = [c for c in [*columns, *where] if c not in table.columns]
     if missing:
         raise ReportTableError(f"{name}.csv has no column {missing[0]!r}; its columns are "
                                f"{', '.join(map(repr, table.columns))}")
@@ -68,7 +69,13 @@ def report_value(name: str, column: str, where: Mapping[str, Any],
     if len(rows) != 1:
         found = "no row" if rows.empty else f"{len(rows)} rows"
         raise ReportTableError(f"{name}.csv has {found} with {condition}")
-    return str(rows[column].iloc[0])
+    return {column: str(rows[column].iloc[0]) for column in columns}
+
+
+def report_value(name: str, column: str, where: Mapping[str, Any],
+                 results_dir: str | os.PathLike | None = None) -> str:
+    """The cell of ``column`` in the row of :func:`report_row`."""
+    return report_row(name, [column], where, results_dir)[column]
 
 
 def _matches(cell: Any, value: Any) -> bool:

@@ -507,8 +507,9 @@ class Explorer:
     def _show_findings(self, preset: Preset, measured: Mapping[str, Measured]) -> None:
         lines, problems = finding_lines(preset, measured, self.results_dir)
         tested = contrast_lines(preset, measured, self.results_dir)
-        intro = f"{preset.finding} Replay trains {len(preset.trained)} runs here and overlays them."
-        self._findings_text = [intro, *problems, *lines] + ([CONTRASTS, *tested] if tested else [])
+        replay = f"Replay trains {len(preset.trained)} runs here and overlays them."
+        self._findings_text = ([f"{preset.finding} {replay}", *problems, *lines]
+                               + ([CONTRASTS, *tested] if tested else []))
         items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
         contrasts = "".join(f"<li>{html.escape(line)}</li>" for line in tested)
         if contrasts:
@@ -516,8 +517,7 @@ class Explorer:
                          f"<ul style='margin:2px 0'>{contrasts}</ul>")
         trouble = "".join(f'<div style="color:#b00020">{html.escape(p)}</div>'
                           for p in problems)
-        self.findings.value = (f"<div><i>{html.escape(preset.finding)}</i> Replay trains "
-                               f"{len(preset.trained)} runs here and overlays them.</div>"
+        self.findings.value = (f"<div><i>{html.escape(preset.finding)}</i> {replay}</div>"
                                f"{trouble}<ul style='margin:2px 0'>{items}</ul>{contrasts}")
 
     def _replay(self, preset: Preset, cancelled: threading.Event) -> None:

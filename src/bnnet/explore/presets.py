@@ -24,6 +24,7 @@ from bnnet.explore.committed import (
     Scale,
     Starts,
     in_percent,
+    report_row,
     report_scale,
     report_value,
 )
@@ -241,8 +242,8 @@ def contrast_lines(preset: Preset, measured: Mapping[str, Measured] | None = Non
     lines = []
     for contrast in preset.contrasts:
         try:
-            row = {column: report_value(contrast.table, column, contrast.where, results_dir)
-                   for column in ("diff", "low", "high", "test", "p_holm", "verdict")}
+            row = report_row(contrast.table, ("diff", "low", "high", "test", "p_holm",
+                                              "verdict"), contrast.where, results_dir)
         except ReportTableError:
             continue
         line = f"{contrast.name}: report {_points(row['diff'])}"
