@@ -210,7 +210,7 @@ def serve_epochs(threads: int) -> int:
 
     threadpool_limits(threads)
     X, y, _ = inputs()
-    epochs = {name: bnnet_epoch(bnnet.Config(hidden=hidden, batch_norm=True), X, y)
+    epochs = {name: bnnet_epoch(bnnet.Config(hidden=hidden, bn="before"), X, y)
               for name, hidden in bnnet.NETS.items()}
     print(bnnet.blas.loaded()["kernel"], flush=True)
     for line in sys.stdin:
@@ -280,7 +280,7 @@ def main() -> int:
     kernel = {"bnnet detected": detected.kernel}
     cases = {}
     for name, hidden in bnnet.NETS.items():
-        config = bnnet.Config(hidden=hidden, batch_norm=True)
+        config = bnnet.Config(hidden=hidden, bn="before")
         sizes = [D, *hidden, C]
         flops = epoch_flops(sizes, N_TRAIN, BATCH)
         train = {

@@ -28,7 +28,7 @@ import warnings
 
 from bnnet.cifar10 import DataError, ensure_cifar10
 from bnnet.files import PROJECT_ROOT
-from bnnet.study.cache import code_key
+from bnnet.study.cache import environment
 from bnnet.study.provenance import MANIFEST
 from bnnet.study.verify import (
     Check,
@@ -82,10 +82,16 @@ def main() -> int:
               flush=True)
     else:
         print(f"[verify] BLAS kernel: {blas.describe()}, as in the report", flush=True)
-    if manifest["code_key"] != code_key():
-        print(f"[verify] note: the numerical code here (key {code_key()}) is not the report's "
-              f"({manifest['code_key']}, commit {manifest['commit']}); differences are "
-              "expected", flush=True)
+    theirs_key, here_key = manifest.get("run_key"), environment(simd=True)
+    other = {k: (v, here_key.get(k)) for k, v in (theirs_key or {}).items()
+             if k != "simd" and here_key.get(k) != v}
+    if theirs_key is None:
+        print("[verify] note: the manifest does not record its run key (numerics version, "
+              "library versions; built before it was recorded)", flush=True)
+    elif other:
+        print("[verify] note: the arithmetic here is not the report's ("
+              + ", ".join(f"{k} {a} there, {b} here" for k, (a, b) in other.items())
+              + f"; commit {manifest['commit']}): differences are expected", flush=True)
     runs = manifest["runs"]
     if args.runs == "all":
         chosen = list(range(len(runs)))

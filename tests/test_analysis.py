@@ -19,7 +19,7 @@ def test_summarise_gives_mean_std_and_text():
     assert out["test_accuracy"].tolist() == ["55.00 ± 7.07", "30.00 ± 0.00"]
 
 def test_bn_statistics_variants_of_trained_runs(spec):
-    configs = [Config(**SMALL, seed=0), Config(**SMALL, seed=0, batch_norm=False)]
+    configs = [Config(**SMALL, seed=0), Config(**SMALL, seed=0, bn="none")]
     results = run_many(configs, spec, progress=False)
     table = bn_statistics_accuracy(results, spec)
     assert len(table) == 1  # the run without BN has no statistics to recompute

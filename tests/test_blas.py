@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -146,3 +147,47 @@ def test_supports_pin_is_false_off_x86_and_without_avx2(monkeypatch, tmp_path):
     assert not blas.supports_pin()
     cpuinfo.write_text("processor : 0\nflags : fpu avx avx2 fma\n")
     assert blas.supports_pin()
+
+
+def test_import_bnnet_works_when_warnings_are_errors():
+    """NumPy 2.4 raises an ImportWarning for feature names it does not dispatch: the cap
+    must name only its own (a pytest run with filterwarnings = error imports bnnet)."""
+    result = subprocess.run([sys.executable, "-W", "error", "-c", "import bnnet, numpy"],
+                            env=CLEAN, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-2000:]
+
+
+def test_the_simd_cap_is_named_for_the_installed_numpy(monkeypatch):
+    monkeypatch.setattr(blas, "numpy_version", lambda: (2, 4))
+    assert blas.above_haswell() == "X86_V4 AVX512_ICL AVX512_SPR"
+    monkeypatch.setattr(blas, "numpy_version", lambda: (2, 3))
+    assert "AVX512F" in blas.above_haswell() and "X86_V4" not in blas.above_haswell()
+    monkeypatch.undo()
+    from numpy._core._multiarray_umath import __cpu_dispatch__
+    assert set(blas.above_haswell().split()) <= set(__cpu_dispatch__)
+
+
+def test_numpy_imported_first_leaves_the_workers_at_its_own_simd_level():
+    """With the report's kernel already set, NumPy loaded first computes at the CPU's level:
+    nothing caps the workers this process starts either, so they compute as it does."""
+    code = ("import numpy, os; import bnnet; from bnnet import blas; "
+            "print(repr(os.environ.get('NPY_DISABLE_CPU_FEATURES'))); "
+            "print(os.environ.get('OPENBLAS_CORETYPE')); print(blas.loaded()['kernel'])")
+    out = python(code, OPENBLAS_CORETYPE="Haswell").stdout.splitlines()
+    assert out == ["None", "Haswell", "Haswell"]
+
+
+def test_numpy_imported_first_above_avx2_costs_one_plain_line(monkeypatch):
+    monkeypatch.setattr(blas, "simd", lambda: "AVX512_ICL")
+    monkeypatch.setattr(blas, "wanted", lambda: "Haswell")
+    with pytest.warns(blas.BlasKernelWarning) as caught:
+        blas._simd_too_late()
+    (message,) = [str(w.message) for w in caught]
+    assert "\n" not in message
+    assert "computes at AVX512_ICL, not the report's X86_V3" in message
+    assert "trained networks are the same, gradient checks differ" in message
+    assert f'NPY_DISABLE_CPU_FEATURES="{blas.above_haswell()}"' in message
+    monkeypatch.setattr(blas, "simd", lambda: "X86_V3")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        blas._simd_too_late()  # at the report's level: no line

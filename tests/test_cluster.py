@@ -70,8 +70,8 @@ def assert_same_runs(a, b):
                 np.testing.assert_array_equal(layer_x[name], layer_y[name])
 
 
-CONFIGS = [Config(hidden=(32, 16), batch_norm=bn, n_s=60, cycles=1, batch_size=20, seed=s)
-           for bn in (False, True) for s in (0, 1)]
+CONFIGS = [Config(hidden=(32, 16), bn=bn, n_s=60, cycles=1, batch_size=20, seed=s)
+           for bn in ("none", "before") for s in (0, 1)]
 
 
 def test_cluster_sweep_is_bit_identical_and_cached_on_the_driver(fake_cifar, tmp_path):
@@ -113,7 +113,7 @@ def test_workers_run_the_pinned_kernel_and_another_kernel_is_said(fake_cifar, tm
 
 
 def test_a_killed_worker_costs_only_its_run(fake_cifar, tmp_path):
-    configs = [Config(hidden=(64, 64), batch_norm=True, n_s=400, cycles=1, batch_size=20,
+    configs = [Config(hidden=(64, 64), bn="before", n_s=400, cycles=1, batch_size=20,
                       seed=s) for s in range(6)]
     spec = DataSpec(str(fake_cifar), n_val=30)
     reference = run_many(configs, spec, n_jobs=1, cache=False, progress=False)

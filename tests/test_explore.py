@@ -57,7 +57,7 @@ def explorer():
 CONTROLS = {
     "layers": (4, "hidden", (50, 50, 50)),
     "widths": ("20, 10", "hidden", (20, 10)),
-    "bn": ("after", "bn_position", "after"),
+    "bn": ("after", "bn", "after"),
     "init": ("xavier", "init", "xavier"),
     "sigma": (1e-3, "sigma", 1e-3),
     "eps": (1e-12, "eps", 1e-12),
@@ -74,7 +74,7 @@ CONTROLS = {
 
 def test_every_control_maps_to_its_config_field():
     base, n_train = config_from({})
-    assert n_train == 10_000 and base.hidden == (50, 50) and base.batch_norm
+    assert n_train == 10_000 and base.hidden == (50, 50) and base.bn == "before"
     assert CONTROLS.keys() | {"n_train"} == DEFAULTS.keys()
     for name, (value, field, expected) in CONTROLS.items():
         values = ({"widths": "50"} if name == "layers" else
@@ -84,7 +84,7 @@ def test_every_control_maps_to_its_config_field():
         assert getattr(base, field) != expected, name  # the test value is not the default
     # the sigma slider counts only with a fixed-sigma init (Config refuses it otherwise)
     assert config_from({"sigma": 1e-3})[0].sigma == base.sigma
-    assert not config_from({"bn": "none"})[0].batch_norm
+    assert config_from({"bn": "none"})[0].bn == "none"
     assert config_from({"n_train": 45_000})[1] is None  # all images
     assert config_from({"n_s": 100, "cycles": 2})[0].log_every == 10  # 40 points a run
 

@@ -5,12 +5,12 @@ from bnnet import NINE_LAYER, Config, check_gradients, init_params
 from bnnet.core.gradcheck import numerical_gradients, relative_error
 
 DEPTHS = {2: (50,), 3: (50, 50), 4: (50, 30, 20), 9: NINE_LAYER}
-BN_MODES = {"no BN": dict(batch_norm=False), "BN before ReLU": dict(batch_norm=True),
-            "BN after ReLU": dict(batch_norm=True, bn_position="after"),
-            "BN before ReLU + dropout": dict(batch_norm=True, dropout=0.3),
-            "BN after ReLU + dropout": dict(batch_norm=True, bn_position="after",
+BN_MODES = {"no BN": dict(bn="none"), "BN before ReLU": dict(bn="before"),
+            "BN after ReLU": dict(bn="after"),
+            "BN before ReLU + dropout": dict(bn="before", dropout=0.3),
+            "BN after ReLU + dropout": dict(bn="after",
                                             dropout=0.3),
-            "BN before ReLU + label smoothing": dict(batch_norm=True, label_smoothing=0.2)}
+            "BN before ReLU + label smoothing": dict(bn="before", label_smoothing=0.2)}
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def test_analytic_gradients_match_centred_differences(layers, bn, lam, small_bat
     X, y = small_batch
     cfg = Config(hidden=DEPTHS[layers], lam=lam, **BN_MODES[bn])
     table = check_gradients(cfg, X, y, n_classes=10)
-    expected = {"W", "b"} | ({"gamma", "beta"} if cfg.batch_norm else set())
+    expected = {"W", "b"} | ({"gamma", "beta"} if cfg.has_bn else set())
     assert set(table["parameter"]) == expected
     assert len(table[table.parameter == "W"]) == layers
     worst = table.loc[table.max_rel_error.idxmax()]
@@ -57,9 +57,9 @@ def test_grid_of_checks_is_cached_and_labelled(small_batch, tmp_path, monkeypatc
 
     monkeypatch.setenv("BNNET_CACHE_DIR", str(tmp_path))
     X, y = small_batch[0][:, :5], small_batch[1]
-    configs = [Config(hidden=(6,), batch_norm=False), Config(hidden=(6,), lam=0.1)]
+    configs = [Config(hidden=(6,), bn="none"), Config(hidden=(6,), lam=0.1)]
     first = check_gradients_grid(configs, X, y, n_classes=10, cache=True)
-    assert memory().cache(check_gradients).check_call_in_cache(
+    assert memory(simd=True).cache(check_gradients).check_call_in_cache(
         configs[0], np.ascontiguousarray(X), y, None, n_classes=10)
     again = check_gradients_grid(configs, X, y, n_classes=10, cache=True)
     assert first.equals(again)
@@ -74,7 +74,7 @@ def test_a_corrupt_cached_check_costs_one_line(small_batch, tmp_path, monkeypatc
 
     monkeypatch.setenv("BNNET_CACHE_DIR", str(tmp_path))
     X, y = small_batch[0][:, :5], small_batch[1]
-    configs = [Config(hidden=(6,), batch_norm=False), Config(hidden=(6,), lam=0.1)]
+    configs = [Config(hidden=(6,), bn="none"), Config(hidden=(6,), lam=0.1)]
     first = check_gradients_grid(configs, X, y, n_classes=10, n_jobs=2, cache=True)
     outputs = sorted(tmp_path.rglob("output.pkl"))
     assert len(outputs) == 2

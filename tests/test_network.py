@@ -6,7 +6,7 @@ from bnnet.core.network import population_statistics
 
 
 def test_init_shapes_and_which_layers_have_bias_and_bn():
-    cfg = Config(hidden=(50, 30), batch_norm=True, bn_position="before")
+    cfg = Config(hidden=(50, 30), bn="before")
     params = init_params(cfg, 3072, 10)
     assert [p["W"].shape for p in params] == [(3072, 50), (50, 30), (30, 10)]
     # hidden layers feed BN directly: no bias (beta replaces it); the output layer has one
@@ -15,9 +15,9 @@ def test_init_shapes_and_which_layers_have_bias_and_bn():
     assert sorted(params[2]) == ["W", "b"]
     assert all(p["W"].dtype == np.float32 for p in params)
 
-    after = init_params(cfg.replace(bn_position="after"), 3072, 10)
+    after = init_params(cfg.replace(bn="after"), 3072, 10)
     assert "b" in after[0] and "gamma" in after[0]
-    plain = init_params(cfg.replace(batch_norm=False), 3072, 10)
+    plain = init_params(cfg.replace(bn="none"), 3072, 10)
     assert [sorted(p) for p in plain] == [["W", "b"]] * 3
 
 
@@ -96,7 +96,7 @@ def test_eval_mode_uses_running_statistics():
 @pytest.mark.parametrize("position", ["before", "after"])
 def test_population_statistics_make_eval_mode_equal_train_mode_on_the_whole_set(position):
     """Eval mode with statistics recomputed over X is train mode with X as one batch."""
-    cfg = Config(hidden=(12, 9, 7), bn_position=position, dtype="float64")
+    cfg = Config(hidden=(12, 9, 7), bn=position, dtype="float64")
     rng = np.random.default_rng(4)
     X = rng.normal(size=(300, 6)) * 2 + 1
     params = init_params(cfg, 6, 5)

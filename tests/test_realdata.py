@@ -15,7 +15,7 @@ def test_real_data_loads_with_the_course_split(real_data_dir):
 
 def test_three_layer_bn_short_run_is_clearly_above_chance(real_data_dir):
     data = load_cifar10(real_data_dir)
-    cfg = Config(hidden=(50, 50), batch_norm=True, n_s=450, cycles=1)  # 2 epochs
+    cfg = Config(hidden=(50, 50), bn="before", n_s=450, cycles=1)  # 2 epochs
     result = fit(cfg, data, progress=False)
     assert result.test_accuracy > 0.40, result.test
     assert result.history["val_accuracy"].iloc[-1] > 0.40

@@ -27,7 +27,7 @@ def committed_run(section: str, **config: object) -> dict:
 def test_fit_in_this_process_gives_the_reports_numbers_bit_for_bit():
     if not MANIFEST.is_file():
         pytest.skip("no committed report manifest")
-    run = committed_run("02_three_vs_nine_layers", hidden=[50, 50], batch_norm=True, seed=0)
+    run = committed_run("02_three_vs_nine_layers", hidden=[50, 50], bn="before", seed=0)
     data = bnnet.load_cifar10(n_val=run["data"]["n_val"], seed=run["data"]["seed"],
                               split=run["data"]["split"], n_train=run["data"]["n_train"])
     config = bnnet.Config(**run["config"])

@@ -11,7 +11,7 @@ from tests.conftest import SMALL
 
 
 def test_parallel_runs_equal_sequential_runs_bit_for_bit(spec):
-    configs = [Config(**SMALL, seed=s, batch_norm=bn) for s in (0, 1) for bn in (False, True)]
+    configs = [Config(**SMALL, seed=s, bn=bn) for s in (0, 1) for bn in ("none", "before")]
     seq = run_many(configs, spec, n_jobs=1, cache=False, progress=False)
     par = run_many(configs, spec, n_jobs=2, cache=False, progress=False)
     for a, b in zip(seq, par, strict=True):
@@ -37,9 +37,9 @@ def test_small_sigma_kills_the_signal_without_bn_but_not_with_it():
     X, y = rng.normal(size=(200, 100)), rng.integers(0, 10, 200)
     hidden = (50, 30, 20, 20, 10, 10, 10, 10)
     plain = layer_statistics(Config(hidden=hidden, init="normal", sigma=1e-3,
-                                    batch_norm=False, dtype="float64"), X, y, 10)
+                                    bn="none", dtype="float64"), X, y, 10)
     bn = layer_statistics(Config(hidden=hidden, init="normal", sigma=1e-3,
-                                 batch_norm=True, dtype="float64"), X, y, 10)
+                                 bn="before", dtype="float64"), X, y, 10)
     assert plain["output_std"].iloc[-1] < 1e-15  # scores vanish: uniform softmax
     assert plain["grad_W_norm"].iloc[0] < 1e-15
     # BN rescales the tiny pre-activations: outputs and gradients keep a usable size

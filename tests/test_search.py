@@ -11,7 +11,7 @@ from tests.conftest import SMALL
 
 
 def test_lambda_search_is_seeded_sorted_and_reports_diverged_trials(spec):
-    base = Config(**SMALL, batch_norm=False)
+    base = Config(**SMALL, bn="none")
     table, results = lambda_search(base, spec, (-4, -1), 4, seed=3, progress=False)
     assert len(table) == 4 and len(results) == 4
     assert table["val_accuracy"].is_monotonic_decreasing

@@ -19,13 +19,13 @@ def blobs(n: int, d: int = 40, classes: int = 10, seed: int = 0) -> Dataset:
     return Dataset.from_arrays(*draw(n), *draw(200), *draw(200))
 
 
-@pytest.mark.parametrize("batch_norm", [False, True])
-def test_small_net_overfits_100_samples(batch_norm):
+@pytest.mark.parametrize("bn", ["none", "before"])
+def test_small_net_overfits_100_samples(bn):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 40)).astype(np.float32)
     y = rng.integers(0, 10, 100)  # random labels: only memorisation gets them right
     data = Dataset.from_arrays(X, y, X, y)
-    cfg = Config(hidden=(50, 50), batch_norm=batch_norm, lam=0.0, batch_size=20,
+    cfg = Config(hidden=(50, 50), bn=bn, lam=0.0, batch_size=20,
                  eta_min=1e-3, eta_max=0.1, n_s=250, cycles=2, log_every=250)
     result = fit(cfg, data, progress=False)
     assert result.history["train_accuracy"].iloc[0] < 0.3
@@ -73,7 +73,7 @@ def test_same_seed_gives_identical_results_and_another_seed_does_not():
 
 
 def test_divergence_stops_with_a_clear_error_and_keeps_the_history():
-    cfg = Config(hidden=(50, 50), batch_norm=False, eta_min=1e3, eta_max=1e4, n_s=100,
+    cfg = Config(hidden=(50, 50), bn="none", eta_min=1e3, eta_max=1e4, n_s=100,
                  batch_size=20, log_every=5)
     with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError) as err:
         fit(cfg, blobs(400), progress=False)
@@ -217,13 +217,13 @@ def test_stop_ends_the_run_at_the_step_reached(kernels):
 def test_a_divergence_in_the_first_updates_blames_the_initial_scale():
     """A 20-layer net without BN at sigma 1 overflows at once, at eta_min: lowering eta_max
     would not help, the initial weights would."""
-    cfg = Config(hidden=(50,) * 19, batch_norm=False, init="normal", sigma=1.0, n_s=50,
+    cfg = Config(hidden=(50,) * 19, bn="none", init="normal", sigma=1.0, n_s=50,
                  batch_size=20)
     with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError) as err:
         fit(cfg, blobs(400), progress=False)
     message = str(err.value)
     assert err.value.step < 10 and "initial weights" in message
-    assert 'sigma=1' in message and "batch_norm=True" in message
+    assert 'sigma=1' in message and 'bn="before"' in message
     assert "lower eta_max" not in message
 
 
@@ -252,3 +252,34 @@ def test_fit_trains_with_one_blas_thread_unless_told_otherwise():
     assert seen and all(threads == {1} for threads in seen)
     outside = {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
     assert outside  # the process's own setting is back after the run
+
+
+def test_swapped_arguments_name_the_order():
+    data = blobs(100)
+    with pytest.raises(TypeError, match=r"configuration first: fit\(config, data\), not "
+                                        r"fit\(data, config\)"):
+        fit(data, Config(hidden=(8,)), progress=False)
+
+
+def test_the_progress_estimate_starts_after_the_first_steps_warm_up(monkeypatch):
+    """The first step (the first log, compiling) is slow: the bar's clock restarts after it,
+    so that its rate and time left come from the steps that follow."""
+    import bnnet.core.train as train
+
+    events = []
+
+    class Recording(train.tqdm):
+        def update(self, n=1):
+            events.append(("update", self.n))
+            return super().update(n)
+
+        def reset(self, total=None):
+            events.append(("reset", self.n))
+            return super().reset(total)
+
+    monkeypatch.setattr(train, "tqdm", Recording)
+    cfg = Config(hidden=(8,), n_s=5, cycles=1, batch_size=20)
+    result = fit(cfg, blobs(100), progress=True)
+    assert events[:3] == [("update", 0), ("reset", 1), ("update", 0)]
+    assert [e for e in events if e[0] == "reset"] == [("reset", 1)]
+    assert len(result.history) and not result.stopped

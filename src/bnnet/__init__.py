@@ -3,7 +3,7 @@
 The main entry points::
 
     data = bnnet.load_cifar10()                    # normalised 45k / 5k / 10k splits
-    result = bnnet.fit(bnnet.Config(hidden=[50, 50], batch_norm=True), data)
+    result = bnnet.fit(bnnet.Config(hidden=[50, 50], bn="before"), data)
     result.test_accuracy, result.history           # float, pandas DataFrame
 
 The package has three floors, each importing only from those below it: :mod:`bnnet.core`

@@ -19,8 +19,11 @@ NumPy itself picks, function by function, code for the widest SIMD its CPU has (
 AVX2); a float64 ``exp`` or sum then rounds differently, which the gradient check's
 round-off-sized errors show in their last digits. With the Haswell kernel, :func:`pin` also
 caps NumPy's dispatch at the same level (``NPY_DISABLE_CPU_FEATURES`` =
-:data:`ABOVE_HASWELL`, unless the environment sets it), so an AVX-512 CPU runs the AVX2
-code of an AVX2 CPU.
+:func:`above_haswell`, unless the environment sets it), so an AVX-512 CPU runs the AVX2
+code of an AVX2 CPU. Trained runs do not depend on that level (their element-wise work runs
+in Numba), the gradient checks' last digits do. When NumPy was imported before bnnet,
+nothing is set for the worker processes either, so that they compute at the level of the
+process that starts them, and one line says when that level is not the report's.
 
 The setting only takes effect in a process that sets it before NumPy is first imported
 (OpenBLAS reads it when it is loaded); processes started from it (joblib/loky workers, a
@@ -36,8 +39,10 @@ import difflib
 import functools
 import os
 import platform
+import re
 import sys
 import warnings
+from importlib.metadata import PackageNotFoundError, version
 
 from threadpoolctl import threadpool_info
 
@@ -49,10 +54,31 @@ CHOICE_ENV = "BNNET_BLAS_CORETYPE"
 DETECTED = "detected"
 #: NumPy's switch for its SIMD dispatch, read when NumPy loads.
 SIMD_ENV = "NPY_DISABLE_CPU_FEATURES"
-#: NumPy's dispatch targets above AVX2 + FMA (NumPy 2.4's names, then older ones; a name
-#: the installed NumPy does not know is ignored).
-ABOVE_HASWELL = ("X86_V4 AVX512_ICL AVX512_SPR AVX512F AVX512CD AVX512_KNL AVX512_KNM "
-                 "AVX512_SKX AVX512_CLX AVX512_CNL")
+#: NumPy's dispatch targets above AVX2 + FMA, by NumPy version: 2.4 groups AVX-512 into
+#: X86_V4 and names the rest as before; older versions name each AVX-512 extension. A name
+#: the installed NumPy does not dispatch makes it raise an ImportWarning, so the list must
+#: match the version (:func:`above_haswell`).
+ABOVE_HASWELL = {(2, 4): "X86_V4 AVX512_ICL AVX512_SPR",
+                 (0, 0): ("AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX "
+                          "AVX512_CNL AVX512_ICL AVX512_SPR")}
+#: NumPy's widest dispatch level that an AVX2 + FMA CPU runs (the report's level).
+HASWELL_SIMD = "X86_V3"
+
+
+def numpy_version() -> tuple[int, int]:
+    """``(major, minor)`` of the installed NumPy, read from its metadata (NumPy is not
+    imported); ``(0, 0)`` when it cannot be read."""
+    try:
+        found = re.match(r"(\d+)\.(\d+)", version("numpy"))
+    except PackageNotFoundError:
+        return (0, 0)
+    return (int(found[1]), int(found[2])) if found else (0, 0)
+
+
+def above_haswell() -> str:
+    """:data:`ABOVE_HASWELL`'s names for the installed NumPy."""
+    installed = numpy_version()
+    return next(names for since, names in ABOVE_HASWELL.items() if installed >= since)
 
 
 class BlasKernelWarning(UserWarning):
@@ -134,7 +160,7 @@ def pin() -> str:
                     "OpenBLAS chooses; the numbers will not be bit-identical to the report's")
         os.environ[CORETYPE_ENV] = os.environ[CHOICE_ENV] = choice
     if os.environ[CORETYPE_ENV].lower() == DEFAULT.lower():
-        os.environ.setdefault(SIMD_ENV, ABOVE_HASWELL)
+        os.environ.setdefault(SIMD_ENV, above_haswell())
     return ""
 
 
@@ -179,8 +205,30 @@ def describe() -> str:
 
 
 def identical_numbers_hint(kernel: str) -> str:
-    """The setting that runs ``kernel`` (given before Python starts)."""
-    return f"{CORETYPE_ENV}={kernel} (or {CHOICE_ENV}={kernel}) set before Python starts"
+    """The setting that runs ``kernel`` (given before Python starts), with the SIMD cap that
+    goes with the Haswell kernel."""
+    simd = (f" and {SIMD_ENV}=\"{above_haswell()}\"" if kernel.lower() == DEFAULT.lower()
+            else "")
+    return (f"{CORETYPE_ENV}={kernel}{simd} (or {CHOICE_ENV}={kernel}) set before Python "
+            "starts")
+
+
+def _above_level(level: str) -> bool:
+    return level.startswith(("X86_V4", "AVX512"))
+
+
+def _simd_too_late() -> None:
+    """With NumPy imported before bnnet: one line when its SIMD level is above the report's
+    (AVX-512 where the report's kernel caps NumPy at AVX2). Nothing is changed, so that the
+    workers this process starts compute at its level."""
+    level = simd()
+    if wanted().lower() != DEFAULT.lower() or not _above_level(level):
+        return
+    warnings.warn_explicit(
+        f"NumPy was imported before bnnet and computes at {level}, not the report's "
+        f"{HASWELL_SIMD}: trained networks are the same, gradient checks differ in their last "
+        f"digits. Import bnnet first, or start Python with {SIMD_ENV}=\"{above_haswell()}\".",
+        BlasKernelWarning, "bnnet", 0)
 
 
 def _too_late() -> str:
@@ -201,6 +249,13 @@ def _too_late() -> str:
 
 # Too late for this process: pin nothing, so that the worker processes it starts run the
 # same kernel as it does (and the cache, keyed by this process's kernel, stays true).
-_unpinned_reason = _too_late() if "numpy" in sys.modules else ""
-if not _unpinned_reason:
+if "numpy" in sys.modules:
+    _unpinned_reason = _too_late()
+    _simd_too_late()
+    if (not _unpinned_reason and not os.environ.get(CORETYPE_ENV) and wanted() != DETECTED
+            and loaded()["kernel"]):
+        # NumPy already runs the kernel asked for: name it for the workers, but leave
+        # NumPy's SIMD level to what this process runs
+        os.environ[CORETYPE_ENV] = os.environ[CHOICE_ENV] = check_choice(wanted())
+else:
     _unpinned_reason = pin()

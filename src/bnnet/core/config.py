@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,14 +32,17 @@ THREE_LAYER = (50, 50)
 NINE_LAYER = (50, 30, 20, 20, 10, 10, 10, 10)
 #: The course's two nets by the names the report gives them.
 NETS = {"3-layer": THREE_LAYER, "9-layer": NINE_LAYER}
-#: Where BN sits, in the words of every table and figure (``None``: no BN).
-BN_PLACEMENTS = {None: "none", "before": "before the ReLU", "after": "after the ReLU"}
+#: ``Config.bn``'s values: where BN sits, in the words of every table and figure.
+BN_PLACEMENTS = {"none": "none", "before": "before the ReLU", "after": "after the ReLU"}
+#: The keywords ``Config.bn`` replaced (``batch_norm`` and ``bn_position`` gave four
+#: combinations for three networks); still accepted, with a :class:`DeprecationWarning`.
+LEGACY_BN_KEYWORDS = ("batch_norm", "bn_position")
 
 
 def bn_placement(config: Config) -> str:
     """:data:`BN_PLACEMENTS` of a configuration: ``"none"``, ``"before the ReLU"`` or
     ``"after the ReLU"``."""
-    return BN_PLACEMENTS[config.bn_position if config.batch_norm else None]
+    return BN_PLACEMENTS[config.bn]
 
 
 #: ``Config.sigma`` when not given (it counts only with ``init="normal"``).
@@ -72,8 +77,10 @@ class Config:
 
     Attributes:
         hidden: sizes of the hidden layers; ``(50, 50)`` is the 3-layer net.
-        batch_norm: normalise every hidden layer with batch normalization.
-        bn_position: ``"before"`` the ReLU (s -> BN -> ReLU) or ``"after"`` it.
+        bn: batch normalization of every hidden layer: ``"before"`` the ReLU
+            (s -> BN -> ReLU), ``"after"`` it (s -> ReLU -> BN) or ``"none"``. (The
+            keywords ``batch_norm=`` and ``bn_position=`` of earlier versions are still
+            accepted, with a :class:`DeprecationWarning`.)
         init: ``"he"`` (std sqrt(2/d_in)), ``"xavier"`` (std sqrt(1/d_in)) or ``"normal"``
             (std ``sigma`` for every layer).
         sigma: standard deviation for ``init="normal"`` (an error with another ``init``).
@@ -116,8 +123,8 @@ class Config:
                expected="a list of hidden-layer sizes, each a positive integer, e.g. [50, 50]"),
         "give at least one hidden layer: bnnet studies batch normalization of hidden layers, "
         "so k >= 2")
-    batch_norm: bool = setting(True, Bool())
-    bn_position: str = setting("before", Options(("before", "after")))
+    bn: str = setting("before", Options(tuple(BN_PLACEMENTS)),
+                      'BN placement: "before" or "after" the ReLU, or "none"')
     init: str = setting("he", Options(("he", "xavier", "normal")))
     sigma: float = setting(SIGMA_DEFAULT, POSITIVE, "the weight std must be > 0")
     lam: float = setting(0.005, Real(0), "the regularisation strength must be >= 0")
@@ -147,7 +154,7 @@ class Config:
 
     def __new__(cls, *args: Any, **fields: Any) -> Config:
         # runs before the dataclass __init__, whose TypeError would not name the field meant
-        unknown = fields.keys() - set(cls.field_names())
+        unknown = fields.keys() - set(cls.field_names()) - set(LEGACY_BN_KEYWORDS)
         if unknown:
             raise ConfigError("; ".join(unknown_field(name) for name in sorted(unknown)))
         return super().__new__(cls)
@@ -199,8 +206,15 @@ class Config:
     def np_dtype(self) -> np.dtype:
         return np.dtype(self.dtype)
 
+    @property
+    def has_bn(self) -> bool:
+        """Whether the hidden layers are batch-normalised (``bn != "none"``)."""
+        return self.bn != "none"
+
     def replace(self, **changes: Any) -> Config:
         """A copy with some fields changed (validated again)."""
+        if any(name in changes for name in LEGACY_BN_KEYWORDS):
+            changes = _from_legacy(changes, self.bn)
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -208,6 +222,43 @@ class Config:
         d = dataclasses.asdict(self)
         d["hidden"] = list(self.hidden)
         return d
+
+
+def _from_legacy(fields: dict[str, Any], bn: str = "before") -> dict[str, Any]:
+    """``fields`` with ``batch_norm=`` and ``bn_position=`` turned into ``bn=`` (``bn``: the
+    placement they change), with one :class:`DeprecationWarning` naming the new keyword."""
+    fields = dict(fields)
+    given = {name: fields.pop(name) for name in LEGACY_BN_KEYWORDS if name in fields}
+    if "bn" in fields:
+        raise ConfigError(
+            f"give BN's placement once: bn={fields['bn']!r} and "
+            + ", ".join(f"{k}={v!r}" for k, v in given.items())
+            + ' both set it; keep bn= ("none", "before" or "after") alone')
+    on = given.get("batch_norm", bn != "none")
+    position = given.get("bn_position", bn if bn != "none" else "before")
+    if not isinstance(on, (bool, np.bool_)):
+        raise ConfigError(f"batch_norm={on!r} must be True or False; better, use bn= "
+                          '("none", "before" or "after")')
+    new = "none" if not on else position
+    warnings.warn(
+        ", ".join(f"{k}={v!r}" for k, v in given.items())
+        + f" is deprecated: write bn={new!r} (one of \"none\", \"before\", \"after\")",
+        DeprecationWarning, stacklevel=3)
+    fields["bn"] = new
+    return fields
+
+
+_dataclass_init = Config.__init__
+
+
+@functools.wraps(_dataclass_init)
+def _init(self: Config, *args: Any, **fields: Any) -> None:
+    if any(name in fields for name in LEGACY_BN_KEYWORDS):
+        fields = _from_legacy(fields)
+    _dataclass_init(self, *args, **fields)
+
+
+Config.__init__ = _init  # type: ignore[method-assign]
 
 
 def closest(name: str, names: Any) -> str:

@@ -85,7 +85,7 @@ class FastStep:
                           np.zeros(batch_size, np.int64))
         last = len(params) - 1
         self.kinds = [("bias_relu" if not layer_has_bn(config, l)
-                       else FORWARD_KINDS[config.bn_position]) for l in range(last)]
+                       else FORWARD_KINDS[config.bn]) for l in range(last)]
         # the vectors of every layer in flat arrays: the trained ones (b, gamma, beta) and
         # their gradients, the running statistics and this batch's statistics. Each pair is
         # built by the same call, so one kernel call pairs every entry with its partner.

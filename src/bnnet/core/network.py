@@ -6,11 +6,11 @@ Parameters are a list with one dict per affine layer, ``params[l]``:
 - for a hidden layer with batch normalization also ``gamma``, ``beta`` (trained) and
   ``running_mean``, ``running_var`` (population statistics for eval mode), shape (d_out,).
 
-A hidden layer computes ``s = x W (+ b)`` and then, with ``bn_position="before"``,
-``ReLU(BN(s))`` or, with ``bn_position="after"``, ``BN(ReLU(s))``; the last layer gives the
+A hidden layer computes ``s = x W (+ b)`` and then, with ``bn="before"``,
+``ReLU(BN(s))`` or, with ``bn="after"``, ``BN(ReLU(s))``; the last layer gives the
 class scores. **The bias of a layer whose output goes straight into BN is left out**: BN
 subtracts the batch mean, so any bias is cancelled exactly, its gradient is exactly 0 and
-``beta`` takes its role. With ``bn_position="after"`` the ReLU sits in between, the bias is
+``beta`` takes its role. With ``bn="after"`` the ReLU sits in between, the bias is
 not redundant and is kept.
 """
 
@@ -43,12 +43,12 @@ TRAINABLE = ("W", "b", "gamma", "beta")
 
 def layer_has_bn(config: Config, layer: int) -> bool:
     """Whether affine layer ``layer`` (0-based) is followed by batch normalization."""
-    return config.batch_norm and layer < len(config.hidden)
+    return config.has_bn and layer < len(config.hidden)
 
 
 def layer_has_bias(config: Config, layer: int) -> bool:
     """Whether affine layer ``layer`` has a bias (not when BN comes straight after it)."""
-    return not (layer_has_bn(config, layer) and config.bn_position == "before")
+    return not (layer_has_bn(config, layer) and config.bn == "before")
 
 
 #: Standard deviation of the initial weights of a layer with ``d_in`` inputs, per
@@ -112,7 +112,7 @@ def forward(
     Args:
         X: inputs, shape (N, D).
         params: from :func:`init_params`.
-        config: the architecture (``batch_norm``, ``bn_position``, ``eps``, ``dropout``).
+        config: the architecture (``bn``, ``eps``, ``dropout``).
         train: BN uses the batch statistics (train mode) or the running ones (eval mode);
             dropout is applied in train mode only.
         rng: draws the dropout masks (train mode with ``config.dropout > 0``); default a
@@ -133,7 +133,7 @@ def forward(
             h = s
         elif not layer_has_bn(config, layer):
             h, cache["relu"] = relu_forward(s)
-        elif config.bn_position == "before":
+        elif config.bn == "before":
             s, cache["bn"] = _bn(s, p, config, train)
             h, cache["relu"] = relu_forward(s)
         else:
@@ -175,11 +175,11 @@ def backward(
     for layer in range(len(caches) - 1, -1, -1):
         cache, g = caches[layer], grads[layer]
         ds = dh if "dropout" not in cache else dropout_backward(dh, cache["dropout"])
-        if "bn" in cache and config.bn_position == "after":
+        if "bn" in cache and config.bn == "after":
             ds, g["gamma"], g["beta"] = batchnorm_backward(ds, cache["bn"])
         if "relu" in cache:
             ds = relu_backward(ds, cache["relu"])
-        if "bn" in cache and config.bn_position == "before":
+        if "bn" in cache and config.bn == "before":
             ds, g["gamma"], g["beta"] = batchnorm_backward(ds, cache["bn"])
         has_bias = layer_has_bias(config, layer)
         dh, g["W"], db = affine_backward(ds, cache["affine"], need_dx=layer > 0,
@@ -312,10 +312,10 @@ def population_statistics(
         if not layer_has_bn(config, layer):
             h = relu_forward(s)[0]
             continue
-        bn_input = s if config.bn_position == "before" else relu_forward(s)[0]
+        bn_input = s if config.bn == "before" else relu_forward(s)[0]
         p["running_mean"] = bn_input.mean(axis=0, dtype=np.float64).astype(s.dtype)
         p["running_var"] = bn_input.var(axis=0, dtype=np.float64).astype(s.dtype)
         out = batchnorm_eval(bn_input, p["gamma"], p["beta"], p["running_mean"],
                              p["running_var"], config.eps)
-        h = relu_forward(out)[0] if config.bn_position == "before" else out
+        h = relu_forward(out)[0] if config.bn == "before" else out
     return new

@@ -129,10 +129,14 @@ def fit(
             cores, but the last digits then depend on the number of threads.
 
     Raises:
-        TypeError: ``data`` is not a :class:`~bnnet.core.data.Dataset`.
+        TypeError: ``data`` is not a :class:`~bnnet.core.data.Dataset` (or the two
+            arguments are swapped).
         ValueError: the data do not fit the configuration.
         TrainingDivergedError: the cost became NaN or infinite (e.g. eta_max too large).
     """
+    if isinstance(config, Dataset) and isinstance(data, Config):
+        raise TypeError("fit takes the configuration first: fit(config, data), not "
+                        "fit(data, config)")
     if not isinstance(data, Dataset):
         raise TypeError(
             f"fit takes a bnnet Dataset, got {type(data).__name__}: load one with "
@@ -175,6 +179,9 @@ def _fit(config: Config, data: Dataset, progress: bool,
             if not np.isfinite(cost):
                 raise divergence_error(config, step, cost, etas[step], history.frame(), params)
             bar.update()
+            if step == 0:  # the first step's warm-up (compiling, the first log) is no rate
+                bar.reset()
+                bar.update()
             stopping = stop is not None and stop.is_set() and step + 1 < config.n_updates
             if stopping or (step + 1) % log_every == 0 or step + 1 == config.n_updates:
                 history.log(step + 1)
@@ -340,7 +347,7 @@ def divergence_error(config: Config, step: int, cost: float, eta: float,
     if step < EARLY and eta < 0.1 * config.eta_max:
         scale = (f'init="normal" with sigma={config.sigma:g}' if config.init == "normal"
                  else f"init={config.init!r}")
-        bn = "" if config.batch_norm else ", or batch_norm=True"
+        bn = "" if config.has_bn else ', or bn="before"'
         cause = (f"this early the learning rate is still small (eta_min={config.eta_min:g}), so "
                  f"the initial weights are the likely cause ({scale} on {config.n_layers} "
                  f"layers): try a smaller sigma or init=\"he\"{bn}")
@@ -363,5 +370,5 @@ def _eval_subset(n: int, size: int | None, rng: np.random.Generator) -> np.ndarr
 
 
 def _describe(config: Config) -> str:
-    bn = f"BN {bn_placement(config)}" if config.batch_norm else "no BN"
+    bn = f"BN {bn_placement(config)}" if config.has_bn else "no BN"
     return f"{config.n_layers}-layer {bn}"

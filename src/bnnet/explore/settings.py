@@ -65,7 +65,7 @@ def config_from(values: Mapping[str, Any], curve_points: int = CURVE_POINTS
     n_s, cycles = int(v["n_s"]), int(v["cycles"])
     config = Config(
         hidden=parse_widths(str(v["widths"]), int(v["layers"])),
-        batch_norm=v["bn"] != "none", bn_position=v["bn"] if v["bn"] != "none" else "before",
+        bn=v["bn"],
         init=v["init"], **({"sigma": float(v["sigma"])} if v["init"] == "normal" else {}),
         eps=float(v["eps"]), lam=float(v["lam"]),
         eta_max=float(v["eta_max"]), n_s=n_s, cycles=cycles, optimizer=v["optimizer"],
@@ -84,7 +84,7 @@ def describe(config: Config) -> str:
     """``"9 layers [50, 30, ...], BN before the ReLU, fixed sigma 0.001"``: a run in words."""
     init = {"he": "He init", "xavier": "Xavier init"}.get(config.init,
                                                          f"fixed sigma {config.sigma:.3g}")
-    bn = f"BN {bn_placement(config)}" if config.batch_norm else "no BN"
+    bn = f"BN {bn_placement(config)}" if config.has_bn else "no BN"
     return f"{config.n_layers} layers {list(config.hidden)}, {bn}, {init}"
 
 
@@ -102,8 +102,7 @@ def short_label(number: int, config: Config, n_train: int | None) -> str:
     from the explorer's defaults (BN's place, init, epsilon, lambda, eta, schedule, optimizer,
     images, augmentation, seed), so that the runs of one overlay read apart."""
     d, _ = config_from({})
-    parts = [shape(config), {"before": "BN", "after": "ReLU→BN"}[config.bn_position]
-             if config.batch_norm else "no BN"]
+    parts = [shape(config), {"none": "no BN", "before": "BN", "after": "ReLU→BN"}[config.bn]]
     if config.init == "normal":
         parts.append(f"σ {config.sigma:g}")
     elif config.init != d.init:
@@ -152,9 +151,9 @@ def as_code(config: Config, n_train: int | None, data_dir: str | None = None) ->
 #: notebooks that train a configuration among their runs: the Config fields they set
 #: (other than the defaults), and how each becomes a papermill parameter
 NOTEBOOK_PARAMETERS = {
-    "02_three_vs_nine_layers": {"batch_norm": None, "n_s": "n_s", "cycles": "cycles",
+    "02_three_vs_nine_layers": {"bn": None, "n_s": "n_s", "cycles": "cycles",
                                 "lam": "lam", "seed": "seeds"},
-    "04_init_sensitivity": {"batch_norm": None, "init": None, "sigma": "sigmas", "n_s": "n_s",
+    "04_init_sensitivity": {"bn": None, "init": None, "sigma": "sigmas", "n_s": "n_s",
                             "cycles": "cycles", "seed": "seeds"},
 }
 #: fields the explorer sets for its own view; they change no final number
@@ -164,8 +163,8 @@ VIEW_FIELDS = {"log_every", "train_eval_size"}
 def papermill_line(config: Config, n_train: int | None) -> str | None:
     """The papermill command of a notebook that trains ``config`` among its runs, or
     ``None`` if no notebook does."""
-    if tuple(config.hidden) not in NETS.values():
-        return None
+    if tuple(config.hidden) not in NETS.values() or config.bn == "after":
+        return None  # (02 and 04 train BN before the ReLU or none)
     changed = changed_fields(config).keys() - VIEW_FIELDS - {"hidden"}
     for notebook, parameters in NOTEBOOK_PARAMETERS.items():
         if changed <= parameters.keys() and ("init" in parameters) == (config.init == "normal"):

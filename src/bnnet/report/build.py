@@ -42,7 +42,7 @@ from bnnet.report.assemble import (
 from bnnet.report.display import FIGURES_ENV, RESULTS_ENV, STUDY_FIGURES, STUDY_RESULTS
 from bnnet.report.pdf import PDFFailed, to_pdf
 from bnnet.report.terminal import NotebookProgress
-from bnnet.study.cache import code_key
+from bnnet.study.cache import environment
 from bnnet.study.cluster import SCHEDULER_ENV, insecure_address
 from bnnet.study.progress import PROGRESS_ENV
 from bnnet.study.provenance import (
@@ -248,7 +248,7 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
     commit = git_commit()
     manifest = Path(os.environ[RESULTS_ENV]) / MANIFEST
     runs = write_manifest(ledger, manifest, batches_dir=folder, commit=commit,
-                          code=code_key())
+                          run_key=environment(simd=True))
     verify = verify_command(manifest)
     print(f"[report] manifest of the {runs} runs written to {manifest} ({verify} re-trains "
           "a sample of them)", flush=True)

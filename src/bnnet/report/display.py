@@ -98,7 +98,7 @@ COLUMN_LABELS = {
     "seconds": "seconds per run", "minutes": "minutes", "log10_lam": "log₁₀ λ",
     "interval (log10)": "95% interval (log₁₀ λ)", "lam interval": "95% interval (λ)",
     "fitted val_accuracy": "fitted validation accuracy (%)", "sigma": "σ",
-    "bn_position": "BN position", "alpha": "α", "statistics": "BN statistics", "eps": "ε",
+    "alpha": "α", "statistics": "BN statistics", "eps": "ε",
 }
 
 

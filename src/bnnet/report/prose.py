@@ -347,7 +347,7 @@ def settings_in_words(config: Config, n_train: int | None = None) -> pd.DataFram
     rows = [
         ("hidden layers", ", ".join(map(str, config.hidden)) + " units"),
         ("batch normalization",
-         f"{config.bn_position} the ReLU of every hidden layer" if config.batch_norm
+         f"{config.bn} the ReLU of every hidden layer" if config.has_bn
          else "none"),
         ("initial weights", INITS.get(config.init, f"N(0, σ²) with σ = {_plain(config.sigma)}")),
         ("L2 regularisation λ", _plain(config.lam)),
@@ -366,8 +366,8 @@ def settings_in_words(config: Config, n_train: int | None = None) -> pd.DataFram
          or "none"),
         ("test-time flips", "each test image and its mirror, probabilities averaged"
          if config.test_flip else "no"),
-        ("BN running average α", f"{config.alpha:g}" if config.batch_norm else "–"),
-        ("BN ε (added to the variance)", _plain(config.eps) if config.batch_norm else "–"),
+        ("BN running average α", f"{config.alpha:g}" if config.has_bn else "–"),
+        ("BN ε (added to the variance)", _plain(config.eps) if config.has_bn else "–"),
         ("arithmetic", config.dtype),
     ]
     return pd.DataFrame(rows, columns=["setting", "value"])

@@ -53,7 +53,7 @@ def bn_statistics_accuracy(results: Iterable[RunResult], spec: DataSpec) -> pd.D
     data = spec.load()
     rows = []
     for r in results:
-        if r.diverged or r.params is None or not r.config.batch_norm:
+        if r.diverged or r.params is None or not r.config.has_bn:
             continue
         config = r.config
         X_train = data.X_train.astype(config.np_dtype, copy=False)

@@ -1,11 +1,22 @@
-"""The on-disk cache of runs and gradient checks (joblib), keyed so that a change is noticed.
+"""The on-disk cache of runs and gradient checks (joblib), keyed by what decides their numbers.
 
-An entry is keyed by the arguments of the cached call (the :class:`~bnnet.core.config.Config`,
-the data spec with its files' key, ...) and lives in a folder named after
-:func:`code_key`, a hash of every module of :mod:`bnnet.core`, and the BLAS kernel of this
-process (:mod:`bnnet.blas`): a change to the code that computes the numbers, or another
-kernel, starts a new folder, and a change anywhere else (the study, the report, messages)
-reads the old results back.
+A run's entry is keyed by the arguments of the cached call: the
+:class:`~bnnet.core.config.Config`, and the data's content key and split
+(:meth:`~bnnet.study.jobs.DataSpec.key`; the folder the files sit in is not part of it, so a
+moved or copied data folder keeps its runs). It lives in a folder named after
+:func:`environment`, everything else that decides the numbers:
+
+- :data:`bnnet.core.NUMERICS_VERSION`, raised by hand when the arithmetic changes (the
+  golden runs of ``tests/test_golden.py`` fail until it is);
+- the versions of NumPy, Numba and OpenBLAS, the BLAS kernel (:mod:`bnnet.blas`) and the
+  BLAS threads of a run (:data:`bnnet.core.train.BLAS_THREADS`).
+
+No source text is part of the key: a comment, a docstring or a message edited in
+:mod:`bnnet.core` retrains nothing. NumPy's SIMD level (AVX2 or AVX-512) is not part of a
+run's key either: training's element-wise work runs in Numba's kernels, and a trained run
+is bit for bit the same at either level (``tests/test_cache.py`` checks it). It is part of
+the gradient checks' key (``simd=True``), whose float64 round-off shows NumPy's own
+``exp`` and sums.
 """
 
 from __future__ import annotations
@@ -13,37 +24,51 @@ from __future__ import annotations
 import bnnet.blas as blas
 
 import contextlib
-import functools
-import hashlib
 import logging
-import os
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import joblib
 
-import bnnet.core
+from bnnet.core import NUMERICS_VERSION
 from bnnet.files import cache_root
-
-CORE_DIR = Path(bnnet.core.__file__).parent
-
-
-@functools.lru_cache(maxsize=1)
-def code_key() -> str:
-    """Hash of the source of every module of :mod:`bnnet.core` (the numbers)."""
-    h = hashlib.sha256()
-    for path in sorted(CORE_DIR.glob("*.py")):
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
+from bnnet.core.train import BLAS_THREADS
 
 
-def memory(location: str | os.PathLike | None = None) -> joblib.Memory:
-    """The cache: ``runs/<code_key>-<BLAS kernel>-<NumPy SIMD level>`` under
-    :func:`bnnet.files.cache_root` by default."""
-    folder = f"{code_key()}-{blas.loaded()['kernel'] or 'unknown'}-{blas.simd() or 'unknown'}"
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "none"
+
+
+def environment(simd: bool = False) -> dict[str, str]:
+    """Everything besides a call's arguments that decides its numbers, as the manifest
+    records it: ``numerics``, ``numpy``, ``numba``, ``openblas``, ``kernel``,
+    ``blas_threads`` and, with ``simd``, NumPy's SIMD level (:func:`bnnet.blas.simd`)."""
+    info = blas.loaded()
+    env = {"numerics": str(NUMERICS_VERSION), "numpy": _version("numpy"),
+           "numba": _version("numba"), "openblas": info["openblas"] or "unknown",
+           "kernel": info["kernel"] or "unknown", "blas_threads": str(BLAS_THREADS)}
+    if simd:
+        env["simd"] = blas.simd() or "unknown"
+    return env
+
+
+def folder_name(env: dict[str, str]) -> str:
+    """A readable folder name for an :func:`environment`, e.g.
+    ``numerics1-numpy2.4.6-numba0.68.1-openblas0.3.31-Haswell-blas_threads1``."""
+    return "-".join(re.sub(r"[^A-Za-z0-9._]", "_", f"{k}{v}") for k, v in env.items())
+
+
+def memory(location: str | Path | None = None, *, simd: bool = False) -> joblib.Memory:
+    """The cache: ``runs/<folder_name(environment(simd))>`` under
+    :func:`bnnet.files.cache_root` by default (``simd=True`` for the gradient checks)."""
+    folder = folder_name(environment(simd))
     return joblib.Memory(location or cache_root() / "runs" / folder, verbose=0)
 
 

@@ -22,7 +22,7 @@ def check_gradients_grid(
     with ``n_jobs``), one table with ``layers``, ``bn`` and ``lam`` columns added. With
     ``cache`` each check is stored on disk like a training run (:mod:`bnnet.study.cache`);
     an unreadable entry costs one line and is checked again."""
-    check = memory().cache(check_gradients) if cache else check_gradients
+    check = memory(simd=True).cache(check_gradients) if cache else check_gradients
     # contiguous, so that this process and the workers (which receive a contiguous copy)
     # hash X alike and find the same cache entries
     X, y = np.ascontiguousarray(X), np.ascontiguousarray(y)
@@ -46,7 +46,7 @@ def check_gradients_grid(
 def _describe(i: int, configs: list[Config]) -> str:
     c = configs[i]
     return (f"gradient check {i + 1} of {len(configs)} ({c.n_layers} layers, "
-            f"batch_norm={c.batch_norm}, bn_position={c.bn_position}, lam={c.lam:g})")
+            f"bn={c.bn!r}, lam={c.lam:g})")
 
 
 def fast_against_reference(configs: list[Config], X: np.ndarray, y: np.ndarray, *,

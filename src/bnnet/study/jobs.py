@@ -1,6 +1,6 @@
 """One run of the study: which data it trains on (:class:`DataSpec`), what is kept of it
-(:class:`RunResult`) and the function that trains it (:func:`train_run`), the one the run
-cache stores and the workers call."""
+(:class:`RunResult`) and the function that trains it (:func:`train_run`, which the workers
+call; :func:`keyed_run` is the same as the run cache stores it)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from bnnet.core.config import Config
 from bnnet.core.data import Dataset, content_key, load_cifar10
 from bnnet.core.diagnostics import layer_statistics
 from bnnet.core.network import Params
-from bnnet.core.train import Result, TrainingDivergedError, fit
+from bnnet.core.train import BLAS_THREADS, Result, TrainingDivergedError, fit
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ class DataSpec:
 
     ``source`` identifies the data files by their names and bytes (a copy of the same
     files has the same key); it is part of the run cache's key only, filled in by
-    :meth:`pinned`.
+    :meth:`pinned`. The run cache keys a run by :meth:`key`, which leaves ``data_dir``
+    out: the same files in another folder are the same data.
     """
 
     data_dir: str | None = None
@@ -41,6 +42,12 @@ class DataSpec:
 
     def load(self) -> Dataset:
         return _load(dataclasses.replace(self, source=""))
+
+    def key(self) -> tuple[str, int, int, str, int | None]:
+        """What the run cache keys the data by: the files' content key and the split."""
+        if not self.source:
+            raise ValueError("DataSpec.key() needs the files' key: call pinned() first")
+        return (self.source, self.n_val, self.seed, self.split, self.n_train)
 
     def pinned(self) -> DataSpec:
         """This spec with ``source`` set to the key of the files it reads now."""
@@ -57,7 +64,8 @@ def _load(spec: DataSpec) -> Dataset:
 class RunResult(Result):
     """A :class:`~bnnet.core.train.Result` as the study keeps it, with the per-layer
     statistics of a probed run (``layers``, one row per layer and logged ``step``) and the
-    BLAS kernel it ran on (``blas``: :func:`bnnet.blas.loaded` of its process)."""
+    BLAS kernel it ran on (``blas``: :func:`bnnet.blas.loaded` of its process, with its NumPy
+    SIMD level, :func:`bnnet.blas.simd`, under ``"simd"``)."""
 
     layers: pd.DataFrame | None = None
     blas: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -85,14 +93,25 @@ def train_run(config: Config, spec: DataSpec, probe: int = 0) -> RunResult:
             stats = layer_statistics(config, X_probe, y_probe, data.n_classes, params)
             frames.append(stats.assign(step=step))
 
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
         try:
             result = fit(config, data, progress=False, callback=callback)
         except TrainingDivergedError as e:
             return RunResult(config, None, e.history, {}, np.nan, diverged=True,
-                             message=str(e), layers=_concat(frames), blas=blas.loaded())
+                             message=str(e), layers=_concat(frames), blas=_machine())
     return RunResult(config, result.params, result.history, result.test, result.seconds,
-                     layers=_concat(frames), blas=blas.loaded())
+                     layers=_concat(frames), blas=_machine())
+
+
+def keyed_run(config: Config, data: tuple, probe: int, spec: DataSpec) -> RunResult:
+    """:func:`train_run` as the run cache stores it: keyed by ``(config, data, probe)``,
+    where ``data`` is ``spec.key()``; ``spec`` itself (with its folder) is not part of the
+    key (the cache is built with ``ignore=["spec"]``)."""
+    return train_run(config, spec, probe)
+
+
+def _machine() -> dict[str, str]:
+    return {**blas.loaded(), "simd": blas.simd()}
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:

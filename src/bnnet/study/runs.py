@@ -20,7 +20,7 @@ import joblib
 from bnnet.core.config import Config
 from bnnet.study.cache import memory, read_back, store
 from bnnet.study.cluster import SCHEDULER_ENV, run_on_cluster
-from bnnet.study.jobs import DataSpec, RunResult, train_run
+from bnnet.study.jobs import DataSpec, RunResult, keyed_run
 from bnnet.study.progress import progress_bar
 from bnnet.study.provenance import finite_seconds, record_runs
 
@@ -65,8 +65,8 @@ def run_many(
                          "one DataSpec, or one per config")
     pinned = {s: s.pinned() for s in set(specs)}  # each data folder's key, once
     specs = [pinned[s] for s in specs]
-    train = memory().cache(train_run) if cache else train_run
-    calls = [((config, s, probe), {}) for config, s in zip(configs, specs, strict=True)]
+    train = memory().cache(keyed_run, ignore=["spec"]) if cache else keyed_run
+    calls = [((config, s.key(), probe, s), {}) for config, s in zip(configs, specs, strict=True)]
     results: list[RunResult | None] = [None] * len(configs)
     indices = list(range(len(configs)))
     if cache:
@@ -82,7 +82,8 @@ def run_many(
             bar.update()
     trained = {i for i, _, _ in todo}
     warn_other_kernels([results[i] for i in trained])
-    record_runs(run_record(r, specs[i], desc=desc, key=joblib.hash((configs[i], specs[i], probe)),
+    record_runs(run_record(r, specs[i], desc=desc,
+                           key=joblib.hash((configs[i], specs[i].key(), probe)),
                            cached=i not in trained)
                 for i, r in enumerate(results) if r is not None)
     return results  # type: ignore[return-value]
@@ -126,15 +127,16 @@ def _train(train: Callable[..., RunResult], jobs: list[Job], probe: int, *, n_jo
             # a run on another BLAS kernel is not this machine's result: not cached
             if cache and result.blas.get("kernel") == here:
                 _, config, spec = next(job for job in jobs if job[0] == i)
-                store(train, (config, spec, probe), result, finite_seconds(result.seconds))
+                store(train, (config, spec.key(), probe, spec), result,
+                      finite_seconds(result.seconds))
             yield i, result
     elif n_jobs == 1 or len(jobs) <= 1:
         for i, config, spec in jobs:
-            yield i, train(config, spec, probe)
+            yield i, train(config, spec.key(), probe, spec)
     else:
         # as each run finishes (not in submission order), so that the bar moves with them
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-        yield from parallel(joblib.delayed(_indexed)(train, i, config, spec, probe)
+        yield from parallel(joblib.delayed(_indexed)(train, i, config, spec.key(), probe, spec)
                             for i, config, spec in jobs)
 
 
@@ -144,7 +146,7 @@ def _indexed(train: Callable[..., RunResult], i: int, *args: object) -> tuple[in
 
 def _describe(i: int, desc: str, config: Config) -> str:
     return (f"run {i + 1} of {desc!r} (hidden={list(config.hidden)}, "
-            f"batch_norm={config.batch_norm}, lam={config.lam:g}, seed={config.seed})")
+            f"bn={config.bn!r}, lam={config.lam:g}, seed={config.seed})")
 
 
 def estimated_cost(config: Config, d_in: int = 3072, n_classes: int = 10) -> float:

@@ -268,7 +268,7 @@ def compare(
 
     Args:
         table: one row per run (e.g. from :func:`bnnet.study.analysis.results_table`).
-        factor: the column that differs between the arms (e.g. ``"batch_norm"``).
+        factor: the column that differs between the arms (e.g. ``"bn"``).
         baseline: its value for the baseline arm (e.g. ``False``).
         treatment: its value for the other arm; ``None`` = every other value in turn.
         by: columns within whose groups the arms are compared (e.g. ``["net", "sigma"]``).

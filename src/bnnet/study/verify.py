@@ -82,8 +82,7 @@ def _net(hidden: Sequence[int]) -> str:
 #: How a line of make verify names a configuration field's value (the others: name value).
 _WORDS = {
     "hidden": _net,
-    "batch_norm": lambda v: "BN" if v else "no BN",
-    "bn_position": lambda v: f"BN {v} the ReLU",
+    "bn": lambda v: "no BN" if v == "none" else f"BN {v} the ReLU",
     "init": lambda v: {"he": "He init", "xavier": "Xavier init"}.get(v, f"{v} init"),
     "lam": lambda v: f"λ {_number(v)}",
     "eps": lambda v: f"ε {_number(v)}",
@@ -178,7 +177,7 @@ class ManifestError(ValueError):
 
 
 #: What make verify reads of a manifest and of each of its runs.
-MANIFEST_KEYS = ("commit", "code_key", "data_md5", "runs")
+MANIFEST_KEYS = ("commit", "data_md5", "runs")
 RUN_KEYS = ("section", "config", "data", "values")
 
 
