@@ -272,3 +272,11 @@ def test_bimodal_arms_get_the_permutation_test():
     assert is_bimodal([0.1, 0.5, 0.51])
     out = compare(arms([0.529, 0.531, 0.527, 0.532, 0.530], eps_arm), "BN", "no").iloc[0]
     assert out["test"] == "permutation" and out["verdict"] == "inconclusive"
+
+
+def test_holm_reads_the_arm_sizes_compare_counted_not_the_runs_text():
+    out = compare(arms([0.1, 0.45, 0.46], [0.5, 0.51, 0.52]), "BN", "no", min_runs=3)
+    assert (out["n_a"].item(), out["n_b"].item()) == (3, 3)
+    (relabelled,) = holm([out.assign(runs="three seeds each")])
+    (plain,) = holm([out])
+    assert relabelled["verdict"].item() == plain["verdict"].item() == "too few runs"

@@ -314,7 +314,8 @@ def compare(
             verdict = (BOTH_AT_CHANCE if test == NO_TEST else TOO_FEW if not decidable
                        else judge(result, delta, 1 - level))
             rows.append({**dict(zip(by, key, strict=True)), factor: other,
-                         "runs": f"{len(a)}/{len(b)}", "diff": result["diff"],
+                         "runs": f"{len(a)}/{len(b)}", "n_a": len(a), "n_b": len(b),
+                         "diff": result["diff"],
                          "low": result["low"], "high": result["high"],
                          "p_value": result["p_value"], "test": test, "verdict": verdict,
                          "p_min": p_min if test != NO_TEST else float("nan"),
@@ -371,7 +372,8 @@ def holm(tables: Sequence[pd.DataFrame], level: float = 0.95,
         row = out[t].index[i]
         out[t].loc[row, ["p_holm", "multiplier"]] = [p_adj, mult]
         r = out[t].loc[row]
-        runs = tuple(int(n) for n in str(r.get("runs", "99/99")).split("/"))
+        # the arm sizes compare() counted (a table made by hand without them: no limit)
+        runs = (int(r.get("n_a", 99)), int(r.get("n_b", 99)))
         p_min = r.get("p_min", np.nan)
         min_runs = int(r["min_runs"]) if "min_runs" in r and np.isfinite(r["min_runs"]) else 0
         if not can_decide(runs, p_min if np.isfinite(p_min) else 0.0, int(mult), alpha,
