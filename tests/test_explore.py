@@ -141,13 +141,13 @@ def test_a_run_trains_in_the_background_and_ends_in_the_status_line(explorer):
 
 def test_a_frame_drawn_mid_run_differs_from_the_first_and_the_final_frames(explorer):
     frames = []  # (the step of the run's latest row, the PNG shown)
-    draw = explorer._painter.draw
+    draw = explorer.view.painter.draw
 
     def recorded(title, history, *rest):
         frames.append((int(history["step"].iloc[-1]), draw(title, history, *rest)))
         return frames[-1][1]
 
-    explorer._painter.draw = recorded
+    explorer.view.painter.draw = recorded
     explorer.set(n_s=200)
     run = explorer.train()
     assert explorer.wait(60) and run.live.state == "done"
@@ -325,7 +325,7 @@ def test_a_view_that_fails_says_so_in_the_status_line_and_the_table(explorer):
             raise RuntimeError("the painter broke")
         return PNG
 
-    explorer._painter.draw = broken
+    explorer.view.painter.draw = broken
     explorer.status.widget.observe(lambda change: seen.append(explorer.status.text), "value")
     run = explorer.train()
     assert explorer.wait(60) and run.live.state == "done"  # the run goes on
@@ -379,6 +379,61 @@ def test_the_status_line_belongs_to_the_newest_run():
         gate.set()
         assert explorer.wait(60) and second.live.state == "done"
         assert explorer.status.text.startswith("Run 2 done")
+    finally:
+        gate.set()
+        explorer.close(timeout=30)
+
+
+def test_a_refused_train_holds_the_status_line_while_the_run_trains_on(explorer):
+    """The old overwrite: Train with a bad setting while a run trained said "Cannot train:
+    ...", and the run's next progress update wrote "Run 1 training..." over it."""
+    explorer.set(n_s=20_000)  # 40 progress updates, 1,000 updates apart, over many seconds
+    training = threading.Event()
+    explorer.status.widget.observe(
+        lambda _: explorer.status.text.startswith("Run 1 training") and training.set(), "value")
+    run = explorer.train()
+    assert training.wait(30)  # the run reports its progress in the line
+    explorer.set(widths="50, 50, 50")  # the 3-layer net has two hidden layers
+    with pytest.raises(ConfigError, match=r"^Cannot train: 3 layers have 2 hidden widths"):
+        explorer.train()
+    refused, shown = explorer.status.text, explorer.status.value
+    assert refused.startswith("Cannot train: 3 layers have 2 hidden widths")
+    wait_for_rows(run, len(run.live.rows) + 5)  # five more progress updates of run 1
+    assert explorer.status.text == refused and explorer.status.kind == "error"
+    # the run that was kept trains on, and reports beneath the refusal: its sentence moved
+    # there when the refusal took the line, and it goes on reporting
+    assert run.live.state == "running" and not run.live.stopping
+    assert "Run 1 training: epoch" in shown
+    assert explorer.status.aside.startswith("Run 1 training: epoch")
+    assert explorer.status.aside not in shown
+    assert explorer.status.value.index("Cannot train") < explorer.status.value.index(
+        "Run 1 training")
+    explorer.stop()  # acting on the run gives it the line back
+    assert explorer.status.text == "Run 1: stopping..." and not explorer.status.aside
+    assert explorer.wait(30)
+    assert explorer.status.text.startswith("Run 1 stopped at update step")
+
+
+def test_trains_error_is_the_refusal_itself_never_the_status_lines_text():
+    """train() raised ConfigError(status.text): a run's thread that wrote the line between
+    the refusal and the raise put its own progress into the error. Here the run's write is
+    made at the worst moment, when the refusal has just been shown."""
+    explorer, gate = gated_explorer()  # run 1 waits for its data: it owns the line
+    try:
+        explorer.train()
+
+        def the_run_reports(_):  # what run 1's thread says at its next logged step
+            if explorer.status.text.startswith("Cannot train"):
+                explorer.status.say("Run 1 training: epoch 0.10 of 2", owner=1)
+
+        explorer.status.widget.observe(the_run_reports, "value")
+        explorer.set(widths="50, 50, 50")
+        with pytest.raises(ConfigError) as refused:
+            explorer.train()
+        assert str(refused.value) == ("Cannot train: 3 layers have 2 hidden widths; widths "
+                                      "gives 3 (50, 50, 50). Give 2 numbers, or one for all")
+        assert explorer.status.text == str(refused.value)
+        assert explorer.status.aside == "Run 1 training: epoch 0.10 of 2"
     finally:
         gate.set()
         explorer.close(timeout=30)
@@ -494,8 +549,8 @@ def test_a_live_run_can_be_watched_from_another_thread():
 def test_each_run_draws_its_first_frame_at_once_then_at_most_every_redraw_seconds():
     explorer = Explorer(loader=images, preload=False, redraw_seconds=600)
     frames = []
-    draw = explorer._painter.draw
-    explorer._painter.draw = lambda title, history, *rest: frames.append(
+    draw = explorer.view.painter.draw
+    explorer.view.painter.draw = lambda title, history, *rest: frames.append(
         (title[:5], len(history))) or draw(title, history, *rest)
     explorer.set(n_s=10)
     for _ in range(2):

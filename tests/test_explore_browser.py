@@ -230,7 +230,7 @@ def replay_the_epsilon_puzzle(page, tmp_path: Path) -> Path:
 def a_forced_view_error_shows_in_the_status_line(page) -> None:
     printed = kernel_exec(page, "def _broken(*args):\n"
                                 "    raise RuntimeError('forced by the browser test')\n"
-                                "explorer._painter.draw = _broken\nprint('broken')")
+                                "explorer.view.painter.draw = _broken\nprint('broken')")
     assert printed.strip() == "broken", printed
     page.click(".bnnet-train")
     wait_for_status(page, "Its view failed")

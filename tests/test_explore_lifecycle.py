@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -71,6 +72,35 @@ def test_close_without_a_run_says_so():
     explorer = Explorer(loader=images, preload=False)
     assert explorer.close(timeout=0)
     assert explorer.status.text == "This explorer is closed: closed."
+
+
+def test_close_stops_and_waits_for_every_thread_the_explorer_started():
+    """The preload, a replay and its run, each held up where it cannot be stopped (the
+    preload's load, the run's load): close() waits for all three, and stops what it can."""
+    before = set(threading.enumerate())
+    preload, load, loading = threading.Event(), threading.Event(), threading.Event()
+
+    def loader(n):
+        if threading.current_thread().name == "bnnet-explorer-preload":
+            assert preload.wait(30)
+        else:  # the replay's first run
+            loading.set()
+            assert load.wait(30)
+        return images(n)
+
+    explorer = Explorer(loader=loader, preload=True)
+    explorer.replay("depth")
+    assert loading.wait(30)
+    started = {t.name for t in set(threading.enumerate()) - before}
+    assert started == {"bnnet-explorer-preload", "bnnet-explorer-replay", "bnnet-live-run"}
+    assert not explorer.close(timeout=0)  # nothing could end yet
+    preload.set()
+    load.set()
+    assert explorer.close(timeout=30)  # closing again waits again
+    assert [t.name for t in set(threading.enumerate()) - before if t.is_alive()] == []
+    assert [r.live.state for r in explorer.runs] == ["stopped"]  # the replay went no further
+    assert explorer.status.text == "This explorer is closed: closed: Run 1 stopped before " \
+                                   "training."
 
 
 @pytest.mark.slow

@@ -4,20 +4,37 @@ The project's third use, beside the batch study (:mod:`bnnet.study`) and the PDF
 (:mod:`bnnet.report`); it imports :mod:`bnnet.study` and the floors beneath it, never
 :mod:`bnnet.report`, and the report never imports it. Its rooms:
 
-- :mod:`~bnnet.explore.explorer`: the widget (:class:`Explorer`), and
-  :mod:`~bnnet.explore.controls`, :mod:`~bnnet.explore.status`: its controls and its
-  status line;
+- :mod:`~bnnet.explore.explorer`: the widget (:class:`Explorer`), a facade over four parts
+  of one concern each, which it builds and wires:
+
+  - :mod:`~bnnet.explore.controls`: the controls, buttons and preset picker
+    (:class:`~bnnet.explore.controls.ControlPanel`);
+  - :mod:`~bnnet.explore.view`: the live figure, the findings, the runs table and the
+    overlay (:class:`~bnnet.explore.view.View`);
+  - :mod:`~bnnet.explore.runner`: the runs, started and stopped one at a time, and what
+    their threads report (:class:`~bnnet.explore.runner.Runner`);
+  - :mod:`~bnnet.explore.replay`: a preset's arms trained one after the other
+    (:class:`~bnnet.explore.replay.Replayer`);
+
+  and :mod:`~bnnet.explore.status`, the status line they share, with one owner at a time;
 - :mod:`~bnnet.explore.live`: one run in a background thread, watched and stopped;
-- :mod:`~bnnet.explore.runs`: the runs and their table;
+- :mod:`~bnnet.explore.runs`: the runs, what the status line says of them, and their table;
+- :mod:`~bnnet.explore.data`: CIFAR-10 kept in the kernel between runs, within a memory
+  limit;
 - :mod:`~bnnet.explore.settings`: the controls' values into a Config and back into code;
 - :mod:`~bnnet.explore.plots`: the live view and the overlay;
 - :mod:`~bnnet.explore.presets`, :mod:`~bnnet.explore.committed`: the report's findings
   replayed, beside the report's committed numbers;
 - :mod:`~bnnet.explore.lifecycle`: explorers that never outlive their cell or kernel.
 
+Imports flow one way: explorer imports its parts; replay imports runner, view and
+controls; runner imports view and status; view imports status; none imports the explorer
+or a part above it, and all of them import down to the modules below (plots, and the
+widget-free runs, live, data, settings, presets, committed).
+
 ``from bnnet.explore import Explorer`` needs ipywidgets and Matplotlib (``pip install
 "bnnet[explore]"``); without them the import says so. The widget-free modules (settings,
-presets, committed, live) import without them.
+presets, committed, live, runs, data, lifecycle) import without them.
 """
 
 from __future__ import annotations

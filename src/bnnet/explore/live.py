@@ -104,12 +104,15 @@ class LiveRun:
         self._done = threading.Event()
         self._claimed = False
         self._claim_lock = threading.Lock()
+        self.thread: threading.Thread | None = None  # the thread of start()
 
     def start(self) -> LiveRun:
-        """Train in a daemon thread; returns at once. A run starts once: a second
-        :meth:`start` (or :meth:`run`) is a ``RuntimeError``."""
+        """Train in a daemon thread (:attr:`thread`); returns at once. A run starts once: a
+        second :meth:`start` (or :meth:`run`) is a ``RuntimeError``."""
         self._claim()
-        threading.Thread(target=self._train, daemon=True, name="bnnet-live-run").start()
+        self.thread = threading.Thread(target=self._train, daemon=True,
+                                       name="bnnet-live-run")
+        self.thread.start()
         return self
 
     def run(self) -> LiveRun:
@@ -169,6 +172,15 @@ class LiveRun:
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until the run ends; ``False`` if ``timeout`` seconds passed first."""
         return self._done.wait(timeout)
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until the run has ended and its thread (if :meth:`start` made one) is gone;
+        ``False`` if ``timeout`` seconds passed first. A run never started has nothing to
+        wait for."""
+        if self.thread is None:
+            return not self._claimed or self.wait(timeout)
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
 
     @property
     def ended(self) -> bool:

@@ -1,5 +1,6 @@
-"""The runs of an explorer: one :class:`Run` each, and their table, as a DataFrame, as
-sortable HTML (failures marked) and as a CSV to take away. Widget-free."""
+"""The runs of an explorer: one :class:`Run` each, what the status line says of it
+(:func:`running_sentence`, :func:`ending`), and their table, as a DataFrame, as sortable
+HTML (failures marked) and as a CSV to take away. Widget-free."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pandas as pd
 
 from bnnet.core.config import Config, bn_placement
 from bnnet.explore.live import LiveRun
-from bnnet.explore.settings import ALL_TRAIN, short_label
+from bnnet.explore.settings import ALL_TRAIN, epochs, short_label
+from bnnet.study.stats import percent
 
 #: what a failed run's note says of each kind of failure (LiveRun.failure)
 FAILURE_NOTES = {"setting": "bad setting", "data": "no data", "bug": "bug"}
@@ -78,6 +80,50 @@ class Run:
             "seconds": result.seconds if result else math.nan,
             "note": self.note,
         }
+
+
+def running_sentence(run: Run) -> str:
+    """The status line while ``run`` trains: its epoch, time, updates and the latest
+    validation accuracy."""
+    live, c = run.live, run.config
+    rows = live.rows
+    epoch = rows[-1]["epoch"] if rows else 0.0
+    left = live.remaining
+    parts = [f"Run {run.number} training: epoch {epoch:.2f} of "
+             f"{epochs(c.n_updates, run.n_train):.3g}",
+             f"{live.elapsed:.1f} s" + (f", about {left:.1f} s left" if left is not None else ""),
+             f"{c.n_updates:,} updates"]
+    if rows:
+        parts.append(f"validation accuracy {percent(rows[-1]['val_accuracy'], 1)}")
+    return " · ".join(parts)
+
+
+def ending(run: Run, prefix: str = "") -> tuple[str, str, str]:
+    """The status line at the end of ``run``: its sentence (after ``prefix``), kind
+    (``"done"``, ``"info"``, ``"error"``) and detail (a traceback, or ``""``)."""
+    live, n = run.live, run.number
+    if live.state == "done" or (live.state == "stopped" and live.result is not None):
+        r = live.result
+        where = "done" if live.state == "done" else live.message
+        text = (f"Run {n} {where}: test accuracy {percent(r.test_accuracy)}, "
+                f"validation {percent(r.val_accuracy)}, in {live.elapsed:.1f} s.")
+        kind = "done"
+    elif live.state == "stopped":
+        text, kind = f"Run {n} {live.message}.", "info"
+    elif live.state == "diverged":
+        text = f"Run {n} diverged at update step {live.diverged_step}: {live.message}"
+        kind = "error"
+    elif live.failure == "setting":
+        text, kind = f"Run {n} cannot train with these settings: {live.message}", "error"
+    elif live.failure == "data":
+        text, kind = f"Run {n} could not load its data: {live.message}", "error"
+    else:
+        return (f"{prefix}Run {n} failed with an unexpected error, a bug in bnnet "
+                f"({live.message}); the traceback is below.", "error", live.traceback)
+    if live.view_error:
+        return (f"{prefix}{text} Its view failed ({live.view_error}): the figure stopped "
+                "at its last frame; the traceback is below.", "error", live.view_traceback)
+    return prefix + text, kind, ""  # a setting or missing data: the message says it all
 
 
 def runs_table(runs: list[Run]) -> pd.DataFrame:
