@@ -35,8 +35,8 @@ from typing import Any
 import joblib
 
 from bnnet.core import NUMERICS_VERSION
-from bnnet.files import cache_root
 from bnnet.core.train import BLAS_THREADS
+from bnnet.files import cache_root
 
 
 def _version(package: str) -> str:
