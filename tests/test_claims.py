@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import ast
+import builtins
+from pathlib import Path
+
 import nbformat
+import numpy as np
 import papermill
 import pytest
 
 from bnnet.report import claims
 from bnnet.report.claims import ClaimError, claim
 from bnnet.report.display import RESULTS_ENV
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 @pytest.fixture
@@ -24,8 +31,9 @@ def test_a_claim_that_holds_is_the_sentence_and_is_recorded(results):
     assert text == "BN helps the deep net more."
     table = claims.read()
     assert table.to_dict("records") == [{"section": "02_three_vs_nine_layers",
+                                         "kind": "checked",
                                          "claim": "BN helps the deep net more.",
-                                         "evidence": "gain +0.035 vs +0.006", "holds": True}]
+                                         "evidence": "gain +0.035 vs +0.006", "holds": "True"}]
 
 
 def test_a_contradicted_claim_stops_a_strict_build_naming_sentence_and_evidence(
@@ -34,7 +42,7 @@ def test_a_contradicted_claim_stops_a_strict_build_naming_sentence_and_evidence(
     with pytest.raises(ClaimError, match=r"'The curve is still rising\.' is contradicted by "
                                          r"this run's data \(last gain -0\.002\)"):
         claim("The curve is still rising.", False, "last gain -0.002")
-    assert not claims.read()["holds"].iloc[-1]  # recorded before it stopped
+    assert not claims.checked(claims.read())["holds"].iloc[-1]  # recorded before it stopped
 
 
 def test_a_contradicted_claim_is_marked_in_a_quick_build(results, monkeypatch):
@@ -53,9 +61,9 @@ def test_a_notebook_that_runs_again_replaces_its_own_rows_only(results):
     claim("second", True, "b")
     claims.start("02_three_vs_nine_layers")
     claim("third", True, "c")
-    table = claims.read()
-    assert table["claim"].tolist() == ["second", "third"]
-    assert table["section"].tolist() == ["03_lambda_search", "02_three_vs_nine_layers"]
+    table = claims.read()  # the notebooks in name order, as the build runs them
+    assert table["claim"].tolist() == ["third", "second"]
+    assert table["section"].tolist() == ["02_three_vs_nine_layers", "03_lambda_search"]
 
 
 def run_notebook(tmp_path, mode: str, monkeypatch):
@@ -87,4 +95,108 @@ def test_a_full_build_stops_at_the_sentence_and_a_quick_one_marks_it(results, tm
     shown = nb.cells[0].outputs[0]["data"]["text/markdown"]
     assert shown == ("**[Not what this run shows: gain -0.004.]** "
                      "~~BN raises the accuracy of the deep net.~~")
-    assert not claims.read()["holds"].any()
+    assert not claims.checked(claims.read())["holds"].any()
+
+
+@pytest.mark.parametrize("holds", [float("nan"), np.float64("nan"), np.array([True, False]),
+                                   "yes", None, 1, 0.5])
+def test_a_check_that_is_no_truth_value_is_an_error_naming_the_sentence(results, holds):
+    with pytest.raises(ClaimError, match=r"the check of the sentence 'BN helps\.' gave .*not "
+                                         r"True or False"):
+        claim("BN helps.", holds, "gain nan")
+    assert claim("BN helps.", np.float64(0.1) > 0, "gain 0.1") == "BN helps."
+
+
+def test_nan_in_a_comparison_fails_the_claim_rather_than_passing_it(results, monkeypatch):
+    monkeypatch.setenv(claims.MODE_ENV, claims.STRICT)
+    gain = float("nan")
+    with pytest.raises(ClaimError, match="contradicted"):
+        claim("BN helps by {gain:+.2f} points.", lambda gain: gain > 0, gain=gain)
+
+
+def test_a_template_shares_its_named_values_with_its_check_and_evidence(results):
+    text = claim("The gap, {gap:.2f} points, stays below one seed std, {std:.2f}.",
+                 lambda gap, std: gap < std, gap=0.81, std=1.06)
+    assert text == "The gap, 0.81 points, stays below one seed std, 1.06."
+    row = claims.read().iloc[-1]
+    assert row["evidence"] == "gap = 0.81, std = 1.06" and row["holds"] == "True"
+
+
+def test_a_chosen_sentence_and_a_reading_are_recorded_as_what_they_are(results):
+    text = claims.choose(0.3 < 0.5, "The interval lies inside the range.",
+                         "The interval reaches the range's edge.",
+                         "the interval's ends inside the range", "ends 0.3, 0.5")
+    assert text == "The interval lies inside the range."
+    said = claims.untested("The penalty may shrink the upper layers.")
+    assert said == "The penalty may shrink the upper layers (not tested here)."
+    assert claims.untested("A guess, not tested here.") == "A guess, not tested here."
+    table = claims.read()
+    assert table["kind"].tolist() == ["chosen", "reading", "reading"]
+    assert table["evidence"].iloc[0] == ("chosen because the interval's ends inside the range "
+                                         "is True; ends 0.3, 0.5")
+    assert table["holds"].tolist() == ["True", "", ""]
+    assert claims.summary(table) == ("0 claims checked against their data, all held; 1 "
+                                     "sentences chosen by their data, 2 readings marked as "
+                                     "not tested")
+
+
+def test_a_cell_run_again_replaces_its_rows_and_a_build_starts_from_nothing(results):
+    for _ in range(3):  # the same cell, run three times by hand
+        claim("BN helps.", True, "gain 0.1")
+    assert claims.read()["claim"].tolist() == ["BN helps."]
+    claims.start("03_lambda_search")
+    claim("second", True, "b")
+    assert claims.assemble(["02_three_vs_nine_layers", "03_lambda_search"])[
+        "claim"].tolist() == ["BN helps.", "second"]
+    assert (results / "claims.csv").is_file()
+    claims.reset()  # a new build: no sentence of the old one, no renamed notebook's rows
+    assert not (results / "claims.csv").exists() and claims.read().empty
+
+
+def _names(node) -> set[str]:
+    """The variables an expression reads (builtins such as len are no data)."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} - set(dir(builtins))
+
+
+def _holds(call: ast.Call) -> ast.AST | None:
+    if len(call.args) >= 2:
+        return call.args[1]
+    return next((k.value for k in call.keywords if k.arg == "holds"), None)
+
+
+def self_guarded_claims(source: str) -> list[str]:
+    """Claims whose check reads nothing but what the condition choosing them read: ``claim(s,
+    c) if c else ...`` or ``if c: claim(s, len(c) > 0)`` cannot fail."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.IfExp):
+            guarded = [(node.test, node.body)]
+        elif isinstance(node, ast.If):
+            guarded = [(node.test, stmt) for stmt in node.body]
+        else:
+            continue
+        for test, body in guarded:
+            for call in ast.walk(body):
+                if (isinstance(call, ast.Call) and isinstance(call.func, (ast.Name, ast.Attribute))
+                        and getattr(call.func, "id", getattr(call.func, "attr", "")) == "claim"
+                        and (holds := _holds(call)) is not None
+                        and _names(holds) and _names(holds) <= _names(test)):
+                    found.append(ast.unparse(holds))
+    return found
+
+
+def test_the_guard_finder_finds_the_patterns_it_names():
+    assert self_guarded_claims("x = claim(s, c, e) if c else t") == ["c"]
+    assert self_guarded_claims("if helps:\n    claim(s, len(helps) > 0, e)") == [
+        "len(helps) > 0"]
+    assert self_guarded_claims("x = claim(s, a > b, e) if a > 0 else t") == []
+
+
+@pytest.mark.parametrize("notebook", sorted(NOTEBOOKS.glob("0*.ipynb")), ids=lambda p: p.stem)
+def test_no_claim_of_a_notebook_is_guarded_by_its_own_check(notebook):
+    """A sentence chosen by a condition is claims.choose's, not a claim 'checked' by the
+    condition that chose it."""
+    nb = nbformat.read(notebook, as_version=4)
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code"
+                       and not c.source.lstrip().startswith(("%", "!")))
+    assert self_guarded_claims(source) == []

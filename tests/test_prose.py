@@ -1,5 +1,6 @@
 """Report prose: computed from results, never typed into Markdown cells."""
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -7,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bnnet.report.notebook import NOTEBOOKS as REPORT_NOTEBOOKS
 from bnnet.report.prose import (
     EARLIER_SOURCE,
     at_chance,
@@ -147,6 +149,19 @@ def test_no_markdown_cell_states_a_measured_figure(path):
     stale = {i: f for i, f in stale.items() if f}
     assert not stale, (f"{path.name}: Markdown cells state measured figures {stale}; write "
                        "them with bnnet.report.prose.prose() from the run's tables instead")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_report_markdown_cell_has_a_greek_letter_outside_math(path):
+    """The PDF's text font has no Greek: a λ typed in a Markdown cell prints as a blank
+    (prose() turns them into math; a Markdown cell must write $\\lambda$ itself)."""
+    if path.stem not in REPORT_NOTEBOOKS:
+        pytest.skip(f"{path.stem} is not in the PDF")
+    nb = nbformat.read(path, as_version=4)
+    bare = {i: sorted(set(re.findall("[σλαεηγβδ]", re.sub(r"\$[^$]*\$", "", c.source))))
+            for i, c in enumerate(nb.cells)
+            if c.cell_type == "markdown" and "lab-only" not in c.metadata.get("tags", [])}
+    assert not {i: g for i, g in bare.items() if g}, f"{path.name}: {bare}"
 
 
 def test_greek_letters_become_math_outside_math():

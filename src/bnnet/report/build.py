@@ -39,7 +39,13 @@ from bnnet.report.assemble import (
     PAPERS,
     combine,
 )
-from bnnet.report.display import FIGURES_ENV, RESULTS_ENV, STUDY_FIGURES, STUDY_RESULTS
+from bnnet.report.display import (
+    BUILD_START_ENV,
+    FIGURES_ENV,
+    RESULTS_ENV,
+    STUDY_FIGURES,
+    STUDY_RESULTS,
+)
 from bnnet.report.pdf import PDFFailed, to_pdf
 from bnnet.report.terminal import NotebookProgress
 from bnnet.study.cache import environment
@@ -216,6 +222,8 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
     os.environ[PROGRESS_ENV] = "text"  # the kernels' progress bars, read by NotebookProgress
     # a sentence its data contradict stops a full build; a quick build marks it in the PDF
     os.environ[claims.MODE_ENV] = claims.MARK if args.quick else claims.STRICT
+    claims.reset()  # this build's sentences only: none of an earlier build or notebook
+    os.environ[BUILD_START_ENV] = str(time.time())  # tables older than this: another build's
     parameters = {"quick": args.quick, "n_jobs": args.n_jobs, "data_dir": args.data_dir,
                   "scheduler": args.dask_scheduler}
     scheduler = args.dask_scheduler or os.environ.get(SCHEDULER_ENV)
@@ -240,11 +248,12 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
             raise
         progress.close("done")
     seconds = time.perf_counter() - start
-    checked = claims.read()
-    print(f"[report] {len(checked)} claims checked against their data, "
-          + ("all held" if checked["holds"].all() else
-             f"{int((~checked['holds']).sum())} contradicted and marked in the PDF")
-          + f" ({Path(os.environ[RESULTS_ENV]) / claims.CLAIMS_CSV})", flush=True)
+    sentences = claims.assemble(NOTEBOOKS)
+    print(f"[report] {claims.summary(sentences)} "
+          f"({Path(os.environ[RESULTS_ENV]) / claims.CLAIMS_CSV})"
+          + ("; a quick build's small runs contradict some sentences, which its PDF marks "
+             "struck through: a full build stops on any" if args.quick
+             and not claims.checked(sentences)["holds"].all() else ""), flush=True)
     commit = git_commit()
     manifest = Path(os.environ[RESULTS_ENV]) / MANIFEST
     runs = write_manifest(ledger, manifest, batches_dir=folder, commit=commit,

@@ -2,30 +2,48 @@
 
 A number in the report comes from the run (:mod:`bnnet.report.prose`); a sentence that
 *reads* a number ("BN matters more for the deep net", "validation accuracy is still rising
-at the end") is true only for some data. Such a sentence goes through :func:`claim` with the
-test that makes it true, computed in the notebook from the same tables::
+at the end") is true only for some data. Such a sentence is one of three kinds, and the
+notebook says which:
 
-    text = claim("BN helps the deep net more than the shallow one.",
-                 holds=deep["low"] > shallow["high"],
-                 evidence=f"9-layer gain {deep['diff']:+.4f}, 3-layer interval ends at "
-                          f"{shallow['high']:+.4f}")
+- :func:`claim`, a **checked** sentence: it goes with the test that makes it true, computed
+  from the same named values the sentence prints::
 
-What happens to a claim the data contradict depends on :data:`MODE_ENV`:
+      text = claim("BN's smallest plausible gain for the deep net, {low:+.2f} points, is "
+                   "larger than the shallow net's largest, {high:+.2f}.",
+                   lambda low, high: low > high, low=deep_low, high=shallow_high)
+
+  The test must give a real truth value (``bool`` or NumPy's): NaN, an array, a string or
+  ``None`` is a :class:`ClaimError` naming the sentence, never a pass.
+- :func:`choose`, a sentence the data **choose** among alternatives: recorded with the
+  condition that chose it, which states what the chosen sentence says. It cannot be
+  contradicted, and the table says so instead of counting it as a check.
+- :func:`untested`, an interpretation the report does **not test**: the reader sees the words
+  "not tested here" beside it, and the table lists it.
+
+What happens to a contradicted claim depends on :data:`MODE_ENV`:
 
 - ``strict`` (a full ``make report``): :class:`ClaimError` stops the notebook, naming the
   sentence and the evidence, so no PDF says what its data do not;
 - ``mark`` (a quick build, and the default when a notebook runs by hand): the sentence stays
   in the text, struck through behind a bold note with the evidence, so the page shows it.
 
-Every claim checked is written, with its evidence and whether it held, to
-``<results>/claims.csv`` (one row per claim, in the order the notebooks make them; a
-notebook's rows are replaced when it runs again), which the report's build commits.
+Each notebook's sentences are written, with their kind, evidence and whether they held, to
+``<results>/claims/<notebook>.csv``, rewritten whole (atomically) at every sentence and
+emptied when the notebook starts, so a cell run again replaces its rows instead of adding
+them. The report's build starts from an empty ``claims/`` folder and assembles
+``<results>/claims.csv`` from the notebooks it ran (:func:`assemble`).
 """
 
 from __future__ import annotations
 
+import math
 import os
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from bnnet.files import atomic_path
@@ -35,13 +53,20 @@ from bnnet.report.display import output_dirs
 MODE_ENV = "BNNET_CLAIMS"
 STRICT, MARK = "strict", "mark"
 CLAIMS_CSV = "claims.csv"
-COLUMNS = ["section", "claim", "evidence", "holds"]
+CLAIMS_DIR = "claims"
+CHECKED, CHOSEN, READING = "checked", "chosen", "reading"
+COLUMNS = ["section", "kind", "claim", "evidence", "holds"]
+#: The words a reader sees beside a reading the report does not test.
+UNTESTED = "not tested here"
+UNNAMED = "notebook"
 
 _section = ""
+_rows: dict[str, dict[str, Any]] = {}
 
 
 class ClaimError(AssertionError):
-    """A sentence of the report that this run's data contradict."""
+    """A sentence of the report that this run's data contradict, or whose check is not a
+    truth value."""
 
 
 def mode() -> str:
@@ -54,38 +79,152 @@ def mode() -> str:
 
 
 def start(section: str) -> None:
-    """Begin the claims of notebook ``section``: its earlier rows are dropped."""
+    """Begin the sentences of notebook ``section``: its earlier rows are dropped."""
     global _section
     _section = section
-    table = read()
-    _write(table[table["section"] != section])
+    _rows.clear()
+    _write()
 
 
-def claim(sentence: str, holds: bool, evidence: str) -> str:
+def claim(sentence: str, holds: bool | Callable[..., Any], evidence: str = "",
+          **values: Any) -> str:
     """``sentence`` if ``holds`` (recorded with ``evidence``); else, by :func:`mode`, a
-    :class:`ClaimError` or the sentence marked as contradicted."""
-    holds = bool(holds)
-    row = pd.DataFrame([{"section": _section, "claim": sentence, "evidence": evidence,
-                         "holds": holds}])
-    _write(pd.concat([read(), row], ignore_index=True))
+    :class:`ClaimError` or the sentence marked as contradicted.
+
+    With ``values``, ``sentence`` is a template filled by ``sentence.format(**values)``,
+    ``holds`` may be a function of the same values (called as ``holds(**values)``), and the
+    evidence lists them: the sentence's numbers and the check's thresholds are the same
+    named values.
+    """
+    text = sentence.format(**values) if values else sentence
+    if callable(holds):
+        holds = holds(**values)
+    holds = truth(text, holds)
+    evidence = _evidence(evidence, values)
+    _record(CHECKED, text, evidence, holds)
     if holds:
-        return sentence
+        return text
     if mode() == STRICT:
-        raise ClaimError(f"{_section or 'this notebook'}: the sentence {sentence!r} is "
+        raise ClaimError(f"{_section or 'this notebook'}: the sentence {text!r} is "
                          f"contradicted by this run's data ({evidence}). Rewrite it, or "
                          "change the test it is bound to if the test is wrong.")
-    return f"**[Not what this run shows: {evidence}.]** ~~{sentence.strip()}~~"
+    return f"**[Not what this run shows: {evidence}.]** ~~{text.strip()}~~"
 
 
-def read() -> pd.DataFrame:
-    """The claims recorded so far in this build's results folder."""
-    path = output_dirs()[1] / CLAIMS_CSV
-    if not path.is_file():
-        return pd.DataFrame(columns=COLUMNS)
-    return pd.read_csv(path, keep_default_na=False).astype({"holds": bool})
+def choose(condition: Any, if_true: str, if_false: str, states: str,
+           evidence: str = "", **values: Any) -> str:
+    """The sentence the data choose: ``if_true`` when ``condition`` holds, else
+    ``if_false`` (templates filled from ``values``, as in :func:`claim`). Recorded as
+    :data:`CHOSEN` with ``states``, the condition in words, which must say what the two
+    sentences say (e.g. "the fine search's interval lies inside its range")."""
+    condition = truth(if_true, condition)
+    text = (if_true if condition else if_false)
+    text = text.format(**values) if values else text
+    if not text.strip():  # the data chose to say nothing
+        return text
+    detail = f"chosen because {states} is {condition}"
+    _record(CHOSEN, text, _evidence(f"{detail}; {evidence}" if evidence else detail, values),
+            True)
+    return text
 
 
-def _write(table: pd.DataFrame) -> None:
-    path = output_dirs()[1] / CLAIMS_CSV
+def untested(sentence: str) -> str:
+    """``sentence``, an interpretation this report does not test, with the words
+    :data:`UNTESTED` a reader sees (added in parentheses unless the sentence says them)."""
+    text = sentence if UNTESTED in sentence else _before_stop(sentence, f" ({UNTESTED})")
+    _record(READING, text, "", None)
+    return text
+
+
+def truth(sentence: str, holds: Any) -> bool:
+    """``holds`` as a bool, or :class:`ClaimError`: only ``bool`` and NumPy's bool are truth
+    values (``bool(nan)`` is True, an array or a string is no test)."""
+    if isinstance(holds, (bool, np.bool_)):
+        return bool(holds)
+    shown = "NaN" if isinstance(holds, float) and math.isnan(holds) else repr(holds)[:60]
+    raise ClaimError(f"{_section or 'this notebook'}: the check of the sentence {sentence!r} "
+                     f"gave {shown} ({type(holds).__name__}), not True or False: make it a "
+                     "comparison (NaN compares False)")
+
+
+def read(sections: Iterable[str] | None = None) -> pd.DataFrame:
+    """The sentences recorded in this results folder: of ``sections`` in that order, or of
+    every notebook that recorded some, in name order."""
+    folder = _folder()
+    names = (list(sections) if sections is not None
+             else sorted(p.stem for p in folder.glob("*.csv")))
+    tables = [pd.read_csv(folder / f"{name}.csv", keep_default_na=False)
+              for name in names if (folder / f"{name}.csv").is_file()]
+    table = (pd.concat(tables, ignore_index=True) if tables
+             else pd.DataFrame(columns=COLUMNS))
+    return table[COLUMNS].astype({"holds": str})
+
+
+def checked(table: pd.DataFrame) -> pd.DataFrame:
+    """The :data:`CHECKED` rows of a :func:`read` table, ``holds`` as bool."""
+    rows = table[table["kind"] == CHECKED]
+    return rows.assign(holds=rows["holds"].map({"True": True, "False": False}))
+
+
+def reset() -> None:
+    """Start a build from nothing: no notebook's sentences (``claims/``) and no
+    ``claims.csv`` of an earlier build."""
+    shutil.rmtree(_folder(), ignore_errors=True)
+    (output_dirs()[1] / CLAIMS_CSV).unlink(missing_ok=True)
+
+
+def assemble(sections: Iterable[str]) -> pd.DataFrame:
+    """Write ``claims.csv`` from the notebooks ``sections`` (the build's, in its order) and
+    return it."""
+    table = read(sections)
+    with atomic_path(output_dirs()[1] / CLAIMS_CSV) as tmp:
+        table.to_csv(tmp, index=False)
+    return table
+
+
+def summary(table: pd.DataFrame) -> str:
+    """One line on a :func:`read` table: how many sentences of each kind, and how many
+    checked ones held."""
+    rows = checked(table)
+    bad = int((~rows["holds"]).sum())
+    kinds = table["kind"].value_counts()
+    return (f"{len(rows)} claims checked against their data, "
+            + ("all held" if not bad else f"{bad} contradicted and marked in the PDF")
+            + f"; {kinds.get(CHOSEN, 0)} sentences chosen by their data, "
+            f"{kinds.get(READING, 0)} readings marked as not tested")
+
+
+def _folder() -> Path:
+    return output_dirs()[1] / CLAIMS_DIR
+
+
+def _evidence(evidence: str, values: dict[str, Any]) -> str:
+    named = ", ".join(f"{k} = {_shown(v)}" for k, v in values.items())
+    return "; ".join(part for part in (evidence, named) if part)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _before_stop(sentence: str, words: str) -> str:
+    stripped = sentence.rstrip()
+    if stripped.endswith((".", ":", ";")):
+        return stripped[:-1] + words + stripped[-1] + sentence[len(stripped):]
+    return stripped + words + sentence[len(stripped):]
+
+
+def _record(kind: str, text: str, evidence: str, holds: bool | None) -> None:
+    # keyed by the sentence: a cell run again replaces its rows, in their first place
+    _rows[text] = {"section": _section or UNNAMED, "kind": kind, "claim": text,
+                   "evidence": evidence, "holds": "" if holds is None else str(holds)}
+    _write()
+
+
+def _write() -> None:
+    path = _folder() / f"{_section or UNNAMED}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
-        table[COLUMNS].to_csv(tmp, index=False)
+        pd.DataFrame(list(_rows.values()), columns=COLUMNS).to_csv(tmp, index=False)

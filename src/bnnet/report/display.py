@@ -72,6 +72,23 @@ def output_dirs() -> tuple[Path, Path]:
     return figures, results
 
 
+#: Set by the report's build to the time it started (seconds since the epoch): tables
+#: older than that are another build's.
+BUILD_START_ENV = "BNNET_BUILD_START"
+
+
+def this_build_table(name: str) -> pd.DataFrame | None:
+    """Table ``name`` of the results folder if this build wrote it (another notebook's,
+    run earlier in the same ``make report``), else ``None``: a notebook never reads another
+    build's table, and one run by hand reads none, so its text never depends on what lies
+    in the folder."""
+    start = os.environ.get(BUILD_START_ENV)
+    path = output_dirs()[1] / f"{name}.csv"
+    if not start or not path.is_file() or path.stat().st_mtime < float(start):
+        return None
+    return pd.read_csv(path)
+
+
 def _folder(env: str, default: Path) -> Path:
     value = os.environ.get(env)
     return work_root() / value if value else default  # an absolute value stays as it is
