@@ -37,3 +37,20 @@ def test_title_page_names_the_blas_kernel_of_the_runs():
         "OpenBLAS 0.3.31, Haswell kernel: 2 runs; OpenBLAS 0.3.31, SkylakeX kernel: 1 run")
     assert builder.blas_kernel({("", ""): 3}) == "not recorded (all 3 runs)"
     assert builder.blas_kernel({}) == "no runs"
+
+
+def test_the_abstract_computed_last_opens_the_report(tmp_path):
+    import nbformat
+
+    intro = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Introduction")])
+    outro = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Conclusion"),
+        nbformat.v4.new_markdown_cell("**Abstract.** BN helps.",
+                                      metadata={"tags": [builder.ABSTRACT]})])
+    paths = [tmp_path / "00.ipynb", tmp_path / "07.ipynb"]
+    for nb, path in zip((intro, outro), paths, strict=True):
+        nbformat.write(nb, path)
+    combined = builder.combine(paths, quick=False, data_source="test", seconds=1.0,
+                               commit="abc")
+    assert [c.source for c in combined.cells] == [
+        "**Abstract.** BN helps.", "# Introduction", "# Conclusion"]

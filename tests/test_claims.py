@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import ast
 import builtins
+import shutil
 from pathlib import Path
 
 import nbformat
 import numpy as np
+import pandas as pd
 import papermill
 import pytest
 
 from bnnet.report import claims
 from bnnet.report.claims import ClaimError, claim
-from bnnet.report.display import RESULTS_ENV
+from bnnet.report.display import BUILD_START_ENV, RESULTS_ENV
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -200,3 +202,43 @@ def test_no_claim_of_a_notebook_is_guarded_by_its_own_check(notebook):
     source = "\n".join(c.source for c in nb.cells if c.cell_type == "code"
                        and not c.source.lstrip().startswith(("%", "!")))
     assert self_guarded_claims(source) == []
+
+
+ROOT = NOTEBOOKS.parent
+
+
+def conclusion_with_flipped_sign(tmp_path, mode: str, monkeypatch):
+    """The conclusion notebook on the committed report's tables, with the sign of section
+    2's 3-layer BN difference flipped, run as the build runs it."""
+    results = tmp_path / "results"
+    shutil.copytree(ROOT / "report" / "results", results)
+    ci = pd.read_csv(results / "02_bn_ci.csv")
+    three = ci["net"] == "3-layer"
+    ci.loc[three, ["diff", "low", "high"]] = -ci.loc[three, ["diff", "high", "low"]].to_numpy()
+    ci.to_csv(results / "02_bn_ci.csv", index=False)
+    monkeypatch.setenv(RESULTS_ENV, str(results))
+    monkeypatch.setenv("BNNET_FIGURES_DIR", str(tmp_path / "figures"))
+    monkeypatch.setenv(BUILD_START_ENV, "0")  # every table there counts as this build's
+    monkeypatch.setenv(claims.MODE_ENV, mode)
+    return papermill.execute_notebook(ROOT / "notebooks" / "07_conclusion.ipynb",
+                                      tmp_path / "out.ipynb", kernel_name="python3",
+                                      progress_bar=False, cwd=str(ROOT / "notebooks"))
+
+
+SHALLOW = "Yes, a little for the 3-layer net"
+
+
+def test_a_flipped_value_stops_a_strict_build_naming_the_sentence(tmp_path, monkeypatch):
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        conclusion_with_flipped_sign(tmp_path, claims.STRICT, monkeypatch)
+    assert err.value.ename == "ClaimError"
+    assert SHALLOW in err.value.evalue and "is contradicted by this run's data" in err.value.evalue
+
+
+def test_a_flipped_value_is_marked_in_a_quick_build(tmp_path, monkeypatch):
+    nb = conclusion_with_flipped_sign(tmp_path, claims.MARK, monkeypatch)
+    shown = "\n".join(out.get("data", {}).get("text/markdown", "")
+                      for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
+    assert f"~~{SHALLOW}" in shown and "**[Not what this run shows:" in shown
+    table = claims.checked(claims.read())
+    assert not table.loc[table["claim"].str.startswith(SHALLOW), "holds"].any()

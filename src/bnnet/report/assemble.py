@@ -28,6 +28,8 @@ PAPERS = {"a4": "a4paper", "letter": "letterpaper"}
 #: Cells for someone who opens the notebook (how long it runs, how to try it quick), not
 #: for the report.
 LAB_ONLY = "lab-only"
+#: The tag of the cell (in the conclusion) whose output opens the report.
+ABSTRACT = "abstract"
 
 
 def clean_cells(nb: nbformat.NotebookNode) -> list:
@@ -62,6 +64,10 @@ def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: flo
     combined = nbformat.v4.new_notebook()
     for path in executed:
         combined.cells.extend(clean_cells(nbformat.read(path, as_version=4)))
+    # the abstract is computed last (from every section's tables) and printed first
+    first = [ABSTRACT in c.metadata.get("tags", []) for c in combined.cells]
+    combined.cells = ([c for c, f in zip(combined.cells, first, strict=True) if f]
+                      + [c for c, f in zip(combined.cells, first, strict=True) if not f])
     title = title + (" (quick run)" if quick else "")
     combined.metadata["title"] = title
     combined.metadata["authors"] = [{"name": author}]
