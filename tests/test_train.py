@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from bnnet import Config, Dataset, TrainingDivergedError, fit
+from bnnet.core.config import ConfigError
 from bnnet.core.train import HISTORY_COLUMNS
 
 
@@ -283,3 +284,20 @@ def test_the_progress_estimate_starts_after_the_first_steps_warm_up(monkeypatch)
     assert events[:3] == [("update", 0), ("reset", 1), ("update", 0)]
     assert [e for e in events if e[0] == "reset"] == [("reset", 1)]
     assert len(result.history) and not result.stopped
+
+
+def test_a_huge_rate_is_blamed_for_a_divergence_not_the_he_init_already_set():
+    """eta_max=1e4 from the default eta_min: a few updates in, the rate is already large,
+    so the message names it and never suggests init="he", which is set."""
+    cfg = Config(hidden=(50, 50), eta_max=1e4, n_s=100, batch_size=20)
+    with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError) as err:
+        fit(cfg, blobs(400), progress=False)
+    message = str(err.value)
+    assert "lower eta_max (now 10000)" in message
+    assert 'init="he"' not in message and "initial weights" not in message
+
+
+def test_a_single_number_is_no_list_of_hidden_layers():
+    with pytest.raises(ConfigError, match=r"hidden=50: expected a list of hidden-layer sizes.*"
+                                          r"\[50\] \(one hidden layer of 50\), got int"):
+        Config(hidden=50)

@@ -119,8 +119,9 @@ class Config:
 
     hidden: tuple[int, ...] = setting(
         THREE_LAYER,
-        ListOf(Integer(1), into=tuple, scalar=True,
-               expected="a list of hidden-layer sizes, each a positive integer, e.g. [50, 50]"),
+        ListOf(Integer(1), into=tuple,
+               expected="a list of hidden-layer sizes, each a positive integer, e.g. [50, 50] "
+                        "(the course's 3-layer net) or [50] (one hidden layer of 50)"),
         "give at least one hidden layer: bnnet studies batch normalization of hidden layers, "
         "so k >= 2")
     bn: str = setting("before", Options(tuple(BN_PLACEMENTS)),

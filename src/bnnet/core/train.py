@@ -92,6 +92,9 @@ class Result:
 #: OpenBLAS sums a product in another order with more threads, so the last digits (and over
 #: thousands of updates, the trained network) would depend on the caller's core count.
 BLAS_THREADS = 1
+#: A learning rate above this is large for plain SGD on normalised inputs, whatever the
+#: schedule: a divergence there is blamed on the rate, not on the initial weights.
+SMALL_ETA = 1.0
 
 
 def fit(
@@ -344,13 +347,17 @@ def divergence_error(config: Config, step: int, cost: float, eta: float,
     """The error of a run whose cost became ``cost``, with the likely cause: the initial
     scale for a run that fails in its first :data:`EARLY` updates at a learning rate below
     a tenth of ``eta_max``, else the learning rate."""
-    if step < EARLY and eta < 0.1 * config.eta_max:
+    # a rate above SMALL_ETA is large whatever the schedule: then the rate is the cause
+    if step < EARLY and eta < min(0.1 * config.eta_max, SMALL_ETA):
         scale = (f'init="normal" with sigma={config.sigma:g}' if config.init == "normal"
                  else f"init={config.init!r}")
-        bn = "" if config.has_bn else ', or bn="before"'
-        cause = (f"this early the learning rate is still small (eta_min={config.eta_min:g}), so "
+        tries = (["a smaller sigma or init=\"he\""] if config.init == "normal"
+                 else [] if config.init == "he" else ['init="he"'])
+        tries += [] if config.has_bn else ['bn="before"']
+        cause = (f"this early the learning rate is still small (eta={eta:.3g}), so "
                  f"the initial weights are the likely cause ({scale} on {config.n_layers} "
-                 f"layers): try a smaller sigma or init=\"he\"{bn}")
+                 "layers)" + (f": try {' or '.join(tries)}" if tries else
+                              ": check the input normalisation"))
     elif config.eta_max > config.eta_min:
         cause = (f"lower eta_max (now {config.eta_max:g}) or check the input normalisation")
     else:
