@@ -6,7 +6,13 @@ import pandas as pd
 import pytest
 
 from bnnet import Config
-from bnnet.study.search import fine_range, lambda_search, sample_lambdas, smooth_optimum
+from bnnet.study.search import (
+    fine_range,
+    lambda_search,
+    recommended_lam,
+    sample_lambdas,
+    smooth_optimum,
+)
 from tests.conftest import SMALL
 
 
@@ -87,3 +93,10 @@ def test_the_search_range_grows_until_the_optimum_is_inside_it(monkeypatch):
     _, stuck, added = search.search_to_interior(Config(), None, (-1.5, -1.0), 4,
                                                 max_extensions=1, progress=False)
     assert len(added) == 1 and stuck["at_edge"]
+
+
+def test_one_rule_recommends_lambda_in_every_section():
+    assert recommended_lam({"verdict": "real", "diff": 0.004}, 0.002, 0.005) == 0.002
+    for verdict, diff in [("real", -0.004), ("real, below δ", 0.002),
+                          ("inconclusive", 0.004), ("no difference > δ", 0.001)]:
+        assert recommended_lam({"verdict": verdict, "diff": diff}, 0.002, 0.005) == 0.005

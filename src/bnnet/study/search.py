@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pandas as pd
 from bnnet.core.config import Config
 from bnnet.study.jobs import DataSpec, RunResult
 from bnnet.study.runs import run_many
+from bnnet.study.stats import REAL
 
 
 def sample_lambdas(log10_low: float, log10_high: float, n: int, seed: int) -> np.ndarray:
@@ -173,3 +175,12 @@ def search_to_interior(
         table = by_validation(pd.concat([table, extra], ignore_index=True))
         optimum = smooth_optimum(table, seed=seed)
     return table, optimum, strips
+
+
+def recommended_lam(versus: Mapping[str, Any], chosen: float, default: float) -> float:
+    """The λ the study recommends, the one rule every section uses: the search's ``chosen``
+    when its comparison with the ``default`` on test (``versus``, a row of
+    :func:`~bnnet.study.stats.compare` after :func:`~bnnet.study.stats.holm`, chosen minus
+    default) is real and positive, else the default ("real, below δ" is negligible, so it
+    keeps the default too)."""
+    return float(chosen) if versus["verdict"] == REAL and versus["diff"] > 0 else float(default)
