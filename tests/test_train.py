@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import bnnet.core.train as train
 from bnnet import Config, Dataset, TrainingDivergedError, fit
 from bnnet.core.config import ConfigError
 from bnnet.core.train import HISTORY_COLUMNS
@@ -265,8 +266,6 @@ def test_swapped_arguments_name_the_order():
 def test_the_progress_estimate_starts_after_the_first_steps_warm_up(monkeypatch):
     """The first step (the first log, compiling) is slow: the bar's clock restarts after it,
     so that its rate and time left come from the steps that follow."""
-    import bnnet.core.train as train
-
     events = []
 
     class Recording(train.tqdm):

@@ -12,6 +12,6 @@ are rewritten). Imports only :mod:`bnnet.files`,
 #: The version of the arithmetic of training and of the gradient checks. Raise it by hand
 #: whenever a change alters any number they compute (another order of operations, a new
 #: default, a kernel rewritten), then rewrite the golden runs:
-#: ``python scripts/golden.py --write``. It is part of the run cache's key
+#: ``python -m bnnet.study.golden --write``. It is part of the run cache's key
 #: (:mod:`bnnet.study.cache`), so the cache never returns a result the code would not give.
 NUMERICS_VERSION = 1

@@ -112,19 +112,17 @@ def claim(sentence: str, holds: bool | Callable[..., Any], evidence: str = "",
 
 
 def choose(condition: Any, if_true: str, if_false: str, states: str,
-           evidence: str = "", **values: Any) -> str:
+           evidence: str = "") -> str:
     """The sentence the data choose: ``if_true`` when ``condition`` holds, else
-    ``if_false`` (templates filled from ``values``, as in :func:`claim`). Recorded as
-    :data:`CHOSEN` with ``states``, the condition in words, which must say what the two
-    sentences say (e.g. "the fine search's interval lies inside its range")."""
+    ``if_false``. Recorded as :data:`CHOSEN` with ``states``, the condition in words, which
+    must say what the two sentences say (e.g. "the fine search's interval lies inside its
+    range")."""
     condition = truth(if_true, condition)
-    text = (if_true if condition else if_false)
-    text = text.format(**values) if values else text
+    text = if_true if condition else if_false
     if not text.strip():  # the data chose to say nothing
         return text
     detail = f"chosen because {states} is {condition}"
-    _record(CHOSEN, text, _evidence(f"{detail}; {evidence}" if evidence else detail, values),
-            True)
+    _record(CHOSEN, text, f"{detail}; {evidence}" if evidence else detail, True)
     return text
 
 

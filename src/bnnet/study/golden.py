@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from bnnet.core import NUMERICS_VERSION
 from bnnet.core.config import Config
 from bnnet.core.data import Dataset
-from bnnet.core.train import BLAS_THREADS, fit
+from bnnet.core.train import fit
 from bnnet.files import PROJECT_ROOT, atomic_path
 from bnnet.study.cache import environment
 
@@ -78,9 +77,9 @@ def _bits(x: float) -> str:
 
 
 def fingerprint(config: Config, data: Dataset) -> dict[str, str]:
-    """Train ``config`` on ``data`` with the runs' BLAS threads; the exact values kept."""
-    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
-        result = fit(config, data, progress=False)
+    """Train ``config`` on ``data`` (with the runs' BLAS threads, :func:`fit`'s default);
+    the exact values kept."""
+    result = fit(config, data, progress=False)
     h = hashlib.sha256()
     for layer in result.params:
         for name in sorted(layer):
