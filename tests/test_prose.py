@@ -76,6 +76,12 @@ def test_a_difference_whose_interval_includes_zero_is_never_a_gain():
     small = effect(row(0.002, 0.001, 0.003, "real, below δ"))
     assert small.startswith("raises test accuracy by 0.20 points") and "negligible" in small
     assert effect(row(0.007, 0.003, 0.011, "real")).startswith("raises test accuracy by 0.70")
+    # one rule for the δ caveat: every real interval that reaches inside ±δ, either sign
+    for caveat in (row(0.0053, 0.0025, 0.0081, "real"), row(0.0068, 0.0031, 0.0106, "real"),
+                   row(-0.0059, -0.0086, -0.0033, "real")):
+        assert "does not tell whether the difference matters" in effect(caveat)
+    for clear in (row(0.008, 0.0051, 0.011, "real"), row(-0.0083, -0.0106, -0.0060, "real")):
+        assert "does not tell" not in effect(clear)
     assert effect(row(-0.008, -0.012, -0.004, "real")).startswith("lowers test accuracy by 0.80")
     assert "too few runs" in effect(row(float("nan"), float("nan"), float("nan"),
                                         "too few runs"))

@@ -1,10 +1,14 @@
 """The lambda search (bnnet.study.search): seeded, sorted, every lambda with every seed,
 and a smoothed optimum with an interval."""
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as sps
 
+import bnnet.study.search as search_module
 from bnnet import Config
 from bnnet.study.search import (
     fine_range,
@@ -65,33 +69,34 @@ def test_smooth_optimum_finds_the_peak_under_seed_noise_with_an_interval():
         smooth_optimum(table.head(2))
 
 
+def fake_train(base, spec, lams, *, seeds=(0,), **_):
+    """train_lambdas without training: validation accuracy peaks at log10 lambda = -3.6."""
+    u = np.repeat(np.log10(np.asarray(lams, dtype=float)), len(seeds))
+    acc = 0.54 - 0.02 * (u + 3.6) ** 2
+    return pd.DataFrame({"lam": 10 ** u, "log10_lam": u, "seed": list(seeds) * len(lams),
+                         "val_accuracy": acc, "test_accuracy": acc, "diverged": False}), []
+
+
 def test_the_search_range_grows_until_the_optimum_is_inside_it(monkeypatch):
     """The true optimum (log10 lambda = -3.6) lies below the first fine range [-3, -2]: the
     search adds strips below its lower edge until the fit has an interior maximum, and says
     which strips it added; a range that holds the optimum is never extended."""
-    import bnnet.study.search as search
-
-    def fake_search(base, spec, log10_range, n_trials, *, seed=0, seeds=(0,), **_):
-        u = np.repeat(np.log10(search.sample_lambdas(*log10_range, n_trials, seed)), len(seeds))
-        acc = 0.54 - 0.02 * (u + 3.6) ** 2
-        return pd.DataFrame({"lam": 10 ** u, "log10_lam": u, "seed": list(seeds) * n_trials,
-                             "val_accuracy": acc, "test_accuracy": acc,
-                             "diverged": False}), []
-
-    monkeypatch.setattr(search, "lambda_search", fake_search)
+    search = search_module
+    monkeypatch.setattr(search, "train_lambdas", fake_train)
     table, best, strips = search.search_to_interior(
-        Config(), None, (-3.0, -2.0), 4, seeds=[0, 1], step=0.5, n_extra=2, progress=False)
+        Config(), None, (-3.0, -2.0), 4, seeds=[0, 1], step=0.5, n_extra=2, max_gap=None,
+        progress=False)
     first_lo = float(np.log10(search.sample_lambdas(-3.0, -2.0, 4, 0)).min())
     assert strips[0] == pytest.approx((first_lo - 0.5, first_lo))  # below the lower edge
     assert all(hi <= -2.0 and lo < hi for lo, hi in strips) and 1 <= len(strips) <= 3
     assert not best["at_edge"] and abs(best["log10_lam"] + 3.6) < 0.1
     assert len(table) == 2 * (4 + 2 * len(strips)) and table["val_accuracy"].is_monotonic_decreasing
     inside, best_inside, none = search.search_to_interior(Config(), None, (-4.0, -3.0), 4,
-                                                          progress=False)
+                                                          max_gap=None, progress=False)
     assert none == [] and not best_inside["at_edge"] and len(inside) == 4
     # a range the optimum cannot be brought into within max_extensions: said, not hidden
     _, stuck, added = search.search_to_interior(Config(), None, (-1.5, -1.0), 4,
-                                                max_extensions=1, progress=False)
+                                                max_extensions=1, max_gap=None, progress=False)
     assert len(added) == 1 and stuck["at_edge"]
 
 
@@ -100,3 +105,42 @@ def test_one_rule_recommends_lambda_in_every_section():
     for verdict, diff in [("real", -0.004), ("real, below δ", 0.002),
                           ("inconclusive", 0.004), ("no difference > δ", 0.001)]:
         assert recommended_lam({"verdict": verdict, "diff": diff}, 0.002, 0.005) == 0.005
+
+
+def test_gap_fillers_leave_no_gap_wider_than_asked():
+    u = [-2.68, -2.51, -2.40, -2.32, -1.88]
+    filled = sorted(u + search_module.gap_fillers(u, 0.25))
+    assert max(b - a for a, b in itertools.pairwise(filled)) <= 0.25 + 1e-12
+    assert len(filled) == len(u) + 1  # only the 0.44-decade gap needed a point
+    assert search_module.gap_fillers([-3.0, -2.0], 0.25) == pytest.approx([-2.75, -2.5, -2.25])
+    assert search_module.gap_fillers(u[:4], 0.25) == []
+
+
+def test_the_fine_search_fills_its_gaps_with_every_seed(monkeypatch):
+    monkeypatch.setattr(search_module, "train_lambdas", fake_train)
+    table, _, _ = search_module.search_to_interior(Config(), None, (-4.5, -2.5), 3,
+                                                   seeds=[0, 1], max_gap=0.25, progress=False)
+    u = np.sort(table["log10_lam"].unique())
+    assert np.diff(u).max() <= 0.25 + 1e-12
+    assert (table.groupby("lam")["seed"].nunique() == 2).all()
+
+
+def _fine_table(means: dict[float, list[float]]) -> pd.DataFrame:
+    rows = [{"lam": lam, "log10_lam": np.log10(lam), "seed": k, "val_accuracy": v}
+            for lam, values in means.items() for k, v in enumerate(values)]
+    return pd.DataFrame(rows)
+
+
+def test_choose_lam_takes_the_fit_only_when_its_interval_holds_the_best_measured_lambda():
+    table = _fine_table({1e-3: [0.50, 0.51, 0.50], 3e-3: [0.54, 0.55, 0.545],
+                         1e-2: [0.52, 0.52, 0.53]})
+    fit = {"lam": 2.5e-3, "low": np.log10(2e-3), "high": np.log10(4e-3)}
+    chosen = search_module.choose_lam(table, fit)
+    assert chosen["rule"] == "fit" and chosen["adequate"] and chosen["lam"] == 2.5e-3
+    assert chosen["best_mean_lam"] == 3e-3
+    # the fit's interval misses the best-measured lambda: that lambda, with its interval
+    off = search_module.choose_lam(table, {**fit, "high": np.log10(2.8e-3)})
+    assert off["rule"] == "best mean" and not off["adequate"] and off["lam"] == 3e-3
+    ref = sps.t.interval(0.95, 2, loc=np.mean([0.54, 0.55, 0.545]),
+                         scale=sps.sem([0.54, 0.55, 0.545]))
+    assert (off["best_low"], off["best_high"]) == pytest.approx(ref)

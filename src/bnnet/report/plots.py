@@ -295,3 +295,31 @@ def layer_trajectories(stats: pd.DataFrame, value: str, rows: str, cols: str) ->
     legend_below(fig, [entries[n] for n in names], names, ncol=2, rows=2)
     return fig
 
+
+
+def accuracy_against(table: pd.DataFrame, x: str, panel: str = "net", line: str = "BN",
+                     xlabel: str | None = None, chance: float = 0.1) -> plt.Figure:
+    """Test accuracy (%) against ``x`` on a log axis: one panel per ``panel`` value, one line
+    per ``line`` value (mean over the runs, band ± std, every run a dot), chance dotted."""
+    panels = list(dict.fromkeys(table[panel]))
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.0), squeeze=False,
+                             sharey=True)
+    for ax, name in zip(axes[0], panels, strict=True):
+        part = table[table[panel] == name]
+        for k, (value, arm) in enumerate(part.groupby(line, sort=False)):
+            stats = arm.groupby(x)["test_accuracy"].agg(["mean", "std"]) * 100
+            marker, style = STYLES[k % len(STYLES)]
+            (drawn,) = ax.plot(stats.index, stats["mean"], marker=marker, ls=style, mfc="none",
+                               label=f"{line}: {value}")
+            color = drawn.get_color()
+            ax.fill_between(stats.index, stats["mean"] - stats["std"].fillna(0),
+                            stats["mean"] + stats["std"].fillna(0), alpha=0.2, color=color)
+            ax.scatter(arm[x], 100 * arm["test_accuracy"], s=6, alpha=0.5, color=color)
+        ax.axhline(100 * chance, color="0.5", ls=":", lw=1)
+        ax.set_xscale("log")
+        ax.set_xlabel(xlabel or x.replace("_", " "))
+        ax.set_title(str(name))
+    axes[0][0].set_ylabel("test accuracy (%)")
+    handles, names = axes[0][-1].get_legend_handles_labels()
+    legend_below(fig, handles, names, ncol=len(names), rows=1)
+    return fig

@@ -153,6 +153,22 @@ def _evidence(row: Mapping[str, Any], digits: int, level: str) -> str:
     return f"{level} interval {interval(row, digits)}"
 
 
+def straddles_delta(row: Mapping[str, Any], delta: float = DELTA) -> bool:
+    """The one rule for the δ caveat: a real difference whose interval reaches inside ±δ
+    (its end nearer 0 is smaller than δ in size), so the runs cannot tell whether it is
+    larger than the negligible difference. False without an interval.
+
+    >>> straddles_delta({"low": 0.0025, "high": 0.0081})
+    True
+    >>> straddles_delta({"low": -0.0106, "high": -0.0060})
+    False
+    """
+    low, high = row.get("low", float("nan")), row.get("high", float("nan"))
+    if not (_finite(low) and _finite(high)):
+        return False
+    return min(abs(low), abs(high)) < delta and (low > 0 or high < 0)
+
+
 def effect(row: Mapping[str, Any], *, what: str = "test accuracy", digits: int = 2,
            gain: str = "raises", loss: str = "lowers", level: str = "95%") -> str:
     """The verb phrase for a treatment-minus-baseline row of :func:`bnnet.study.stats.compare`
@@ -174,6 +190,9 @@ def effect(row: Mapping[str, Any], *, what: str = "test accuracy", digits: int =
         verb = gain if diff > 0 else loss
         word = ("real" if verdict == REAL else
                 f"real, but the whole interval lies inside ±{NEGLIGIBLE}: negligible")
+        if verdict == REAL and straddles_delta(row):
+            word = (f"real, though the interval reaches inside ±{NEGLIGIBLE}: it does not "
+                    "tell whether the difference matters")
         return f"{verb} {what} by {points(diff, digits, signed=False)} ({evidence}; {word})"
     changes = f"changes {what} by {points(diff, digits)}"
     if verdict == NO_DIFFERENCE:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
 from bnnet.core.config import Config
 from bnnet.study.jobs import DataSpec, RunResult
@@ -46,10 +48,26 @@ def lambda_search(
     so the search goes on and reports them. ``n_jobs``, ``progress``, ``desc`` and
     ``scheduler`` are those of :func:`~bnnet.study.runs.run_many`.
     """
+    return train_lambdas(base, spec, sample_lambdas(*log10_range, n_trials, seed), seeds=seeds,
+                         n_jobs=n_jobs, progress=progress, desc=desc, scheduler=scheduler)
+
+
+def train_lambdas(
+    base: Config,
+    spec: DataSpec,
+    lams: Sequence[float],
+    *,
+    seeds: Sequence[int] = (0,),
+    n_jobs: int = 1,
+    progress: bool = True,
+    desc: str = "lambda search",
+    scheduler: str | None = None,
+) -> tuple[pd.DataFrame, list[RunResult]]:
+    """Train ``base`` with each of the given ``lams`` and each training seed: the table of
+    :func:`lambda_search` (which draws the lambdas and calls this)."""
     seeds = list(seeds)
     if not seeds:
         raise ValueError("seeds=[]: give at least one training seed, e.g. [0]")
-    lams = sample_lambdas(*log10_range, n_trials, seed)
     grid = [(float(lam), s) for lam in lams for s in seeds]
     results = run_many([base.replace(lam=lam, seed=s) for lam, s in grid], spec,
                        n_jobs=n_jobs, progress=progress, desc=desc, scheduler=scheduler)
@@ -61,6 +79,21 @@ def lambda_search(
         "diverged": [r.diverged for r in results],
     })
     return by_validation(table), results
+
+
+def gap_fillers(log10_lams: Sequence[float], max_gap: float) -> list[float]:
+    """The log10 lambdas that split every gap wider than ``max_gap`` between neighbouring
+    sampled values into equal parts no wider than it (none when no gap is that wide).
+
+    >>> [round(u, 3) for u in gap_fillers([-2.5, -2.3, -1.88], 0.25)]
+    [-2.09]
+    """
+    u = sorted(set(float(x) for x in log10_lams))
+    extra = []
+    for lo, hi in itertools.pairwise(u):
+        parts = int(np.ceil((hi - lo) / max_gap - 1e-9))
+        extra += [lo + (hi - lo) * k / parts for k in range(1, parts)]
+    return extra
 
 
 def by_validation(table: pd.DataFrame) -> pd.DataFrame:
@@ -143,6 +176,7 @@ def search_to_interior(
     step: float = 0.5,
     n_extra: int = 2,
     max_extensions: int = 3,
+    max_gap: float | None = 0.25,
     n_jobs: int = 1,
     progress: bool = True,
     desc: str = "fine search",
@@ -152,6 +186,9 @@ def search_to_interior(
     optimum (:func:`smooth_optimum`) sits at an edge of it: each time, ``n_extra`` more
     lambdas (every one with all ``seeds``) are drawn in a strip of width ``step`` (log10)
     beyond that edge and the fit is redone over every run, at most ``max_extensions`` times.
+    Then every gap wider than ``max_gap`` (log10) between sampled lambdas is split evenly
+    (:func:`gap_fillers`), each new lambda trained with all ``seeds``, and the fit redone, so
+    that no stretch of the range rests on the fit's shape alone (``None``: no filling).
 
     Returns:
         the table of every run (sorted by validation accuracy), the final optimum (its
@@ -174,13 +211,58 @@ def search_to_interior(
         strips.append(strip)
         table = by_validation(pd.concat([table, extra], ignore_index=True))
         optimum = smooth_optimum(table, seed=seed)
+    if max_gap is not None:
+        fillers = gap_fillers(table.dropna(subset=["val_accuracy"])["log10_lam"], max_gap)
+        if fillers:
+            extra, _ = train_lambdas(base, spec, [10 ** u for u in fillers], **kw)
+            table = by_validation(pd.concat([table, extra], ignore_index=True))
+            optimum = smooth_optimum(table, seed=seed)
     return table, optimum, strips
+
+
+def choose_lam(table: pd.DataFrame, optimum: Mapping[str, Any], *, level: float = 0.95) -> dict:
+    """The lambda the search chooses, on validation accuracy only, and why.
+
+    The fit's maximum (``optimum``, from :func:`smooth_optimum`) is taken when the fit is
+    adequate: its bootstrap interval holds the lambda with the best mean validation accuracy.
+    Otherwise the fit misdescribes the data where it matters, and the choice is that
+    best-measured lambda, with the t interval of its mean over seeds.
+
+    Returns:
+        ``lam``, ``rule`` ("fit" or "best mean"), ``adequate`` (the fit's interval holds the
+        best-measured lambda), ``best_mean_lam``, ``best_mean`` (its mean validation
+        accuracy), ``best_low``/``best_high`` (that mean's interval; NaN with one seed) and
+        ``best_runs``.
+    """
+    ok = table.dropna(subset=["val_accuracy"])
+    by_lam = ok.groupby("lam")["val_accuracy"]
+    means = by_lam.mean()
+    best = float(means.idxmax())
+    values = by_lam.get_group(best).to_numpy()
+    n = len(values)
+    if n > 1:
+        half = (sps.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / np.sqrt(n))
+        low, high = float(values.mean() - half), float(values.mean() + half)
+    else:
+        low = high = float("nan")
+    adequate = bool(optimum["low"] <= np.log10(best) <= optimum["high"])
+    return {"lam": float(optimum["lam"]) if adequate else best,
+            "rule": "fit" if adequate else "best mean", "adequate": adequate,
+            "best_mean_lam": best, "best_mean": float(means.max()), "best_low": low,
+            "best_high": high, "best_runs": n}
 
 
 def recommended_lam(versus: Mapping[str, Any], chosen: float, default: float) -> float:
     """The λ the study recommends, the one rule every section uses: the search's ``chosen``
-    when its comparison with the ``default`` on test (``versus``, a row of
-    :func:`~bnnet.study.stats.compare` after :func:`~bnnet.study.stats.holm`, chosen minus
-    default) is real and positive, else the default ("real, below δ" is negligible, so it
-    keeps the default too)."""
+    when its comparison with the ``default`` on *validation* accuracy (``versus``, a row of
+    :func:`~bnnet.study.stats.compare` with ``value="val_accuracy"`` after
+    :func:`~bnnet.study.stats.holm`, chosen minus default) is real and positive, else the
+    default ("real, below δ" is negligible, so it keeps the default too). Test accuracy
+    never enters the choice: the test set is read once, to report how the choice fares.
+
+    >>> recommended_lam({"verdict": "real", "diff": 0.004}, 0.002, 0.005)
+    0.002
+    >>> recommended_lam({"verdict": "inconclusive", "diff": 0.004}, 0.002, 0.005)
+    0.005
+    """
     return float(chosen) if versus["verdict"] == REAL and versus["diff"] > 0 else float(default)
