@@ -11,6 +11,7 @@ from bnnet.study.stats import (
     in_points,
     is_bimodal,
     judge,
+    p_text,
     paired_interval,
     permutation_test,
     welch_interval,
@@ -40,10 +41,11 @@ def test_interval_covers_the_true_difference_about_95_percent_of_the_time():
 def test_degenerate_groups():
     same = welch_interval([0.1, 0.1, 0.1], [0.1, 0.1, 0.1])
     assert same["diff"] == 0 and not same["real"] and same["p_value"] == 1
-    # no spread: never a zero-width interval; the exact test (2 of C(4, 2) = 6 splits)
+    # no spread: not a t test with p = 0 but the exact test (2 of C(4, 2) = 6 splits),
+    # with the interval [d, d] of a difference known exactly
     apart = welch_interval([0.1, 0.1], [0.5, 0.5])
-    assert np.isnan(apart["low"]) and apart["p_value"] == pytest.approx(2 / 6)
-    assert not apart["real"]
+    assert apart["low"] == apart["high"] == apart["diff"] == pytest.approx(0.4)
+    assert apart["p_value"] == pytest.approx(2 / 6) and not apart["real"]
     few = welch_interval([0.5], [0.5, 0.6])
     assert np.isnan(few["diff"]) and not few["real"]
     with pytest.raises(ValueError, match="level"):
@@ -201,11 +203,13 @@ def test_p_min_is_the_most_extreme_arrangement_of_these_arms():
     assert permutation_test([0, 1, 2], [3, 4, 5], paired=True)["p_min"] == pytest.approx(2 / 8)
 
 
-def test_arms_without_spread_get_the_exact_test_not_a_degenerate_interval():
+def test_arms_without_spread_get_the_exact_test_not_a_t_test():
     """paired_interval([0.5]*5, [0.501]*5): every difference is +0.001; the exact sign-flip
-    test gives 2/32 = 0.0625 (all signs + or all -), never p = 0."""
+    test gives 2/32 = 0.0625 (all signs + or all -), never p = 0; the interval is the
+    difference itself."""
     r = paired_interval([0.5] * 5, [0.501] * 5)
-    assert r["p_value"] == pytest.approx(0.0625) and np.isnan(r["low"]) and not r["real"]
+    assert r["p_value"] == pytest.approx(0.0625) and not r["real"]
+    assert r["low"] == r["high"] == pytest.approx(0.001)
     out = compare(pd.DataFrame({"seed": list(range(5)) * 2, "how": ["a"] * 5 + ["b"] * 5,
                                 "test_accuracy": [0.5] * 5 + [0.501] * 5}),
                   "how", "a", pair_by="seed").iloc[0]
@@ -280,3 +284,148 @@ def test_holm_reads_the_arm_sizes_compare_counted_not_the_runs_text():
     (relabelled,) = holm([out.assign(runs="three seeds each")])
     (plain,) = holm([out])
     assert relabelled["verdict"].item() == plain["verdict"].item() == "too few runs"
+
+
+# The edges: where a t interval stops existing, a verdict reads as its neighbours do.
+
+def _mean_diff(x, y, axis):
+    return np.mean(y, axis=axis) - np.mean(x, axis=axis)
+
+
+def _paired(a, b):
+    return pd.DataFrame({"seed": list(range(len(a))) * 2, "how": ["a"] * len(a) + ["b"] * len(b),
+                         "test_accuracy": [*a, *b]})
+
+
+def test_identical_arms_read_no_difference_like_arms_a_hair_apart():
+    """[.5]*5 against [.5]*5 is the limit of [.5]*5 against a copy with one run nudged by
+    1e-7: both read "no difference > δ", the one from its exact interval [0, 0] (p = 1, as
+    SciPy's exact test), the other from Welch's interval (as SciPy's)."""
+    same = compare(arms([0.5] * 5, [0.5] * 5), "BN", "no").iloc[0]
+    ref = sps.permutation_test((np.full(5, 0.5), np.full(5, 0.5)), _mean_diff,
+                               permutation_type="independent", n_resamples=np.inf)
+    assert same["test"] == "permutation" and same["p_value"] == pytest.approx(ref.pvalue) == 1
+    assert same["low"] == same["high"] == same["diff"] == 0
+    assert same["verdict"] == "no difference > δ"
+    nudged_arm = [0.5] * 4 + [0.5 + 1e-7]
+    nudged = compare(arms([0.5] * 5, nudged_arm), "BN", "no").iloc[0]
+    # (SciPy's reference on the arms less 0.5: the same interval, without its warning of
+    # nearly identical data)
+    ci = sps.ttest_ind(np.array(nudged_arm) - 0.5, np.zeros(5),
+                       equal_var=False).confidence_interval(0.95)
+    assert nudged["test"] == "Welch t"
+    assert (nudged["low"], nudged["high"]) == pytest.approx((ci.low, ci.high), abs=1e-15)
+    assert nudged["verdict"] == same["verdict"]
+    # paired: 5 pairs can never make a sign-flip test significant (2/32), but an equivalence
+    # claim needs no significance; the nudged pairs get a paired t interval
+    pairs = compare(_paired([0.5] * 5, [0.5] * 5), "how", "a", pair_by="seed").iloc[0]
+    near = compare(_paired([0.5] * 5, nudged_arm), "how", "a", pair_by="seed").iloc[0]
+    assert (pairs["test"], near["test"]) == ("permutation", "paired t")
+    assert pairs["verdict"] == near["verdict"] == "no difference > δ"
+    # the correction leaves an equivalence claim alone, whatever the family
+    assert [t["verdict"].item() for t in holm([compare(arms([0.5] * 5, [0.5] * 5), "BN", "no"),
+                                               compare(arms([0.5] * 5, [0.5] * 5), "BN", "no")])
+            ] == ["no difference > δ"] * 2
+
+
+def test_a_constant_shift_is_read_by_the_delta_rules():
+    """[.5]*5 against [.501]*5: the difference is exactly 0.1 points, inside ±δ, and the
+    exact test gives 2/252 (SciPy's): "real, below δ", as the nearly constant shift reads
+    under Welch's interval; a constant shift of 2 points is "real"."""
+    out = compare(arms([0.5] * 5, [0.501] * 5), "BN", "no").iloc[0]
+    ref = sps.permutation_test((np.full(5, 0.5), np.full(5, 0.501)), _mean_diff,
+                               permutation_type="independent", n_resamples=np.inf)
+    assert out["test"] == "permutation" and out["p_value"] == pytest.approx(ref.pvalue)
+    assert out["p_value"] == pytest.approx(2 / 252)
+    assert out["low"] == out["high"] == out["diff"] == pytest.approx(0.001)
+    assert out["verdict"] == "real, below δ"
+    near_arm = [0.501] * 4 + [0.501 + 1e-7]
+    near = compare(arms([0.5] * 5, near_arm), "BN", "no").iloc[0]
+    ci = sps.ttest_ind(np.array(near_arm) - 0.5, np.zeros(5),
+                       equal_var=False).confidence_interval(0.95)
+    assert near["test"] == "Welch t" and near["low"] == pytest.approx(ci.low, abs=1e-15)
+    assert near["verdict"] == out["verdict"]
+    (corrected,) = holm([pd.DataFrame([out])])
+    assert corrected["verdict"].item() == "real, below δ"
+    from bnnet.report.prose import effect
+
+    said = effect(corrected.iloc[0])
+    assert "[+0.10, +0.10]" in said and "p = 0.008" in said and "negligible" in said
+    big = compare(arms([0.5] * 5, [0.52] * 5), "BN", "no").iloc[0]
+    assert big["verdict"] == "real" and big["low"] == big["high"] == pytest.approx(0.02)
+    # the same shift over 5 pairs: exact but beyond the sign-flip test (p_min = 2/32), and
+    # its interval [d, d] excludes 0, so it is not "no difference" either
+    pairs = compare(_paired([0.5] * 5, [0.501] * 5), "how", "a", pair_by="seed").iloc[0]
+    assert pairs["low"] == pytest.approx(0.001) and pairs["verdict"] == "too few runs"
+    # bimodal arms still have no interval (no shift model) and read by p alone
+    split = compare(arms([0.4755, 0.3058, 0.5081, 0.3390, 0.1000], [0.53, 0.533, 0.535, 0.539,
+                                                                     0.532]), "BN", "no").iloc[0]
+    assert np.isnan(split["low"]) and split["verdict"] == "real"
+
+
+def _holm_by_hand(p):
+    """Holm's adjusted p-values straight from the definition: sort, multiply p(j) by
+    m - j + 1 (ranks from 1), cap at 1, running maximum."""
+    order = sorted(range(len(p)), key=lambda i: p[i])
+    adjusted, running = [0.0] * len(p), 0.0
+    for j, i in enumerate(order, start=1):
+        running = max(running, min(1.0, (len(p) - j + 1) * p[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def test_holm_gives_tied_p_values_the_same_verdict_in_any_order():
+    """Seven identical comparisons, p = p_min = 1/42 each: one adjusted p-value (7/42) and
+    one multiplier (7), so seven "too few runs", never some of them "inconclusive" by the
+    order the tie was broken in."""
+    row = {"diff": 0.01, "low": np.nan, "high": np.nan, "p_value": 1 / 42, "p_min": 1 / 42,
+           "test": "permutation", "verdict": "real", "runs": "5/5", "n_a": 5, "n_b": 5,
+           "min_runs": 5}
+    (out,) = holm([pd.DataFrame([row] * 7)])
+    assert out["p_holm"].tolist() == pytest.approx(_holm_by_hand([1 / 42] * 7))
+    assert out["p_holm"].tolist() == pytest.approx([7 / 42] * 7)
+    assert set(out["multiplier"]) == {7} and set(out["verdict"]) == {"too few runs"}
+    # a family with ties among other p-values, in every rotation: each row's adjusted p is
+    # the hand computation's and its verdict depends on the row, not on its place
+    ps = [0.004, 0.011, 0.011, 0.011, 0.0125, 0.3]
+    rows = [{**row, "name": f"r{i}", "p_value": p, "p_min": 0.011 if i else 0.0,
+             "verdict": "real"} for i, p in enumerate(ps)]
+    verdicts = None
+    for shift in range(len(rows)):
+        table = pd.DataFrame(rows[shift:] + rows[:shift])
+        (out,) = holm([table])
+        assert out["p_holm"].tolist() == pytest.approx(_holm_by_hand(table["p_value"].tolist()))
+        by_name = dict(zip(out["name"], out["verdict"], strict=True))
+        assert verdicts in (None, by_name)
+        verdicts = by_name
+    # the tie of three at 0.011 ranks 2nd of 6: multiplier 5 for each, and its floor
+    # 5 * 0.011 cannot fall below 0.05; 0.0125 (multiplier 2) could, but its adjusted p
+    # (0.055) does not
+    assert [verdicts[f"r{i}"] for i in range(6)] == (["real"] + ["too few runs"] * 3
+                                                     + ["inconclusive"] * 2)
+
+
+def test_a_nan_p_value_is_never_small_and_reads_n_a():
+    from bnnet.report.prose import effect
+
+    nan = float("nan")
+    assert p_text(nan) == "n/a" and p_text(None) == "n/a" and p_text(2 / 252) == "0.008"
+    perm = {"diff": 0.1885, "low": nan, "high": nan, "p_value": nan, "p_min": 2 / 252,
+            "test": "permutation", "verdict": "inconclusive"}
+    said = effect(perm)
+    assert "p = n/a" in said and "0.000" not in said and "nan" not in said
+    welch = {"diff": 0.006, "low": 0.001, "high": 0.011, "verdict": "inconclusive",
+             "family": 6, "p_holm": nan}
+    assert "Holm-adjusted p = n/a" in effect(welch)
+    # never a verdict as if it were small: not real alone, not real after the correction,
+    # and a NaN floor (smallest attainable p) cannot decide
+    assert judge({"low": nan, "high": nan, "p_value": nan}) == "inconclusive"
+    assert judge({**perm, "p_value": nan}) == "inconclusive"
+    assert not can_decide((5, 5), nan)
+    (out,) = holm([pd.DataFrame([{**perm, "verdict": "real", "runs": "5/5", "min_runs": 5,
+                                  "n_a": 5, "n_b": 5}])])
+    assert np.isnan(out["p_holm"].item()) and out["verdict"].item() == "inconclusive"
+    (floorless,) = holm([pd.DataFrame([{**perm, "p_value": 2 / 252, "p_min": nan,
+                                        "verdict": "real", "runs": "5/5", "min_runs": 5,
+                                        "n_a": 5, "n_b": 5}])])
+    assert floorless["verdict"].item() == "too few runs"

@@ -144,12 +144,15 @@ NEGLIGIBLE = points(DELTA, signed=False)
 
 
 def _evidence(row: Mapping[str, Any], digits: int, level: str) -> str:
-    """The interval, or the permutation test's p-value for arms without one."""
+    """The interval, or the permutation test's p-value (a missing one: "n/a"), with the
+    interval [d, d] of arms without spread when there is one."""
     if row.get("test") == PERMUTATION:
-        floor = row.get("p_min", float("nan"))
-        at_floor = _finite(floor) and abs(row["p_value"] - floor) < 1e-12
-        return (f"exact permutation test over the seeds, p = {row['p_value']:.3f}"
-                + (", the smallest p these runs can give" if at_floor else ""))
+        floor, p = row.get("p_min", float("nan")), row.get("p_value", float("nan"))
+        at_floor = _finite(floor) and _finite(p) and abs(p - floor) < 1e-12
+        exact = (f"; no spread, so the difference is exact: {interval(row, digits)}"
+                 if _finite(row.get("low")) and _finite(row.get("high")) else "")
+        return (f"exact permutation test over the seeds, p = {stats.p_text(p)}"
+                + (", the smallest p these runs can give" if at_floor else "") + exact)
     return f"{level} interval {interval(row, digits)}"
 
 
@@ -206,7 +209,7 @@ def effect(row: Mapping[str, Any], *, what: str = "test accuracy", digits: int =
         family = (f"the {count(int(m), 'comparison')} of this section" if _finite(m)
                   else "this section's comparisons")
         return (f"{changes}, inconclusive ({evidence} excludes 0, but not after the correction "
-                f"for {family}: Holm-adjusted p = {row['p_holm']:.3f})")
+                f"for {family}: Holm-adjusted p = {stats.p_text(row.get('p_holm'))})")
     return f"{changes}, inconclusive ({evidence})"
 
 

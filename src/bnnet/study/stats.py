@@ -4,25 +4,43 @@ words of the report.
 A comparison's verdict is one of six words (:func:`judge`, then :func:`holm` for the
 section's family):
 
-- *real*: the 95 % interval excludes 0 (or the exact test's p < 0.05) and the
+- *real*: the 95 % interval excludes 0 (or, for the exact test, its p < 0.05) and the
   Holm-adjusted p-value of the section's family stays below 0.05;
 - *real, below δ*: real, but the whole interval lies inside ±δ (:data:`DELTA`, half a
   point): a difference too small to matter;
-- *no difference > δ*: the interval contains 0 and lies inside ±δ. This is an
-  equivalence claim at the interval's level; it is **not** part of the Holm correction,
-  which guards the "real" claims only (the report's introduction states both policies);
+- *no difference > δ*: the interval lies inside ±δ and contains 0 (or excludes it only
+  before the correction). This is an equivalence claim at the interval's level; it is
+  **not** part of the Holm correction, which guards the "real" claims only (the report's
+  introduction states both policies), and it needs no test that could reach significance;
 - *inconclusive*: none of these (a wide interval that touches 0, or one that excludes 0
   only before the correction);
 - *both at chance*: every run of both arms ended at chance; no test is run;
-- *too few runs*: fewer than :data:`MIN_RUNS` runs in an arm, or a test whose smallest
-  attainable p-value, times the Holm multiplier of its rank, cannot fall below 0.05 (one
-  rule, :func:`can_decide`).
+- *too few runs*: fewer than :data:`MIN_RUNS` runs in an arm, or, for any verdict but *no
+  difference > δ*, a test whose smallest attainable p-value, times the Holm multiplier of
+  its rank, cannot fall below 0.05 (one rule, :func:`can_decide`).
 
 Arms whose runs fall into two groups (some at chance and some trained, or trained runs
 separated by a gap wider than :data:`GAP`: :func:`is_bimodal`) are not normal-looking
 samples, and arms without any spread have no t interval: both get an exact permutation
-test over the seeds (SciPy's :func:`scipy.stats.permutation_test`, no interval), whose
-p-value decides between *real* and *inconclusive*.
+test over the seeds (:func:`permutation_test`, on SciPy's
+:func:`scipy.stats.permutation_test`), whose p-value decides between *real* and not.
+
+The edges, where a t interval stops existing, read as their neighbours do:
+
+- arms without spread (every run of each arm the same value, or, paired, every
+  difference the same) know their difference exactly: their interval is [d, d], which the
+  δ rules read. Identical arms (d = 0, p = 1) are *no difference > δ*, as arms an
+  imperceptible nudge apart are under Welch's interval; a constant shift inside ±δ whose
+  exact p-value is below 0.05 is *real, below δ*, and one it cannot show (5 pairs: p =
+  2/32) is *too few runs*;
+- bimodal arms get no interval (NaN): a shift interval (the permutation test inverted)
+  would assume that the arms differ by a shift, which a bimodal arm does not, and with
+  runs :data:`GAP` or more apart it would be far wider than ±δ anyway; their verdict is
+  *real* (p < 0.05) or *inconclusive* (or *too few runs*), never a δ word;
+- :func:`holm` gives tied p-values one adjusted p-value and one multiplier (that of the
+  first of their rank), so identical comparisons get identical verdicts in any order;
+- a NaN p-value (or a NaN smallest attainable p-value) never counts as small: it is
+  never *real*, and it is written "n/a" (:func:`p_text`).
 """
 
 from __future__ import annotations
@@ -67,6 +85,16 @@ def percent_pm(mean: float, std: float, digits: int = 2) -> str:
     """A mean and a spread of fractions in percent, without the sign:
     ``percent_pm(0.5347, 0.0023) == "53.47 ± 0.23"`` (a table's header says %)."""
     return format_pm(100 * mean, 100 * std, digits)
+
+
+def p_text(p: object, digits: int = 3) -> str:
+    """A p-value for a sentence: ``p_text(2 / 252) == "0.008"``; a missing one (NaN, None,
+    not a number) is ``"n/a"``, never a number."""
+    try:
+        value = float(p)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "n/a"
+    return f"{value:.{digits}f}" if math.isfinite(value) else "n/a"
 
 
 #: Accuracy below which a run is at chance on CIFAR-10's 10 balanced classes (10 %, plus
@@ -140,8 +168,11 @@ def permutation_test(a, b, *, paired: bool = False, max_exact: int = 200_000,
         ``diff``, ``p_value``, ``p_min`` (the smallest p-value this test can give with
         these runs: the share of rearrangements as extreme as the most extreme one; 2/20 =
         0.1 for 3 runs per arm, 2/252 for 5 per arm, 1/56 for 3 against 5 well-separated
-        runs, 1/(N + 1) when sampled) and ``exact``; the interval ends are NaN (the test
-        gives none).
+        runs, 1/(N + 1) when sampled), ``exact``, ``test`` (:data:`PERMUTATION`) and the
+        interval ends ``low`` and ``high``: both the difference itself when the arms have no
+        spread (:func:`no_spread`; paired: the differences have none), whose difference of
+        means is then exact, else NaN (no shift interval for arms that are not a shift of
+        each other). ``real`` is p < 0.05.
     """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     observed = float(b.mean() - a.mean())
@@ -159,27 +190,40 @@ def permutation_test(a, b, *, paired: bool = False, max_exact: int = 200_000,
         p, p_min = extreme / len(null), most / len(null)
     else:
         p, p_min = (extreme + 1) / (len(null) + 1), 1 / (len(null) + 1)
-    return {"diff": observed, "low": float("nan"), "high": float("nan"), "p_value": float(p),
-            "p_min": float(p_min), "exact": exact, "real": bool(p < 0.05)}
+    # without spread the difference of means is exact: the interval [d, d] the δ rules read
+    end = observed if no_spread(a, b, paired=paired) else float("nan")
+    return {"diff": observed, "low": end, "high": end, "p_value": float(p),
+            "p_min": float(p_min), "exact": exact, "real": bool(p < 0.05),
+            "test": PERMUTATION}
 
 
 def judge(result: dict, delta: float = DELTA, alpha: float = 0.05) -> str:
     """The verdict of one interval, before any correction: real when it excludes 0 (real,
     below δ when it also lies inside ±``delta``), no difference larger than ``delta`` when
-    it contains 0 and lies inside ±``delta``, else inconclusive. (A permutation test has no
-    interval: real when p < ``alpha``, else inconclusive.)"""
-    low, high = result["low"], result["high"]
-    if np.isnan(low) or np.isnan(high):
-        return REAL if result["p_value"] < alpha else INCONCLUSIVE
-    if low > 0 or high < 0:
+    it contains 0 and lies inside ±``delta``, else inconclusive.
+
+    A permutation test (``result["test"]`` is :data:`PERMUTATION`) and a result without an
+    interval are real when their p-value is below ``alpha``; the interval, when there is
+    one (arms without spread: [d, d]), then says whether it is real, below δ, and, when
+    not real, whether it is no difference larger than ``delta`` (only when it contains 0:
+    else inconclusive). A NaN p-value is never below ``alpha``; a NaN interval never lies
+    inside ±``delta``."""
+    low, high, p = (float(result[k]) for k in ("low", "high", "p_value"))
+    if result.get("test") == PERMUTATION or np.isnan(low) or np.isnan(high):
+        significant = bool(p < alpha)  # False for NaN
+    else:
+        significant = bool(low > 0 or high < 0)
+    if significant:
         return REAL_SMALL if within(low, high, delta) else REAL
-    return NO_DIFFERENCE if within(low, high, delta) else INCONCLUSIVE
+    # an exact difference the test cannot show (5 pairs without spread: p = 2/32) is not
+    # "no difference": its interval [d, d] excludes 0
+    return NO_DIFFERENCE if within(low, high, delta) and low <= 0 <= high else INCONCLUSIVE
 
 
 def within(low: float, high: float, delta: float = DELTA) -> bool:
     """Whether the interval [``low``, ``high``] lies inside ±``delta``: no difference
-    larger than ``delta``."""
-    return -delta <= low and high <= delta
+    larger than ``delta`` (False for a NaN end)."""
+    return bool(-delta <= low and high <= delta)
 
 
 NAN_RESULT = {"diff": float("nan"), "low": float("nan"), "high": float("nan"),
@@ -197,8 +241,8 @@ def welch_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) 
         ``diff``, ``low``, ``high``, ``p_value`` (two-sided, of "no difference") and
         ``real``: whether the interval excludes 0. With fewer than 2 runs in a group
         everything is NaN and ``real`` is False; when neither group has any spread there is
-        no t interval: the exact :func:`permutation_test` answers instead (NaN interval,
-        its ``p_min``).
+        no t interval: the exact :func:`permutation_test` answers instead (the interval
+        [d, d] of a difference known exactly, its p-value, ``p_min`` and ``test``).
     """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     _check_level(level)
@@ -215,7 +259,8 @@ def welch_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) 
 def paired_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> dict:
     """Confidence interval of mean(b - a) for paired values (e.g. one trained net per seed
     evaluated two ways): a t interval on the differences. Same keys as
-    :func:`welch_interval` (differences without spread: the exact sign-flip test)."""
+    :func:`welch_interval` (differences without spread: the exact sign-flip test, with the
+    interval [d, d])."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     _check_level(level)
     if a.shape != b.shape:
@@ -247,15 +292,23 @@ MIN_RUNS = 5
 
 
 def can_decide(runs: tuple[int, int], p_min: float, multiplier: int = 1,
-               alpha: float = 0.05, min_runs: int = MIN_RUNS) -> bool:
+               alpha: float = 0.05, min_runs: int = MIN_RUNS, *,
+               equivalence: bool = False) -> bool:
     """The one rule for "too few runs": a comparison can be decided when each arm has at
     least ``min_runs`` runs and its test's smallest attainable p-value (``p_min``, 0 for a t
     test), times the Holm ``multiplier`` its rank gets (1 alone, m - rank + 1 in a family of
-    m), falls below ``alpha``. A 5-pair sign-flip test (p_min = 2/32 = 0.0625) never can;
-    a 5-vs-5 permutation test (2/252) can, up to a multiplier of 6."""
+    m, the first rank of a tie for tied p-values), falls below ``alpha``. A 5-pair sign-flip
+    test (p_min = 2/32 = 0.0625) never can; a 5-vs-5 permutation test (2/252) can, up to a
+    multiplier of 6. A NaN ``p_min`` is not small: it cannot.
+
+    With ``equivalence`` (the verdict is "no difference > δ", which rests on its interval
+    alone and claims no significance) only the number of runs counts: identical arms
+    without spread (p = 1) read as arms a hair apart do under Welch's interval."""
     if min(runs) < min_runs:
         return False
-    return not (np.isfinite(p_min) and p_min * multiplier >= alpha)
+    if equivalence:
+        return True
+    return bool(p_min * multiplier < alpha)  # False for NaN
 
 
 def compare(
@@ -287,7 +340,8 @@ def compare(
         (Welch t, paired t, permutation when an arm is bimodal or no arm has spread, none
         when both arms are at chance) and ``verdict`` (:func:`judge`; "both at chance";
         "too few runs" when :func:`can_decide` says so, the interval still computed from
-        2 runs on). :func:`holm` then applies the section's correction.
+        2 runs on). Arms without spread have the interval [d, d]; bimodal arms none (NaN).
+        :func:`holm` then applies the section's correction.
     """
     by = list(by)
     missing = [c for c in [*by, factor, value] if c not in table.columns]
@@ -309,10 +363,15 @@ def compare(
                 a, b = both[f"{value}_a"].to_numpy(), both[f"{value}_b"].to_numpy()
             test, result = _test(a, b, level, paired=pair_by is not None)
             p_min = float(result.get("p_min", 0.0))
-            decidable = (not np.isnan(result["diff"])
-                         and can_decide((len(a), len(b)), p_min, 1, 1 - level, min_runs))
-            verdict = (BOTH_AT_CHANCE if test == NO_TEST else TOO_FEW if not decidable
-                       else judge(result, delta, 1 - level))
+            if test == NO_TEST:
+                verdict = BOTH_AT_CHANCE
+            elif np.isnan(result["diff"]):
+                verdict = TOO_FEW
+            else:
+                verdict = judge(result, delta, 1 - level)
+                if not can_decide((len(a), len(b)), p_min, 1, 1 - level, min_runs,
+                                  equivalence=verdict == NO_DIFFERENCE):
+                    verdict = TOO_FEW
             rows.append({**dict(zip(by, key, strict=True)), factor: other,
                          "runs": f"{len(a)}/{len(b)}", "n_a": len(a), "n_b": len(b),
                          "diff": result["diff"],
@@ -348,12 +407,20 @@ def holm(tables: Sequence[pd.DataFrame], level: float = 0.95,
     its interval lies inside ±``delta`` and "inconclusive" otherwise. A comparison whose
     test could not reach significance even at its smallest p-value, with the multiplier
     m - i + 1 of its rank i, is "too few runs" (:func:`can_decide`). The equivalence claims
-    ("no difference > δ") are not corrected: they rest on each interval alone. Rows without
-    a test ("both at chance", "too few runs") are not in the family.
+    ("no difference > δ") are not corrected: they rest on each interval alone, and need no
+    test that could reach significance. Rows without a test ("both at chance", "too few
+    runs") are not in the family.
+
+    Tied p-values share their rank: they get the same adjusted p-value (the step-down's
+    maximum makes it that of the first of them) and the same multiplier, m - f + 1 for the
+    first rank f of the tie, so identical comparisons get identical verdicts in any order.
+    A NaN p-value ranks last and its adjusted p-value is NaN, which never counts as below
+    1 - ``level``; a NaN ``p_min`` cannot decide (a table without a ``p_min`` column, made by
+    hand, has t tests: no limit).
 
     Returns:
-        copies of ``tables`` with ``p_holm``, ``multiplier`` (m - rank + 1) and ``family``
-        (m) columns and the verdicts corrected.
+        copies of ``tables`` with ``p_holm``, ``multiplier`` (m - f + 1, f the first rank of
+        the row's p-value) and ``family`` (m) columns and the verdicts corrected.
     """
     _check_level(level)
     alpha = 1 - level
@@ -363,9 +430,12 @@ def holm(tables: Sequence[pd.DataFrame], level: float = 0.95,
     m = len(p)
     adjusted, multiplier = np.full(m, np.nan), np.zeros(m, dtype=int)
     if m:
-        order = np.argsort(p, kind="stable")
-        multiplier[order] = m - np.arange(m)
-        steps = np.minimum(1.0, multiplier[order] * p[order])
+        order = np.argsort(p, kind="stable")  # NaN last
+        ranked = p[order]
+        # the first rank of each p-value: a tie shares it, whatever the order of its rows
+        first = np.searchsorted(ranked, ranked, side="left")
+        multiplier[order] = m - first
+        steps = np.minimum(1.0, (m - np.arange(m)) * ranked)
         adjusted[order] = np.maximum.accumulate(steps)
     out = [table.assign(p_holm=np.nan, multiplier=np.nan, family=m) for table in tables]
     for (t, i), p_adj, mult in zip(judged, adjusted, multiplier, strict=True):
@@ -374,15 +444,15 @@ def holm(tables: Sequence[pd.DataFrame], level: float = 0.95,
         r = out[t].loc[row]
         # the arm sizes compare() counted (a table made by hand without them: no limit)
         runs = (int(r.get("n_a", 99)), int(r.get("n_b", 99)))
-        p_min = r.get("p_min", np.nan)
+        p_min = float(r["p_min"]) if "p_min" in r.index else 0.0
         min_runs = int(r["min_runs"]) if "min_runs" in r and np.isfinite(r["min_runs"]) else 0
-        if not can_decide(runs, p_min if np.isfinite(p_min) else 0.0, int(mult), alpha,
-                          min_runs):
-            out[t].loc[row, "verdict"] = TOO_FEW
-            continue
-        if r["verdict"] in SIGNIFICANT and not p_adj < alpha:
-            out[t].loc[row, "verdict"] = (NO_DIFFERENCE if within(r["low"], r["high"], delta)
-                                          else INCONCLUSIVE)
+        verdict = r["verdict"]
+        if verdict in SIGNIFICANT and not p_adj < alpha:  # a NaN p_adj never survives
+            verdict = NO_DIFFERENCE if within(r["low"], r["high"], delta) else INCONCLUSIVE
+        if not can_decide(runs, p_min, int(mult), alpha, min_runs,
+                          equivalence=verdict == NO_DIFFERENCE):
+            verdict = TOO_FEW
+        out[t].loc[row, "verdict"] = verdict
     return out
 
 
