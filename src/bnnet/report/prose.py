@@ -148,7 +148,7 @@ def _evidence(row: Mapping[str, Any], digits: int, level: str) -> str:
     interval [d, d] of arms without spread when there is one."""
     if row.get("test") == PERMUTATION:
         floor, p = row.get("p_min", float("nan")), row.get("p_value", float("nan"))
-        at_floor = _finite(floor) and _finite(p) and abs(p - floor) < 1e-12
+        at_floor = _finite(floor) and _finite(p) and abs(p - floor) < 1e-12 and p < 1
         exact = (f"; no spread, so the difference is exact: {interval(row, digits)}"
                  if _finite(row.get("low")) and _finite(row.get("high")) else "")
         return (f"exact permutation test over the seeds, p = {stats.p_text(p)}"
