@@ -3,7 +3,7 @@ PY     := .venv/bin/python
 STAMP  := .venv/.setup-done
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint data lab report verify docs bench clean clean-study help
+.PHONY: setup test lint data lab report verify docs bench profile clean clean-study help
 
 help:
 	@echo "make setup        create .venv, install requirements + bnnet, Jupyter kernel, TeX for the PDF"
@@ -24,6 +24,8 @@ help:
 	@echo "make docs         the documentation site, offline, into docs/_build/html (warnings are"
 	@echo "                  errors); the study's pages come from report/executed when make report left them"
 	@echo "make bench        time bnnet (fast, NumPy) against its floor, PyTorch and torch.compile -> report/results/bench.csv"
+	@echo "make profile      where the best network's training time goes (augmentation, logging,"
+	@echo "                  test-time flips), about 3 minutes -> report/results/run_profile.csv"
 	@echo "make clean        remove what is cheap to recreate: caches, executed notebooks,"
 	@echo "                  scratch/, report/quick/ and the built docs (never the committed study)"
 	@echo "make clean-study  remove the committed study (PDF, results, figures): CONFIRM=yes"
@@ -58,7 +60,7 @@ clean:
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
 
 # The committed study costs a full `make report` (about 25 minutes here) to recreate.
-STUDY_OUTPUTS = report/report.pdf $(filter-out report/results/bench.csv,$(wildcard report/results/*.csv)) $(wildcard figures/*.png)
+STUDY_OUTPUTS = report/report.pdf $(filter-out report/results/bench.csv report/results/run_profile.csv,$(wildcard report/results/*.csv)) $(wildcard figures/*.png)
 clean-study:
 	@if [ "$(CONFIRM)" != yes ]; then \
 		echo "make clean-study: this deletes the committed study (report/report.pdf, report/results/*.csv"; \
@@ -94,3 +96,6 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	$(PY) scripts/bench.py
+
+profile: $(STAMP)
+	$(PY) scripts/profile_run.py

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from bnnet.cifar10 import md5sum
 from bnnet.study import provenance
 
@@ -67,3 +69,24 @@ def test_the_offline_copy_is_named_and_explained_on_the_title_line(fake_cifar, m
     text = provenance.describe_data(fake_cifar)
     assert text.startswith("not the official download but an offline copy of CIFAR-10")
     assert "the introduction says what this means" in text
+
+
+def test_throughput_divides_each_runs_arithmetic_by_its_seconds(tmp_path):
+    narrow = {"hidden": [50, 50], "batch_size": 100, "n_s": 2250, "cycles": 2}
+    wide = {"hidden": [500, 500], "batch_size": 100, "n_s": 4000, "cycles": 1}
+    # by hand: 4 x the first layer's weights, 6 x the others, per image and update
+    assert provenance.run_flops(narrow) == 100 * 9000 * (4 * 3072 * 50 + 6 * (50 * 50 + 500))
+    assert provenance.run_flops(wide) == 100 * 8000 * (4 * 3072 * 500
+                                                      + 6 * (500 * 500 + 5000))
+    entries = [{"key": "a", "seconds": 10.0, "cached": False, "config": narrow},
+               {"key": "b", "seconds": 20.0, "cached": False, "config": narrow},
+               {"key": "c", "seconds": 60.0, "cached": True, "config": wide},
+               {"key": "d", "seconds": float("nan"), "cached": False, "config": wide}]
+    ledger = tmp_path / "ledger.jsonl"
+    ledger.write_text("".join(json.dumps(e) + "\n" for e in entries))
+    table = provenance.throughput(ledger).set_index("net")
+    assert list(table.index) == ["500-500", "50-50"]  # most minutes first
+    assert table.loc["50-50", "runs"] == 2 and table.loc["500-500", "runs"] == 1  # NaN: out
+    rates = [provenance.run_flops(narrow) / s / 1e9 for s in (10.0, 20.0)]
+    assert table.loc["50-50", "GFLOP/s"] == pytest.approx(sum(rates) / 2)  # their median
+    assert table.loc["500-500", "minutes"] == 1.0

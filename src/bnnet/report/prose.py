@@ -177,8 +177,8 @@ def effect(row: Mapping[str, Any], *, what: str = "test accuracy", digits: int =
     """The verb phrase for a treatment-minus-baseline row of :func:`bnnet.study.stats.compare`
     (after :func:`~bnnet.study.stats.holm`), in the words of its verdict.
 
-    >>> effect({"diff": 0.007, "low": 0.003, "high": 0.011, "verdict": "real"})
-    'raises test accuracy by 0.70 points (95% interval [+0.30, +1.10]; real)'
+    >>> effect({"diff": 0.009, "low": 0.006, "high": 0.012, "verdict": "real"})
+    'raises test accuracy by 0.90 points (95% interval [+0.60, +1.20]; real)'
 
     (``tests/test_stats.py`` holds the other words.)
     """

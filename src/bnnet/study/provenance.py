@@ -4,12 +4,15 @@ training runs it contains (a ledger that :func:`bnnet.study.runs.run_many` appen
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+import pandas as pd
 
 from bnnet.cifar10 import ALL_FILES, md5sum
 from bnnet.files import atomic_path
@@ -168,3 +171,38 @@ def write_manifest(ledger: str | os.PathLike, path: str | os.PathLike, *,
         tmp.write_text(json.dumps(manifest, indent=1, allow_nan=True) + "\n",
                        encoding="utf-8")
     return len(runs)
+
+
+def run_flops(config: Mapping[str, object], d_in: int = 3072, n_classes: int = 10) -> float:
+    """The arithmetic of a run's training steps, in floating-point operations: batch × updates
+    × (4 × the first layer's weights + 6 × every other layer's), since each weight costs a
+    multiply-add forward, one for the gradient of the weight and one for the gradient of the
+    input, and the first layer computes no input gradient. Evaluation and logging are left
+    out: they are part of what a run's seconds pay for besides.
+
+    >>> run_flops({"hidden": [50, 50], "batch_size": 100, "n_s": 2250, "cycles": 2})
+    569160000000.0
+    """
+    sizes = [d_in, *config["hidden"], n_classes]  # type: ignore[misc]
+    weights = [a * b for a, b in itertools.pairwise(sizes)]
+    updates = 2 * int(config["n_s"]) * int(config["cycles"])  # type: ignore[call-overload]
+    return float(int(config["batch_size"]) * updates  # type: ignore[call-overload]
+                 * (4 * weights[0] + 6 * sum(weights[1:])))
+
+
+def throughput(ledger: str | os.PathLike) -> pd.DataFrame:
+    """GFLOP/s of every run trained in this build (cached runs kept their first build's
+    seconds, which the ledger records too), by network widths: ``net`` (the hidden widths),
+    ``runs``, ``minutes`` (summed), ``GFLOP/s`` (median over its runs of
+    :func:`run_flops` / seconds)."""
+    rows = [{"net": "-".join(map(str, e["config"]["hidden"])),
+             "seconds": finite_seconds(e["seconds"]),
+             "gflops": run_flops(e["config"]) / e["seconds"] / 1e9}
+            for e in read_ledger(ledger)
+            if e.get("config") and finite_seconds(e["seconds"]) > 0]
+    table = pd.DataFrame(rows, columns=["net", "seconds", "gflops"])
+    return (table.groupby("net", sort=False)
+            .agg(runs=("gflops", "size"), minutes=("seconds", lambda s: s.sum() / 60),
+                 gflops=("gflops", "median"))
+            .rename(columns={"gflops": "GFLOP/s"}).reset_index()
+            .sort_values("minutes", ascending=False, ignore_index=True))
