@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 
 from bnnet.report.notebook import (
+    COMMON,
     NET_NAMES,
+    NOTEBOOKS,
     OPTIONAL_SIZE,
     POSITIVE_INT,
     SEEDS,
     ParameterError,
     check_parameters,
+    notebook_defaults,
 )
 from bnnet.validation import PATH, Bool, Interval, Optional
 
@@ -103,3 +106,13 @@ def test_papermill_cli_list_parameter_hint_works(tmp_path):
     output = followed.stderr + followed.stdout
     assert followed.returncode != 0 and "n_jobs='two'" in output
     assert "parameter seeds=" not in output
+
+
+def test_every_parameter_of_every_notebook_has_a_declared_constraint():
+    """A parameter added to a notebook's parameters cell but not to NOTEBOOKS would skip
+    every check (and a quick build's preset could not reach it)."""
+    for name, notebook in NOTEBOOKS.items():
+        declared = set(COMMON) | set(notebook.parameters)
+        assert set(notebook_defaults(name)) == declared, name
+        assert set(notebook.quick) <= set(notebook.parameters), name
+        check_parameters(notebook_defaults(name), {**COMMON, **notebook.parameters})

@@ -45,6 +45,7 @@ from bnnet.validation import (
     ListOf,
     Optional,
     Options,
+    Real,
     validate,
 )
 
@@ -112,12 +113,15 @@ NOTEBOOKS = {
                           expected="a non-empty list of depths among 2, 3, 4 and 9")},
         quick={"depths": [2, 3]}),
     "02_three_vs_nine_layers": Notebook(
-        {"seeds": SEEDS, **SCHEDULE, "lam": Config.constraint("lam")},
-        quick=_QUICK_TRAINING),
+        {"seeds": SEEDS, **SCHEDULE, "lam": Config.constraint("lam"),
+         "eta_maxes": ListOf(Config.constraint("eta_max"), example="[0.01, 0.1, 1.0]"),
+         "sweep_seeds": SEEDS},
+        quick={**_QUICK_TRAINING, "eta_maxes": [0.1, 1.0], "sweep_seeds": [0, 1]}),
     "03_lambda_search": Notebook(
         {"coarse_range": Interval(), "n_coarse": POSITIVE_INT,
          "coarse_n_s": Config.constraint("n_s"), "coarse_cycles": Config.constraint("cycles"),
          "n_fine": POSITIVE_INT, "fine_seeds": SEEDS, "max_extensions": Integer(0),
+         "max_gap": Optional(Real(0, None, low_open=True, example="0.25")),
          "search_seed": SEED, **SCHEDULE,
          "default_lam": Config.constraint("lam"), "final_n_val": POSITIVE_INT,
          "final_seeds": SEEDS},
@@ -128,8 +132,10 @@ NOTEBOOKS = {
         {"sigmas": ListOf(Config.constraint("sigma"), example="[0.1, 0.001]"),
          "seeds": SEEDS, **SCHEDULE, "n_probe": POSITIVE_INT,
          "epsilons": ListOf(Config.constraint("eps"), example="[1e-05, 1e-16]"),
-         "eps_sigmas": ListOf(Config.constraint("sigma"), example="[0.0001]")},
-        quick={**_QUICK_TRAINING, "epsilons": [1e-5, 1e-16], "eps_sigmas": [1e-4]}),
+         "eps_sigmas": ListOf(Config.constraint("sigma"), example="[0.0001]"),
+         "long_cycles": Config.constraint("cycles")},
+        quick={**_QUICK_TRAINING, "epsilons": [1e-5, 1e-16], "eps_sigmas": [1e-4],
+               "long_cycles": 2}),
     "05_bn_variants": Notebook(
         {"seeds": SEEDS, **SCHEDULE,
          "alphas": ListOf(Config.constraint("alpha"), example="[0.5, 0.9]"),
