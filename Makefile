@@ -13,6 +13,8 @@ help:
 	@echo "make lab          JupyterLab with the project kernel (open 00_explore for the live explorer)"
 	@echo "make report       run the notebooks (papermill) and build report/report.pdf (nbconvert)"
 	@echo "                  QUICK=1: small sizes in about 2 minutes, into report/quick/;"
+	@echo "                  PARAMS=my.yaml: a copy of study.yaml with parameters changed,"
+	@echo "                  into report/my/ (the title page lists the changes);"
 	@echo "                  N_JOBS=2 worker processes; AUTHOR=\"Ada Lovelace\" TITLE=\"...\";"
 	@echo "                  COURSE=\"...\" ASSIGNMENT=\"...\" on the title page; PAPER=letter (default a4);"
 	@echo "                  DASK_SCHEDULER=tcp://host:8786 trains on a Dask cluster"
@@ -74,6 +76,7 @@ clean-study:
 N_JOBS ?= 2
 report: $(STAMP)
 	@$(PY) scripts/build_report.py $(if $(QUICK),--quick) --n-jobs $(N_JOBS) \
+		$(if $(PARAMS),--params "$(PARAMS)") \
 		$(if $(DATA_NOTE),--data-note "$(DATA_NOTE)") \
 		$(if $(AUTHOR),--author "$(AUTHOR)") $(if $(TITLE),--title "$(TITLE)") \
 		$(if $(COURSE),--course "$(COURSE)") $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") \

@@ -270,3 +270,47 @@ def test_every_notebook_of_the_report_opens_with_how_long_it_runs_and_how_to_try
     first = nbformat.read(path, as_version=4).cells[0]
     assert "lab-only" in first.metadata.get("tags", []), path.name
     assert "quick = True" in first.source and re.search(r"\d+ (s|min)", first.source)
+
+
+def test_a_parameters_file_builds_into_its_own_folder_with_its_changes(builder, tmp_path,
+                                                                       monkeypatch):
+    mine = tmp_path / "test-lam-change.yaml"
+    mine.write_text("02_three_vs_nine_layers:\n  lam: 0.01\n")
+    seen = {}
+
+    def fake_build(args, pdf_path, executed_dir):
+        seen.update(args=args, pdf=pdf_path, executed=executed_dir,
+                    results=os.environ["BNNET_RESULTS_DIR"])
+        return 0
+
+    monkeypatch.setattr(builder, "build", fake_build)
+    for name in ("BNNET_RESULTS_DIR", "BNNET_FIGURES_DIR"):  # main sets them: restored after
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "argv", ["build_report.py", "--params", str(mine)])
+    folder = ROOT / "report" / "test-lam-change"
+    try:
+        assert builder.main() == 0
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert seen["pdf"] == folder / "report.pdf"
+    assert seen["executed"] == folder / "executed"
+    assert Path(seen["results"]) == folder / "results"
+    assert seen["args"].changes == {"02_three_vs_nine_layers": {"lam": 0.01}}
+    assert builder.output_root(True, mine) == ROOT / "report" / "quick-test-lam-change"
+    assert builder.output_root(False, None) is None  # the study's own layout
+
+
+def test_a_wrong_parameters_file_stops_the_build_before_any_notebook(builder, tmp_path,
+                                                                    monkeypatch, capsys):
+    mine = tmp_path / "typo.yaml"
+    mine.write_text("03_lambda_search:\n  n_fien: 3\n")
+    monkeypatch.setattr(builder, "build", lambda *a: pytest.fail("the build started"))
+    monkeypatch.setattr(sys, "argv", ["build_report.py", "--params", str(mine)])
+    assert builder.main() == 1
+    err = capsys.readouterr().err
+    assert "has no parameter 'n_fien'" in err and "did you mean 'n_fine'" in err
+    results = tmp_path / "results.yaml"  # a name that would write into the study's folders
+    results.write_text("")
+    monkeypatch.setattr(sys, "argv", ["build_report.py", "--params", str(results)])
+    assert builder.main() == 1
+    assert "committed study keeps its outputs" in capsys.readouterr().err

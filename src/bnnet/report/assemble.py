@@ -60,7 +60,8 @@ def clean_cells(nb: nbformat.NotebookNode) -> list:
 def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: float,
             commit: str, training: dict | None = None, title: str = DEFAULT_TITLE,
             author: str = DEFAULT_AUTHOR, course: str = DEFAULT_COURSE,
-            assignment: str = DEFAULT_ASSIGNMENT, paper: str = "a4") -> nbformat.NotebookNode:
+            assignment: str = DEFAULT_ASSIGNMENT, paper: str = "a4",
+            parameters: str = "") -> nbformat.NotebookNode:
     combined = nbformat.v4.new_notebook()
     for path in executed:
         combined.cells.extend(clean_cells(nbformat.read(path, as_version=4)))
@@ -87,6 +88,7 @@ def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: flo
         "training_path": training_path(training.get("kernels", {})),
         "blas_kernel": blas_kernel(training.get("blas", {})),
         "notebooks": ", ".join(NOTEBOOKS),
+        "parameters_tex": to_latex(parameters),
     }
     return combined
 

@@ -46,6 +46,8 @@ from bnnet.report.display import (
     STUDY_FIGURES,
     STUDY_RESULTS,
 )
+from bnnet.report.notebook import ParameterError
+from bnnet.report.params import changed, describe_changes, load_params
 from bnnet.report.pdf import PDFFailed, to_pdf
 from bnnet.report.terminal import NotebookProgress
 from bnnet.study.cache import environment
@@ -181,12 +183,26 @@ def main() -> int:
     parser.add_argument("--data-note", default="",
                         help="what the title page should say about the data, e.g. where "
                              "the copy differs from the official archive")
+    parser.add_argument("--params", type=Path, default=None, metavar="FILE",
+                        help="a copy of study.yaml with some parameters changed; the report "
+                             "goes to report/<its name>/ (never over the committed study)")
     parser.add_argument("--output-root", type=Path, default=None,
                         help="put report.pdf, executed/, figures/ and results/ here "
                              "(default: the project layout; report/quick/ with --quick)")
     args = parser.parse_args()
     absolute_settings(args)
-    root = args.output_root or (ROOT / "report" / "quick" if args.quick else None)
+    args.changes = {}
+    if args.params is not None:
+        try:
+            args.changes = changed(load_params(args.params))
+        except ParameterError as e:
+            print(f"make report: {e}", file=sys.stderr)
+            return 1
+    root = args.output_root or output_root(args.quick, args.params)
+    if root is not None and root.resolve() in RESERVED:
+        print(f"make report: {root} is where the committed study keeps its outputs; give "
+              "the parameters file another name", file=sys.stderr)
+        return 1
     if root is None:  # the study: the committed outputs
         pdf_path, executed_dir = ROOT / "report" / "report.pdf", ROOT / "report" / "executed"
         figures, results = STUDY_FIGURES, STUDY_RESULTS
@@ -201,6 +217,19 @@ def main() -> int:
     except BuildLocked as e:
         print(f"make report: {e}", file=sys.stderr)
         return 1
+
+
+#: Folders of the committed study that no other build may write into as its own root.
+RESERVED = {(ROOT / "report" / name).resolve() for name in ("results", "executed")}
+
+
+def output_root(quick: bool, params: Path | None) -> Path | None:
+    """Where a build writes: None for the study (the project layout), ``report/quick/`` for
+    a quick build, ``report/<name>/`` for a parameters file ``<name>.yaml`` (quick:
+    ``report/quick-<name>/``)."""
+    if params is None:
+        return ROOT / "report" / "quick" if quick else None
+    return ROOT / "report" / (f"quick-{params.stem}" if quick else params.stem)
 
 
 def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
@@ -235,7 +264,8 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
         progress = NotebookProgress(index, len(NOTEBOOKS), name)
         os.environ[SECTION_ENV] = name  # the ledger says which section each run serves
         try:
-            executed.append(execute(name, executed_dir, parameters, progress))
+            executed.append(execute(name, executed_dir,
+                                    {**parameters, **args.changes.get(name, {})}, progress))
         except papermill.PapermillExecutionError as e:
             progress.close("FAILED")
             trace = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(e.traceback))
@@ -257,14 +287,14 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
     commit = git_commit()
     manifest = Path(os.environ[RESULTS_ENV]) / MANIFEST
     runs = write_manifest(ledger, manifest, batches_dir=folder, commit=commit,
-                          run_key=environment(simd=True))
+                          run_key=environment(simd=True), parameters=args.changes)
     verify = verify_command(manifest)
     print(f"[report] manifest of the {runs} runs written to {manifest} ({verify} re-trains "
           "a sample of them)", flush=True)
     nb = combine(executed, quick=args.quick, data_source=data_source, seconds=seconds,
                  commit=commit, training=training_summary(ledger), title=args.title,
                  author=args.author, course=args.course, assignment=args.assignment,
-                 paper=args.paper)
+                 paper=args.paper, parameters=describe_changes(args.changes))
     print("[report] building the PDF ...", flush=True)
     try:
         overfull = to_pdf(nb, pdf_path, executed_dir / "report.log")

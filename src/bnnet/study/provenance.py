@@ -156,16 +156,17 @@ def finite_seconds(seconds: float | None) -> float:
 
 def write_manifest(ledger: str | os.PathLike, path: str | os.PathLike, *,
                    batches_dir: str | os.PathLike, commit: str,
-                   run_key: dict[str, str]) -> int:
+                   run_key: dict[str, str], parameters: Mapping | None = None) -> int:
     """The manifest of a report: every distinct run of its ledger (configuration, data
     split, section, values, the BLAS kernel and SIMD level it ran with), the data fingerprint
     (md5 of each batch file), the commit and the run cache's key
     (:func:`bnnet.study.cache.environment`: numerics version, NumPy, Numba and OpenBLAS
-    versions, BLAS kernel and threads, SIMD level). ``make verify`` re-trains runs from it.
-    Returns the number of runs."""
+    versions, BLAS kernel and threads, SIMD level) and the notebook parameters that differ
+    from the study's (``parameters``, per notebook; empty for the study itself).
+    ``make verify`` re-trains runs from it. Returns the number of runs."""
     runs = [{k: v for k, v in entry.items() if k != "cached"} for entry in read_ledger(ledger)
             if "config" in entry]
-    manifest = {"commit": commit, "run_key": run_key,
+    manifest = {"commit": commit, "run_key": run_key, "parameters": dict(parameters or {}),
                 "data_md5": dict(file_md5s(batches_dir)), "runs": runs}
     with atomic_path(path) as tmp:  # make verify reads it back: never half-written
         tmp.write_text(json.dumps(manifest, indent=1, allow_nan=True) + "\n",
