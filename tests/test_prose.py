@@ -48,6 +48,7 @@ def test_formatters_give_the_table_figures():
     assert sci(0.0026) == r"$2.6 \cdot 10^{-3}$"
     assert sci(9.96e-5) == r"$1.0 \cdot 10^{-4}$"
     assert sci(0.0) == "$0$"
+    assert sci(1e-4) == "$10^{-4}$" and sci(0.1) == "$10^{-1}$"  # exact powers of ten
     assert sci(1.4) == "$1.4$"
     assert count(1, "seed") == "1 seed" and count(5, "seed") == "5 seeds"
     assert pct(float("nan")) == "n/a" and pm([]) == "n/a"

@@ -251,7 +251,7 @@ def family(table: Mapping[str, Any] | Any) -> str:
 
 def sci(x: float, digits: int = 1) -> str:
     """A positive number in LaTeX scientific notation: ``sci(0.0026) == "$2.6 \\cdot 10^{-3}$"``;
-    0 as ``$0$``."""
+    an exact power of ten without its mantissa, ``sci(1e-4) == "$10^{-4}$"``; 0 as ``$0$``."""
     if not _finite(x):
         return "n/a"
     x = float(x)
@@ -263,6 +263,8 @@ def sci(x: float, digits: int = 1) -> str:
         mantissa, exponent = mantissa / 10, exponent + 1
     if exponent == 0:
         return f"${mantissa:.{digits}f}$"
+    if x == 10.0**exponent:
+        return f"$10^{{{exponent}}}$"
     return f"${mantissa:.{digits}f} \\cdot 10^{{{exponent}}}$"
 
 

@@ -16,6 +16,12 @@ from bnnet.study.runs import run_many
 from bnnet.study.stats import REAL
 
 
+#: The fine range: the three best coarse trials' range, widened by this (log10) on each side.
+FINE_MARGIN = 0.25
+#: How far (log10) the fine range grows each time its fitted optimum sits at an edge.
+EXTENSION_STEP = 0.5
+
+
 def sample_lambdas(log10_low: float, log10_high: float, n: int, seed: int) -> np.ndarray:
     """``n`` values lambda = 10^U with U ~ Uniform(log10_low, log10_high), seeded."""
     if not log10_low < log10_high:
@@ -102,7 +108,8 @@ def by_validation(table: pd.DataFrame) -> pd.DataFrame:
                              kind="stable").reset_index(drop=True)
 
 
-def fine_range(table: pd.DataFrame, top: int = 3, margin: float = 0.25) -> tuple[float, float]:
+def fine_range(table: pd.DataFrame, top: int = 3,
+               margin: float = FINE_MARGIN) -> tuple[float, float]:
     """log10 range spanned by the ``top`` best trials, widened by ``margin`` on each side."""
     best = table.dropna(subset=["val_accuracy"]).head(top)["log10_lam"]
     if best.empty:
@@ -173,7 +180,7 @@ def search_to_interior(
     *,
     seed: int = 0,
     seeds: Sequence[int] = (0,),
-    step: float = 0.5,
+    step: float = EXTENSION_STEP,
     n_extra: int = 2,
     max_extensions: int = 3,
     max_gap: float | None = 0.25,
