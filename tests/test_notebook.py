@@ -1,6 +1,7 @@
 """Notebook parameters (bnnet.report.notebook): a wrong or misspelt parameter stops the
 notebook before any work, with the fix."""
 
+import json
 import re
 import subprocess
 import sys
@@ -116,3 +117,31 @@ def test_every_parameter_of_every_notebook_has_a_declared_constraint():
         assert set(notebook_defaults(name)) == declared, name
         assert set(notebook.quick) <= set(notebook.parameters), name
         check_parameters(notebook_defaults(name), {**COMMON, **notebook.parameters})
+
+
+def _numbers(value):
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _numbers(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _numbers(v)
+    elif (isinstance(value, float) and not value.is_integer()) or abs(value) >= 10:
+        yield value
+
+
+def test_no_parameter_value_is_written_as_a_literal_in_markdown():
+    """A setting a user can change with papermill is printed by code, from the parameter;
+    written into Markdown it would go on saying the old value after the change."""
+    for name in NOTEBOOKS:
+        cells = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown"
+                         and "lab-only" not in c["metadata"].get("tags", []))
+        for p, value in notebook_defaults(name).items():
+            for number in _numbers(value):
+                forms = {f"{number:g}", f"{number:,}", str(number)}
+                found = [f for f in forms
+                         if re.search(rf"(?<![\d.]){re.escape(f)}(?![\d])", text)]
+                assert not found, f"{name}: {p} = {value!r} written as {found} in Markdown"

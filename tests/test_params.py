@@ -67,5 +67,5 @@ def test_a_wrong_file_is_refused_with_what_to_do(tmp_path, text, message):
 
 
 def test_a_missing_file_says_how_to_make_one(tmp_path):
-    with pytest.raises(ParameterError, match="copy study.yaml"):
+    with pytest.raises(ParameterError, match=r"copy study\.yaml"):
         load_params(tmp_path / "nope.yaml")
