@@ -15,7 +15,6 @@ from bnnet.study.jobs import DataSpec, RunResult
 from bnnet.study.runs import run_many
 from bnnet.study.stats import REAL
 
-
 #: The fine range: the three best coarse trials' range, widened by this (log10) on each side.
 FINE_MARGIN = 0.25
 #: How far (log10) the fine range grows each time its fitted optimum sits at an edge.
