@@ -90,3 +90,21 @@ def test_throughput_divides_each_runs_arithmetic_by_its_seconds(tmp_path):
     rates = [provenance.run_flops(narrow) / s / 1e9 for s in (10.0, 20.0)]
     assert table.loc["50-50", "GFLOP/s"] == pytest.approx(sum(rates) / 2)  # their median
     assert table.loc["500-500", "minutes"] == 1.0
+
+
+def test_wall_time_hands_the_longest_run_first_to_the_first_free_worker():
+    assert provenance.wall_time([5.0], 4) == 5.0  # one run: more workers do not help
+    assert provenance.wall_time([1.0] * 8, 2) == 4.0
+    # longest first: 7 | 5 + 2 | 4 + 3  -> 7, not the 9 of 7 + 2 in input order on 2 workers
+    assert provenance.wall_time([2.0, 4.0, 7.0, 3.0, 5.0], 3) == 7.0
+    assert provenance.wall_time([3.0, float("nan"), 1.0], 1) == 4.0  # a diverged run costs 0
+    with pytest.raises(ValueError, match="at least one worker"):
+        provenance.wall_time([1.0], 0)
+
+
+def test_the_cold_build_estimate_runs_the_sections_one_after_another():
+    runs = ([{"section": "02", "seconds": 60.0}] * 4 + [{"section": "05", "seconds": 120.0}] * 2)
+    table = provenance.cold_build_estimate(runs, workers=(1, 2, 4)).set_index("workers")
+    assert table.loc[1, "minutes"] == 8.0
+    assert table.loc[2, "minutes"] == 2.0 + 2.0
+    assert table.loc[4, "minutes"] == 1.0 + 2.0

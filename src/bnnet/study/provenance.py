@@ -207,3 +207,39 @@ def throughput(ledger: str | os.PathLike) -> pd.DataFrame:
                  gflops=("gflops", "median"))
             .rename(columns={"gflops": "GFLOP/s"}).reset_index()
             .sort_values("minutes", ascending=False, ignore_index=True))
+
+
+def wall_time(seconds: Iterable[float], workers: int) -> float:
+    """The wall time of training runs of the given seconds on ``workers`` workers, each
+    run going, longest first, to the worker that is free first (how ``run_many`` hands
+    them out): the longest-processing-time schedule.
+
+    >>> wall_time([4, 3, 3, 2, 2, 2], 2)
+    8.0
+    """
+    if workers < 1:
+        raise ValueError(f"workers={workers}: give at least one worker")
+    free = [0.0] * workers
+    for s in sorted((finite_seconds(s) for s in seconds), reverse=True):
+        free[free.index(min(free))] += s
+    return max(free)
+
+
+def cold_build_estimate(runs: Iterable[Mapping],
+                        workers: Iterable[int] = (1, 2, 4, 8, 16)) -> pd.DataFrame:
+    """What a cold build's training would take on more or fewer workers, computed from the
+    run times of a build's runs (the ``runs`` of its manifest, or :func:`read_ledger` of its
+    ledger; each run on one BLAS thread of one machine): per section,
+    the longest-first schedule of its runs (:func:`wall_time`; sections run one after
+    another, as ``make report`` runs the notebooks). Notebook overhead (data loading,
+    figures, the PDF) is not included.
+
+    Returns:
+        one row per number of workers: ``workers`` and ``minutes``.
+    """
+    sections: dict[str, list[float]] = {}
+    for run in runs:
+        sections.setdefault(run.get("section", ""), []).append(finite_seconds(run["seconds"]))
+    return pd.DataFrame([{"workers": n, "minutes": sum(wall_time(s, n)
+                                                       for s in sections.values()) / 60}
+                         for n in workers])
