@@ -101,7 +101,7 @@ def p_text(p: object, digits: int = 3) -> str:
 #: two points for a run that wobbles around it).
 CHANCE = 0.12
 #: The difference the study treats as negligible, as a fraction of accuracy: half a
-#: percentage point, about twice the typical spread of a trained arm's test accuracy over
+#: percentage point, larger than the typical spread of a trained arm's test accuracy over
 #: seeds (the introduction gives the measured spread).
 DELTA = 0.005
 
