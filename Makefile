@@ -3,7 +3,7 @@ PY     := .venv/bin/python
 STAMP  := .venv/.setup-done
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint data lab report verify docs bench profile clean clean-study help
+.PHONY: setup test lint data lab report verify docs study-pages bench profile clean clean-study help
 
 help:
 	@echo "make setup        create .venv, install requirements + bnnet, Jupyter kernel, TeX for the PDF"
@@ -24,13 +24,16 @@ help:
 	@echo "                  runs and N at random instead; RUNS=all: every run;"
 	@echo "                  MANIFEST=report/quick/results/manifest.json checks a quick build"
 	@echo "make docs         the documentation site, offline, into docs/_build/html (warnings are"
-	@echo "                  errors); the study's pages come from report/executed when make report left them"
+	@echo "                  errors); the study's pages come from the committed report/notebooks"
+	@echo "make study-pages  report/notebooks/ (the study's pages, committed) from report/executed/"
+	@echo "                  and figures/ of the last make report (which writes them itself);"
+	@echo "                  QUICK=1: a quick build's, in report/quick/"
 	@echo "make bench        time bnnet (fast, NumPy) against its floor, PyTorch and torch.compile -> report/results/bench.csv"
 	@echo "make profile      where the best network's training time goes (augmentation, logging,"
 	@echo "                  test-time flips), about 3 minutes -> report/results/run_profile.csv"
 	@echo "make clean        remove what is cheap to recreate: caches, executed notebooks,"
 	@echo "                  scratch/, report/quick/ and the built docs (never the committed study)"
-	@echo "make clean-study  remove the committed study (PDF, results, figures): CONFIRM=yes"
+	@echo "make clean-study  remove the committed study (PDF, results, figures, pages): CONFIRM=yes"
 
 $(STAMP): requirements.txt pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
@@ -62,11 +65,13 @@ clean:
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
 
 # The committed study costs a full `make report` (about 25 minutes here) to recreate.
-STUDY_OUTPUTS = report/report.pdf $(filter-out report/results/bench.csv report/results/run_profile.csv,$(wildcard report/results/*.csv)) $(wildcard figures/*.png)
+STUDY_OUTPUTS = report/report.pdf $(filter-out report/results/bench.csv report/results/run_profile.csv,$(wildcard report/results/*.csv)) $(wildcard figures/*.png) \
+	$(wildcard report/notebooks/*.ipynb)
 clean-study:
 	@if [ "$(CONFIRM)" != yes ]; then \
 		echo "make clean-study: this deletes the committed study (report/report.pdf, report/results/*.csv"; \
-		echo "but bench.csv, figures/*.png); a cold make report takes about 25 minutes to recreate it."; \
+		echo "but bench.csv, figures/*.png, report/notebooks/*.ipynb); a cold make report takes about"; \
+		echo "25 minutes to recreate it."; \
 		echo "Run make clean-study CONFIRM=yes to go ahead."; \
 		exit 1; \
 	fi
@@ -90,10 +95,16 @@ verify: $(STAMP)
 		$(if $(MANIFEST),--manifest "$(MANIFEST)")
 
 # The documentation site (Sphinx, MyST, the PyData theme): offline, warnings are errors.
-# BNNET_DOCS_NOTEBOOKS=report/quick/executed renders a quick build's notebooks instead.
+# The study's pages come from the committed report/notebooks/ (nothing is run);
+# BNNET_DOCS_NOTEBOOKS=report/quick/notebooks renders a quick build's instead.
 docs: $(STAMP)
 	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
 	@echo "make docs: open docs/_build/html/index.html"
+
+# The study's pages (report/notebooks/, committed) from the executed notebooks of the last
+# make report, which writes them itself: for a build made before it did.
+study-pages: $(STAMP)
+	@$(PY) scripts/study_pages.py $(if $(QUICK),--quick)
 
 # bnnet vs PyTorch (CPU) and the matmul limit; installs torch==2.13.0 (CPU) first.
 bench: $(STAMP)

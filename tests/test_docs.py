@@ -1,9 +1,12 @@
 """The documentation site cannot go stale: it builds with warnings as errors, offline, with
-the study's executed notebooks as pages or a note without them; the Python examples of its
-guides run; every signature in its API table is the code's."""
+the study's committed notebooks as pages (or a note and the PDF without them) and the
+findings of the committed tables on its landing page; the API under the public names; the
+Python examples of its pages run; every signature in its API table is the code's; and a
+reader at 1280 px sees one header row."""
 
 from __future__ import annotations
 
+import html
 import importlib
 import inspect
 import json
@@ -21,9 +24,13 @@ from pytest_examples import CodeExample, EvalExample, find_examples
 
 # numba registers the builtin print when it is first imported; pytest-examples replaces
 # print with a mock while an example runs, so bnnet (and numba) must be imported before
-import bnnet  # noqa: F401
+import bnnet
+from bnnet.report.findings import findings
+from bnnet.report.pages import write_pages
+from tests import study_notebooks
 from tests.examples import run_example
 from tests.report_checks import ROOT
+from tests.study_notebooks import write_executed
 
 DOCS = ROOT / "docs"
 GUIDES = sorted((DOCS / "guides").glob("*.md"))
@@ -41,90 +48,8 @@ def source_copy(tmp_path: Path) -> Path:
     return target
 
 
-def executed_notebook(path: Path) -> None:
-    """A small notebook as ``make report`` leaves one: a parameters cell, a lab-only note,
-    Markdown with math, a hidden code cell whose outputs are prose, a table and a figure."""
-    png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAA"
-           "AABJRU5ErkJggg==")
-    cells = [
-        {"cell_type": "markdown", "metadata": {"tags": ["lab-only"]}, "id": "a",
-         "source": "> **Running it.** Only for someone who opens the notebook."},
-        {"cell_type": "markdown", "metadata": {}, "id": "b",
-         "source": "# Three and nine layers\n\nWith $\\lambda = 0.005$ and BN."},
-        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "id": "c",
-         "execution_count": 1, "outputs": [], "source": "seeds = [0, 1]"},
-        {"cell_type": "code", "metadata": {}, "id": "d", "execution_count": 2,
-         "source": "display(prose(...))",
-         "outputs": [
-             {"output_type": "display_data", "metadata": {},
-              "data": {"text/markdown": "BN raises test accuracy by $3.5$ points (real).",
-                       "text/plain": "<prose>"}},
-             {"output_type": "display_data", "metadata": {},
-              "data": {"text/html": "<table><tr><th>net</th></tr><tr><td>9-layer</td></tr>"
-                                    "</table>", "text/plain": "table"}},
-             {"output_type": "display_data", "metadata": {},
-              "data": {"image/png": png, "text/plain": "<Figure>"}},
-             {"output_type": "stream", "name": "stderr", "text": "3 vs 9 layers: 100%|###|"},
-         ]},
-    ]
-    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "bnnet", "language": "python",
-                                                      "display_name": "Python (bnnet)"},
-                                       "language_info": {"name": "python"}},
-          "nbformat": 4, "nbformat_minor": 5}
-    path.write_text(json.dumps(nb), encoding="utf-8")
-
-
-@pytest.mark.slow
-def test_the_docs_build_offline_with_warnings_as_errors(tmp_path):
-    """``make docs``'s command on a copy of the sources, the study's pages from a folder of
-    executed notebooks (one section, and files that are not sections)."""
-    source, out = source_copy(tmp_path), tmp_path / "html"
-    executed = tmp_path / "executed"
-    executed.mkdir()
-    executed_notebook(executed / "02_three_vs_nine_layers.ipynb")
-    (executed / "report.log").write_text("LaTeX")
-    executed_notebook(executed / ".04_init_sensitivity.running.ipynb")  # a build under way
-    # a stub an earlier build generated for a module that has since moved (as
-    # bnnet.report.explore did): written anew, not left to fail the build
-    (source / "api" / "generated").mkdir(parents=True)
-    (source / "api" / "generated" / "bnnet.report.explore.rst").write_text(
-        "bnnet.report.explore\n====================\n\n.. automodule:: bnnet.report.explore\n")
-    env = {**os.environ, "BNNET_DOCS_NOTEBOOKS": str(executed)}
-    build = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b",
-                            "html", str(source), str(out)], env=env, capture_output=True,
-                           text=True, timeout=600)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    assert build.stderr == "", build.stderr[-3000:]  # no warning at all
-    for guide in GUIDES:
-        assert (out / "guides" / f"{guide.stem}.html").is_file(), guide.name
-    for page in ("index", "history", "api/index", "study/index"):
-        assert (out / f"{page}.html").is_file(), page
-    # the API reference comes from the docstrings
-    train = (out / "api" / "generated" / "bnnet.core.train.html").read_text()
-    assert "blas_threads" in train and "TrainingDivergedError" in train
-    assert (out / "api" / "generated" / "bnnet.study.verify.html").is_file()
-    # the study: the section's page with its prose, table and figure, without the cells
-    # the PDF leaves out; nothing of the other files
-    page = (out / "study" / "02_three_vs_nine_layers.html").read_text()
-    assert "BN raises test accuracy by" in page and "9-layer" in page and "<img" in page
-    assert "Running it" not in page and "seeds = [0, 1]" not in page
-    assert "100%|" not in page  # stderr (progress bars) stays out, as in the PDF
-    assert "02_three_vs_nine_layers.html" in (out / "study" / "index.html").read_text()
-    assert not (out / "study" / ".04_init_sensitivity.running.html").exists()
-    # the explorer's screenshot, from the project's figures/
-    assert "_images/explorer.png" in (out / "guides" / "explorer.html").read_text()
-    assert (out / "_images" / "explorer.png").is_file()
-    # offline: nothing is fetched at build time, and no page loads anything from elsewhere;
-    # MathJax comes with the pages (the formulas of the prose render without a network)
-    for html in out.rglob("*.html"):
-        remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"',
-                            html.read_text())
-        assert remote == [], (html, remote)
-    assert "_static/mathjax/tex-chtml.js" in page
-    assert (out / "_static" / "mathjax" / "tex-chtml.js").is_file()
-
-
 def study_pages():
+    """The documentation's extension ``docs/_ext/study_pages.py``."""
     sys.path.insert(0, str(DOCS / "_ext"))
     try:
         return importlib.import_module("study_pages")
@@ -132,37 +57,282 @@ def study_pages():
         sys.path.remove(str(DOCS / "_ext"))
 
 
-def test_without_executed_notebooks_the_study_page_says_how_to_make_them(tmp_path,
-                                                                         monkeypatch):
+def build(source: Path, out: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``make docs``'s command."""
+    return subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b",
+                           "html", str(source), str(out)], env={**os.environ, **(env or {})},
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> SimpleNamespace:
+    """The site built by ``make docs``'s command from a copy of the sources, the study's
+    pages from a folder as ``make report`` writes it (``bnnet.report.pages``: section 2 and
+    the conclusion, their figures by reference) plus one executed notebook as ``make report``
+    executes it (figures embedded), and files that are not sections."""
+    tmp = tmp_path_factory.mktemp("site")
+    source, out = source_copy(tmp), tmp / "html"
+    executed, figures, pages = tmp / "executed", tmp / "study_figures", tmp / "notebooks"
+    write_executed(executed, figures, tmp / "results")
+    write_pages(executed, figures, pages)
+    shutil.copy(executed / "02_three_vs_nine_layers.ipynb", pages / "03_lambda_search.ipynb")
+    (pages / "report.log").write_text("LaTeX")
+    shutil.copy(executed / ".04_init_sensitivity.running.ipynb", pages)
+    # a stub an earlier build generated for a module that has since moved (as
+    # bnnet.report.explore did): written anew, not left to fail the build
+    (source / "api" / "generated").mkdir(parents=True)
+    (source / "api" / "generated" / "bnnet.report.explore.rst").write_text(
+        "bnnet.report.explore\n====================\n\n.. automodule:: bnnet.report.explore\n")
+    done = build(source, out, {"BNNET_DOCS_NOTEBOOKS": str(pages)})
+    return SimpleNamespace(out=out, build=done, pages=pages, figures=figures)
+
+
+def page(site: SimpleNamespace, name: str) -> str:
+    return (site.out / f"{name}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_the_docs_build_offline_with_warnings_as_errors(site):
+    out, done = site.out, site.build
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.stderr == "", done.stderr[-3000:]  # no warning at all
+    for guide in GUIDES:
+        assert (out / "guides" / f"{guide.stem}.html").is_file(), guide.name
+    for name in ("index", "history", "api/index", "study/index"):
+        assert (out / f"{name}.html").is_file(), name
+    # the API reference comes from the docstrings
+    train = page(site, "api/generated/bnnet.core.train")
+    assert "blas_threads" in page(site, "api/generated/bnnet.fit") and "STEPS" in train
+    assert (out / "api" / "generated" / "bnnet.study.verify.html").is_file()
+    # the explorer's screenshot, from the project's figures/
+    assert "_images/explorer.png" in page(site, "guides/explorer")
+    assert (out / "_images" / "explorer.png").is_file()
+    # offline: nothing is fetched at build time, and no page loads anything from elsewhere;
+    # MathJax comes with the pages (the formulas of the prose render without a network)
+    for built in out.rglob("*.html"):
+        remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"',
+                            built.read_text())
+        assert remote == [], (built, remote)
+    assert "_static/mathjax/tex-chtml.js" in page(site, "study/02_three_vs_nine_layers")
+    assert (out / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+@pytest.mark.slow
+def test_the_study_pages_show_the_committed_notebooks(site):
+    """Each section as a page with its prose, table and figure, without the cells the PDF
+    leaves out; the figure from the figures folder (no image embedded in the page), the
+    abstract first, on the study's index, as in the PDF."""
+    section = page(site, "study/02_three_vs_nine_layers")
+    assert "BN raises test accuracy by" in section and "9-layer" in section
+    (png,) = re.findall(r'<img[^>]+src="([^"]+)"', section)
+    assert png == "../_images/02_curves_9layer.png" and "data:image" not in section
+    assert (site.out / "_images" / "02_curves_9layer.png").read_bytes() == \
+        (site.figures / "02_curves_9layer.png").read_bytes()
+    assert "<figcaption>" in section and "Training (dashed) and validation" in section
+    assert "Running it" not in section and "seeds = [0, 1]" not in section
+    assert "100%|" not in section  # stderr (progress bars) stays out, as in the PDF
+    # a notebook as make report executes it (its figure embedded) renders too
+    assert "data:image/png;base64," in page(site, "study/03_lambda_search")
+    index = page(site, "study/index")
+    for name in ("02_three_vs_nine_layers", "03_lambda_search", "07_conclusion"):
+        assert f"{name}.html" in index, name
+    assert not (site.out / "study" / ".04_init_sensitivity.running.html").exists()
+    assert "This report studies batch normalization" in index
+    assert "This report studies batch normalization" not in page(site, "study/07_conclusion")
+    assert "Are the gradients right?" in page(site, "study/07_conclusion")
+    # the sections are listed beside each page
+    assert 'href="07_conclusion.html"' in section.split('class="bd-sidebar-primary')[1]
+
+
+@pytest.mark.slow
+def test_contradicted_claims_are_struck_through(site):
+    """A quick build writes a sentence its data contradict as ``~~...~~``: struck through
+    on the page, no tildes."""
+    section = page(site, "study/02_three_vs_nine_layers")
+    assert f"<s>{study_notebooks.CONTRADICTED}</s>" in section
+    assert "~~" not in section
+
+
+@pytest.mark.slow
+def test_the_committed_pdf_is_in_the_site_and_linked(site):
+    assert (site.out / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    assert 'href="report.pdf"' in page(site, "index")
+    assert 'href="../report.pdf"' in page(site, "study/index")
+
+
+@pytest.mark.slow
+def test_code_blocks_have_a_copy_button(site):
+    python = page(site, "guides/python")
+    assert "_static/copybutton.js" in python and "_static/clipboard.min.js" in python
+    assert (site.out / "_static" / "copybutton.js").is_file()
+
+
+@pytest.mark.slow
+def test_the_api_pages_are_under_the_public_names(site):
+    """``bnnet.fit`` has a page of its own; its module's page leaves it out and points to
+    it; a reference to the defining module's name leads to the public page."""
+    generated = site.out / "api" / "generated"
+    for name in bnnet.__all__:
+        obj = getattr(bnnet, name)
+        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+            continue
+        html = (generated / f"bnnet.{name}.html").read_text(encoding="utf-8")
+        assert f'id="bnnet.{name}"' in html, name
+        module = (generated / f"{obj.__module__}.html").read_text(encoding="utf-8")
+        assert f'id="{obj.__module__}.{name}"' not in module, name
+        assert f'href="bnnet.{name}.html#bnnet.{name}"' in module, name
+    index = page(site, "api/index")
+    assert 'href="generated/bnnet.fit.html#bnnet.fit"' in index
+    fit = page(site, "api/generated/bnnet.fit")
+    assert 'href="bnnet.Config.html#bnnet.Config"' in fit  # config: Config
+    assert 'href="bnnet.core.train.html#bnnet.core.train.STEPS"' in fit  # :data:`STEPS`
+    assert "bnnet.core.config.Config.html" not in fit
+    # the numpydoc Examples, as a doctest block
+    assert '<p class="rubric">Examples</p>' in fit and "&gt;&gt;&gt;" in fit
+    # a dataclass as a reader calls it: its fields in the signature, described once; an
+    # attribute's words not taken for its type
+    config = text_of(page(site, "api/generated/bnnet.Config"))
+    assert "classbnnet.Config(hidden=(50,50),bn='before'," in config.replace(" ", "")
+    assert "args (Any)" not in config and "Parameters: hidden" not in config
+    assert "Total number of parameter updates: 2 * n_s * cycles" in config
+    dataset = text_of(page(site, "api/generated/bnnet.Dataset")).replace("( ", "(")
+    assert "X_val (numpy.ndarray) – validation inputs" in dataset
+    for name in ("THREE_LAYER", "NINE_LAYER"):  # the constants as the code has them
+        assert f"bnnet.{name} is {getattr(bnnet, name)}" in text_of(index), name
+
+
+@pytest.mark.slow
+def test_the_source_index_links_only_pages_that_exist(site):
+    """viewcode lists on ``_modules/index.html`` only modules whose source page it wrote
+    (not ``builtins``, the type of a documented constant)."""
+    modules = site.out / "_modules"
+    links = re.findall(r'href="([^"#]+)"', (modules / "index.html").read_text())
+    local = [link for link in links if not link.startswith(("http", "../"))]
+    assert "bnnet/core/train.html" in local
+    for link in local:
+        assert (modules / link).is_file(), link
+
+
+def plain(markdown: str) -> str:
+    """The text a reader sees of the Markdown lines :func:`findings` writes."""
+    text = re.sub(r"(?m)^\s*- ", "", markdown).replace("**", "")
+    return " ".join(text.split())
+
+
+def text_of(html_fragment: str) -> str:
+    text = html.unescape(re.sub(r"<[^>]+>", " ", html_fragment))
+    text = re.sub(r"\s+([.,;:)\]])", r"\1", " ".join(text.split()))
+    return text.replace("\u2019", "'")  # Sphinx's smart quotes
+
+
+@pytest.mark.slow
+def test_the_landing_page_shows_the_findings_of_the_committed_tables(site):
+    index = page(site, "index")
+    box = re.search(r'<div class="bnnet-findings[^"]*">(.*?)</div>', index, re.S)
+    assert box, "no findings on the landing page"
+    assert text_of(box.group(1)) == plain("\n".join(findings())).replace("\u2019", "'")
+    assert "<strong>Does BN help the course" in box.group(1)
+    # a getting-started path and the way into the rest
+    text = text_of(index)
+    assert "Getting started" in text and "make setup" in text and "make report" in text
+    for target in ("guides/index.html", "study/index.html", "api/index.html"):
+        assert f'href="{target}' in index, target
+
+
+@pytest.mark.slow
+def test_the_guides_have_a_navigation_beside_them(site):
+    python = page(site, "guides/python")
+    left = python.split('class="bd-sidebar-primary')[1].split("</div>\n  </div>")[0]
+    for guide in ("setup", "workbook", "troubleshooting"):
+        assert f'href="{guide}.html"' in left, guide
+    assert "Section Navigation" in left
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.mark.slow
+def test_the_search_box_stays_on_the_navbar_at_1280px(site, tmp_path):
+    """At 1280 x 800 the header is one row: the search button level with the links."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium (make setup installs it)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"])
+        try:
+            view = browser.new_page(viewport={"width": 1280, "height": 800})
+            for name in ("index", "guides/python", "api/generated/bnnet.fit"):
+                view.goto((site.out / f"{name}.html").as_uri())
+                search = view.locator(".bd-header .search-button__button:visible").first
+                link = view.locator(".bd-header .navbar-header-items .nav-link:visible").first
+                header = view.locator(".bd-header").first.bounding_box()
+                s, n = search.bounding_box(), link.bounding_box()
+                view.screenshot(path=str(tmp_path / f"{name.replace('/', '_')}.png"))
+                assert abs((s["y"] + s["height"] / 2) - (n["y"] + n["height"] / 2)) < 10, \
+                    (name, s, n)
+                assert header["height"] < 90, (name, header)
+        finally:
+            browser.close()
+
+
+def test_without_pages_the_study_page_says_how_to_make_them(tmp_path, monkeypatch):
     pages = study_pages()
     monkeypatch.setenv(pages.NOTEBOOKS_ENV, str(tmp_path / "nowhere"))
+    monkeypatch.setattr(pages, "STUDY_EXECUTED", tmp_path / "executed")
     app = SimpleNamespace(srcdir=str(tmp_path / "src"))
     (tmp_path / "src").mkdir()
     pages.study_pages(app)
     index = (tmp_path / "src" / "study" / "index.md").read_text()
     assert "found none in" in index and "make report" in index and "toctree" not in index
-    # with notebooks, then without them again: no page outlives its notebook
-    executed = tmp_path / "executed"
-    executed.mkdir()
-    executed_notebook(executed / "03_lambda_search.ipynb")
-    monkeypatch.setenv(pages.NOTEBOOKS_ENV, str(executed))
+    assert "{report-pdf}" in index  # the PDF instead
+    # executed notebooks of a build that did not write pages: the command that does
+    monkeypatch.delenv(pages.NOTEBOOKS_ENV)
+    write_executed(tmp_path / "executed", tmp_path / "figures", tmp_path / "results")
     pages.study_pages(app)
-    assert "03_lambda_search" in (tmp_path / "src" / "study" / "index.md").read_text()
-    copied = json.loads((tmp_path / "src" / "study" / "03_lambda_search.ipynb").read_text())
+    assert "make study-pages" in (tmp_path / "src" / "study" / "index.md").read_text()
+    # with pages, then without them again: no page outlives its notebook
+    folder = tmp_path / "notebooks"
+    write_pages(tmp_path / "executed", tmp_path / "figures", folder)
+    monkeypatch.setenv(pages.NOTEBOOKS_ENV, str(folder))
+    pages.study_pages(app)
+    assert "07_conclusion" in (tmp_path / "src" / "study" / "index.md").read_text()
+    copied = json.loads((tmp_path / "src" / "study" / "02_three_vs_nine_layers.ipynb")
+                        .read_text())
     assert copied["cells"][0]["metadata"]["tags"] == ["lab-only", "remove-cell"]
-    (executed / "03_lambda_search.ipynb").unlink()
+    (figure,) = [o for o in copied["cells"][3]["outputs"] if "```{figure}" in
+                 o["data"].get("text/markdown", "")]
+    path = figure["data"]["text/markdown"].splitlines()[0].split()[-1]
+    assert (tmp_path / "src" / "study" / path).resolve() == \
+        (tmp_path / "figures" / "02_curves_9layer.png").resolve()
+    (folder / "02_three_vs_nine_layers.ipynb").unlink()
     pages.study_pages(app)
-    assert not (tmp_path / "src" / "study" / "03_lambda_search.ipynb").exists()
+    assert not (tmp_path / "src" / "study" / "02_three_vs_nine_layers.ipynb").exists()
+
+
+def test_a_figure_deleted_since_leaves_its_caption_not_a_broken_build(tmp_path):
+    pages = study_pages()
+    write_executed(tmp_path / "executed", tmp_path / "figures", tmp_path / "results")
+    write_pages(tmp_path / "executed", tmp_path / "figures", tmp_path / "notebooks")
+    (tmp_path / "figures" / "02_curves_9layer.png").unlink()
+    text = pages.page_of(tmp_path / "notebooks" / "02_three_vs_nine_layers.ipynb",
+                         tmp_path / "study")
+    assert "02_curves_9layer.png` is missing" in text and "```{figure}" not in text
 
 
 def test_every_page_is_in_the_site_and_every_guide_linked_from_its_index():
     index = (DOCS / "index.md").read_text(encoding="utf-8")
+    for part in ("guides/index", "study/index", "api/index", "history"):
+        assert f"\n{part}\n" in index, part  # in the toctree: the header's links
+    guides = (DOCS / "guides" / "index.md").read_text(encoding="utf-8")
     for guide in GUIDES:
-        assert f"guides/{guide.stem}\n" in index, guide.name  # in a toctree
-        assert f"(guides/{guide.name})" in index, guide.name  # and linked in words
+        if guide.name == "index.md":
+            continue
+        assert f"\n{guide.stem}\n" in guides, guide.name  # in a toctree
+        assert f"]({guide.name})" in guides, guide.name  # and linked in words
 
 
-EXAMPLES = list(find_examples(*map(str, GUIDES)))
+EXAMPLES = list(find_examples(*map(str, [*GUIDES, DOCS / "index.md"])))
 
 
 def test_the_guides_have_python_examples():

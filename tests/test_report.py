@@ -72,6 +72,12 @@ def test_quick_report_builds_a_pdf_with_every_section(real_data_dir, tmp_path):
         assert (tmp_path / "executed" / next(
             f"{name}.ipynb" for name in NOTEBOOKS if name.startswith(f"{key}_"))).is_file()
 
+    # the study's pages beside the PDF: every section, its figures by reference to the PNGs
+    for name in NOTEBOOKS:
+        page = (tmp_path / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8")
+        assert "image/png" not in page and "data:image" not in page, name
+    assert "../figures/" in (tmp_path / "notebooks" / "02_three_vs_nine_layers.ipynb").read_text()
+
     # nothing but tables, figures and prose: no printed output, no raw column names
     for executed in (tmp_path / "executed").glob("*.ipynb"):
         cells = [c for c in json.loads(executed.read_text())["cells"] if c["cell_type"] == "code"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import inspect
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -85,8 +86,10 @@ class Config:
             (std ``sigma`` for every layer).
         sigma: standard deviation for ``init="normal"`` (an error with another ``init``).
         lam: L2 regularisation strength; cost = mean cross-entropy + lam * sum ||W||^2.
-        eta_min, eta_max, n_s, cycles: triangular cyclical learning rate; one cycle is
-            2 * n_s updates.
+        eta_min: the lowest learning rate of the triangular cyclical schedule.
+        eta_max: its highest, the peak of the first cycle.
+        n_s: updates per half-cycle; one cycle is 2 * n_s updates.
+        cycles: the number of cycles.
         eta_decay: the peak of cycle l is ``eta_max * eta_decay**l`` (1 = every cycle alike).
         optimizer: ``"sgd"`` (plain mini-batch gradient descent) or ``"adam"`` (Adam with the
             same learning-rate schedule, which then needs a much smaller ``eta_max``).
@@ -115,6 +118,31 @@ class Config:
         log_every: updates between two evaluations of the history; ``None`` = n_s // 5.
         train_eval_size: training images used for the train curves (a fixed subset, to keep
             logging cheap); ``None`` = all.
+
+    Examples
+    --------
+    The course's 9-layer net with BN after the ReLU, its defaults otherwise:
+
+    >>> import bnnet
+    >>> config = bnnet.Config(hidden=bnnet.NINE_LAYER, bn="after")
+    >>> config.n_layers, config.n_updates, config.lam
+    (9, 9000, 0.005)
+
+    A configuration is frozen; :meth:`replace` makes a changed copy, checked again:
+
+    >>> config.replace(lam=0.01, cycles=3).n_updates
+    13500
+    >>> config.replace(batch_size=0)
+    Traceback (most recent call last):
+        ...
+    bnnet.core.config.ConfigError: batch_size=0: expected a positive integer
+
+    A misspelt field is an error that names the closest one:
+
+    >>> bnnet.Config(hiden=[50, 50])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    bnnet.core.config.ConfigError: Config has no field 'hiden' (did you mean 'hidden'?); ...
     """
 
     hidden: tuple[int, ...] = setting(
@@ -260,6 +288,10 @@ def _init(self: Config, *args: Any, **fields: Any) -> None:
 
 
 Config.__init__ = _init  # type: ignore[method-assign]
+# what Config(...) takes, for inspect.signature, help() and the API reference: the fields
+# (not ``__new__``'s ``*args, **fields``, which only catches a misspelt name first)
+_fields = list(inspect.signature(_dataclass_init).parameters.values())[1:]  # without self
+Config.__signature__ = inspect.Signature(_fields)  # type: ignore[attr-defined]
 
 
 def closest(name: str, names: Any) -> str:

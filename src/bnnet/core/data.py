@@ -44,11 +44,16 @@ class Dataset:
     """Normalised CIFAR-10 splits.
 
     Attributes:
-        X_train, X_val, X_test: inputs of shape (N, 3072), normalised per feature with
-            ``mean`` and ``std`` of the training split.
-        y_train, y_val, y_test: integer labels in [0, 10), shape (N,).
+        X_train: training inputs of shape (N, 3072), normalised per feature with ``mean``
+            and ``std`` of the training split.
+        y_train: their integer labels in [0, 10), shape (N,).
+        X_val: validation inputs, normalised as ``X_train``.
+        y_val: their labels.
+        X_test: test inputs, normalised as ``X_train``.
+        y_test: their labels.
         label_names: the 10 class names.
-        mean, std: the training statistics, shape (3072,).
+        mean: the per-feature mean of the training split, shape (3072,).
+        std: the per-feature standard deviation of the training split, shape (3072,).
         source: the folder the batches were read from.
         train_pixels: the training images as read, uint8 (N, 3072), with ``X_train`` ==
             :func:`normalise` of them; the fast training path gathers its mini-batches from
@@ -297,6 +302,33 @@ def load_cifar10(
     Returns:
         a :class:`Dataset`; inputs normalised with the per-feature mean and std of the
         (final) training split only, applied to all three splits.
+
+    Examples
+    --------
+    These need CIFAR-10 (``make data`` downloads it into ``data/``; the test suite runs
+    them when ``BNNET_DATA_DIR`` points at a copy). The course's split:
+
+    >>> import bnnet
+    >>> data = bnnet.load_cifar10()  # doctest: +SKIP
+    >>> data.X_train.shape, data.X_val.shape, data.X_test.shape  # doctest: +SKIP
+    ((45000, 3072), (5000, 3072), (10000, 3072))
+    >>> data.label_names[:3], data.X_train.dtype  # doctest: +SKIP
+    (['airplane', 'automobile', 'bird'], dtype('float32'))
+
+    The assignment's small setup, and a random 1,000 of the training images for a quick
+    run:
+
+    >>> bnnet.load_cifar10(split="small").X_train.shape  # doctest: +SKIP
+    (10000, 3072)
+    >>> bnnet.load_cifar10(n_train=1000).X_train.shape  # doctest: +SKIP
+    (1000, 3072)
+
+    A folder without the batches is an error that says where it looked, never a download:
+
+    >>> bnnet.load_cifar10("no/such/folder")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    bnnet.cifar10.DataError: CIFAR-10 not found in no/such/folder (from the data_dir argument): ...
     """
     dtype = np.dtype(dtype)
     if dtype.kind != "f":

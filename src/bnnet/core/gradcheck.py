@@ -117,6 +117,28 @@ def check_gradients(
 
     Layers followed directly by BN have no bias (see :mod:`bnnet.core.network`), so no ``b``
     row appears for them.
+
+    Examples
+    --------
+    A 3-layer BN net with small layers, on 10 random inputs of 8 features (milliseconds):
+
+    >>> import numpy as np
+    >>> import bnnet
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((10, 8)), rng.integers(0, 3, 10)
+    >>> table = bnnet.check_gradients(bnnet.Config(hidden=[6, 5], bn="before"), X, y)
+    >>> print(table[["layer", "parameter", "shape"]].to_string(index=False))
+     layer parameter  shape
+         1         W (8, 6)
+         1     gamma   (6,)
+         1      beta   (6,)
+         2         W (6, 5)
+         2     gamma   (5,)
+         2      beta   (5,)
+         3         W (5, 3)
+         3         b   (3,)
+    >>> bool((table["max_rel_error"] < 1e-6).all())  # a wrong formula shows far above
+    True
     """
     if h is None:
         h = 1e-6 if np.finfo(NUMERIC_DTYPE).eps < np.finfo(np.float64).eps else 1e-5

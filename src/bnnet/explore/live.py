@@ -67,8 +67,9 @@ class LiveRun:
 
     Attributes:
         rows: the history rows logged so far (:data:`~bnnet.core.train.HISTORY_COLUMNS`).
-        layers_at_init, layers_latest: per-layer statistics at step 0 and at the latest
-            measured step (``None`` before the first).
+        layers_at_init: per-layer statistics at step 0 (``None`` before they are measured).
+        layers_latest: per-layer statistics at the latest measured step (``None`` before
+            the first).
         layers_step: the update step of ``layers_latest``.
         state: one of :data:`STATES`.
         result: the :class:`~bnnet.core.train.Result` of a run that is done or stopped.

@@ -3,7 +3,9 @@ line): run the notebooks with papermill, one live progress line each, then build
 with nbconvert, with a title page that says what the report was built from.
 
 The executed notebooks go to report/executed/, figures to figures/, tables to
-report/results/ and the PDF to report/report.pdf. A quick run writes all of these under
+report/results/ and the PDF to report/report.pdf; the executed notebooks also go, without
+their embedded figures, to report/notebooks/ (:mod:`bnnet.report.pages`: committed, they are
+the study's pages of the documentation site). A quick run writes all of these under
 report/quick/ instead, so it never overwrites the study's outputs. Expensive runs are
 cached (.cache/), so a second build after a prose edit is fast. The LaTeX log of the PDF
 goes beside the executed notebooks (report.log); overfull boxes are reported.
@@ -47,6 +49,7 @@ from bnnet.report.display import (
     STUDY_RESULTS,
 )
 from bnnet.report.notebook import ParameterError
+from bnnet.report.pages import PagesError, write_pages
 from bnnet.report.params import changed, describe_changes, load_params
 from bnnet.report.pdf import PDFFailed, to_pdf
 from bnnet.report.terminal import NotebookProgress
@@ -291,6 +294,14 @@ def build(args: argparse.Namespace, pdf_path: Path, executed_dir: Path) -> int:
     verify = verify_command(manifest)
     print(f"[report] manifest of the {runs} runs written to {manifest} ({verify} re-trains "
           "a sample of them)", flush=True)
+    pages_dir = pdf_path.parent / "notebooks"
+    try:
+        pages = write_pages(executed_dir, Path(os.environ[FIGURES_ENV]), pages_dir)
+    except PagesError as e:
+        print(f"make report: {e}", file=sys.stderr)
+        return 1
+    print(f"[report] {len(pages)} pages of the study (the executed notebooks, their figures "
+          f"by reference) written to {pages_dir} (make docs shows them)", flush=True)
     nb = combine(executed, quick=args.quick, data_source=data_source, seconds=seconds,
                  commit=commit, training=training_summary(ledger), title=args.title,
                  author=args.author, course=args.course, assignment=args.assignment,
