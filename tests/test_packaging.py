@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "bnnet"
 
 # What an import name is called on the package index, where the two differ.
-DISTRIBUTIONS = {"IPython": "ipython"}
+DISTRIBUTIONS = {"IPython": "ipython", "yaml": "pyyaml"}  # import name: distribution
 
 
 def declared(group: str | None = None) -> set[str]:
