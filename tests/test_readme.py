@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import shlex
 
-import pandas as pd
 import pytest
 from pytest_examples import CodeExample, EvalExample, find_examples
 
@@ -15,7 +14,7 @@ from pytest_examples import CodeExample, EvalExample, find_examples
 # print with a mock while an example runs, so bnnet (and numba) must be imported before
 import bnnet  # noqa: F401
 from bnnet.report.assemble import NOTEBOOKS
-from bnnet.study.stats import CHANCE, REAL
+from bnnet.report.findings import findings, readme_findings
 from tests.examples import run_example
 from tests.report_checks import ROOT
 
@@ -126,44 +125,9 @@ def test_every_link_leads_to_a_file_that_exists():
     assert guides <= set(links), guides - set(links)
 
 
-def numbers(cell: str) -> float:
-    """The mean of a table cell such as ``"53.25 ± 0.24"`` (percent)."""
-    return float(cell.split("±")[0])
-
-
-def test_the_readme_states_the_committed_reports_findings():
-    """Each finding of the README, in words, checked against the committed tables (the
-    numbers themselves are the PDF's)."""
-    results = ROOT / "report" / "results"
-    section = TEXT[TEXT.index("## What the study found"):TEXT.index("## Set-up")]
-    section = " ".join(section.split())
-
-    grad = pd.read_csv(results / "01_gradcheck_summary.csv")
-    assert "agrees with centred differences on every net checked (2 to 9 layers" in section
-    assert grad[["W", "b", "gamma", "beta"]].max().max() < 1e-5
-    assert set(grad["layers"]) >= {2, 9} and {"none", "before the ReLU", "after the ReLU"} \
-        <= set(grad["bn"])
-
-    bn = pd.read_csv(results / "02_bn_ci.csv").set_index("net")
-    assert "helps the 9-layer net far more than the 3-layer one" in section
-    assert bn.loc["9-layer", "verdict"] == REAL and bn.loc["9-layer", "diff"] > 0
-    assert bn.loc["9-layer", "diff"] > 2 * abs(bn.loc["3-layer", "diff"])
-
-    init = pd.read_csv(results / "04_test_accuracy.csv")
-    nine = init[init["net"] == "9-layer"].set_index("sigma")
-    chance = 100 * CHANCE
-    assert "the 9-layer net without BN stays at chance for every σ tried" in section
-    assert all(numbers(v) < chance for v in nine["no BN"])
-    assert "with BN it trains at σ 1e-1 and 1e-3 but not at 1e-4" in section
-    assert numbers(nine.loc[0.1, "BN"]) > 3 * chance and numbers(nine.loc[0.001, "BN"]) > 3 * chance
-    assert numbers(nine.loc[0.0001, "BN"]) < chance
-    eps = pd.read_csv(results / "04_epsilon_ci.csv")
-    smallest = eps[eps["sigma"] == eps["sigma"].min()]
-    tiniest = smallest[smallest["eps"] == smallest["eps"].min()].iloc[0]
-    assert "The cause is BN's ε: a smaller ε lets it train there too" in section
-    assert tiniest["sigma"] == 1e-4 and tiniest["verdict"] == REAL and tiniest["diff"] > 20
-
-    best = pd.read_csv(results / "05_best_runs.csv")["test_accuracy"]
-    course = pd.read_csv(results / "02_runs.csv").groupby(["net", "BN"])["test_accuracy"]
-    assert "does clearly better than the course's nets" in section
-    assert best.mean() > course.mean().max() + 0.02  # two points: several seed spreads
+def test_the_readme_states_the_findings_of_the_committed_tables():
+    """The README's findings are the lines bnnet.report.findings reads from the committed
+    tables (the docs' landing page shows the same): each number, interval and verdict."""
+    assert readme_findings(TEXT) == findings(), (
+        "the README's findings differ from the committed tables': run "
+        "python -m bnnet.report.findings --readme")

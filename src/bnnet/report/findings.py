@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from bnnet.core.config import BN_PLACEMENTS
+from bnnet.files import PROJECT_ROOT
 from bnnet.report.display import STUDY_RESULTS
 from bnnet.report.prose import effect, pm
 from bnnet.study.search import recommended_lam
@@ -34,6 +35,8 @@ from bnnet.study.stats import comparison
 TABLES = ("01_gradcheck_summary", "02_bn_ci", "02_test_accuracy", "03_chosen", "03_final",
           "03_final_val_ci", "03_final_ci", "04_bn_ci", "04_test_accuracy", "05_best_runs",
           "05_best_config")
+#: The project's README, whose "What the study found" carries :func:`findings`.
+README = PROJECT_ROOT / "README.md"
 #: The relative error above which a gradient is wrong (section 1's threshold).
 GRADIENT_THRESHOLD = 1e-6
 
@@ -138,9 +141,35 @@ def _best(runs: pd.DataFrame, config: pd.DataFrame, course: pd.DataFrame) -> lis
             f"  - Its settings: {settings}."]
 
 
+#: The README's findings lie between these two lines (``--readme`` rewrites them).
+README_START = "<!-- findings: python -m bnnet.report.findings --readme writes these lines -->"
+README_END = "<!-- /findings -->"
+
+
+def readme_findings(text: str) -> list[str]:
+    """The findings lines of a README text (between :data:`README_START` and
+    :data:`README_END`)."""
+    return text[text.index(README_START) + len(README_START):text.index(README_END)].strip(
+        "\n").splitlines()
+
+
+def with_findings(text: str, lines: list[str]) -> str:
+    """The README text with its findings replaced by ``lines``."""
+    head, tail = text[:text.index(README_START)], text[text.index(README_END):]
+    return head + README_START + "\n" + "\n".join(lines) + "\n" + tail
+
+
 def main(argv: list[str] | None = None) -> int:
+    """``python -m bnnet.report.findings [results]`` prints the findings; ``--readme``
+    writes them into the project's README instead."""
     args = sys.argv[1:] if argv is None else argv
-    print("\n".join(findings(*args[:1])))
+    lines = findings(*[a for a in args if a != "--readme"][:1])
+    if "--readme" in args:
+        README.write_text(with_findings(README.read_text(encoding="utf-8"), lines),
+                          encoding="utf-8")
+        print(f"written to {README}")
+    else:
+        print("\n".join(lines))
     return 0
 
 
