@@ -64,14 +64,14 @@ clean:
 	rm -rf docs/_build docs/study docs/_figures docs/api/generated
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
 
-# The committed study costs a full `make report` (about 25 minutes here) to recreate.
+# The committed study costs a cold `make report` (the README gives its measured time) to recreate.
 STUDY_OUTPUTS = report/report.pdf $(filter-out report/results/bench.csv report/results/run_profile.csv,$(wildcard report/results/*.csv)) $(wildcard figures/*.png) \
 	$(wildcard report/notebooks/*.ipynb)
 clean-study:
 	@if [ "$(CONFIRM)" != yes ]; then \
 		echo "make clean-study: this deletes the committed study (report/report.pdf, report/results/*.csv"; \
-		echo "but bench.csv, figures/*.png, report/notebooks/*.ipynb); a cold make report takes about"; \
-		echo "25 minutes to recreate it."; \
+		echo "but bench.csv, figures/*.png, report/notebooks/*.ipynb); a cold make report (the"; \
+		echo "README gives its measured time) recreates it."; \
 		echo "Run make clean-study CONFIRM=yes to go ahead."; \
 		exit 1; \
 	fi

@@ -65,8 +65,8 @@ make docs
 ```
 """
 HOW_FROM_BUILD = """\
-`make report` writes them (about 30 minutes on 2 cores; `make report QUICK=1` in 2
-minutes, into `report/quick/`):
+`make report` writes them (a cold build takes the time the README gives; `make report
+QUICK=1` about 2 minutes, into `report/quick/`):
 
 ```bash
 make report
