@@ -22,8 +22,8 @@ BEST = {"hidden": [500, 500], "flip": True, "shift": 2, "lam": 0.002, "test_flip
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--updates", type=int, default=4000,
-                        help="training steps of each timed run (default 4000)")
+    parser.add_argument("--updates", type=int, default=1000,
+                        help="training steps of each timed run (default 1000)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--n-train", type=int, default=None,
                         help="training images (default: all but the 1,000 kept for validation)")

@@ -104,11 +104,11 @@ def _lam(chosen: pd.DataFrame, final: pd.DataFrame, on_val: pd.DataFrame,
     validation, versus = comparison(on_val, arm="chosen"), comparison(on_test, arm="chosen")
     recommended = recommended_lam(validation, pick["lam"], default)
     how = ("the maximum of the fit over the fine search" if pick["rule"] == "fit" else
-           "the best-measured λ of the fine search (the fit's interval missed it)")
+           "the best-measured λ of the fine search, since the fit's interval missed it")
     outcome = (f"the study recommends the search's λ = {sci(recommended)}"
                if recommended != default else f"the course's λ = {default:g} stays")
     return [f"- **Which λ?** On validation accuracy only, the coarse-to-fine search chooses "
-            f"λ = {sci(pick['lam'])} ({how}, {int(pick['runs'])} runs). Trained the same way "
+            f"λ = {sci(pick['lam'])} ({how}; {int(pick['runs'])} runs). Trained the same way "
             f"as the course default λ = {default:g}, {int(arms.loc['chosen', 'runs'])} seeds "
             f"each, on validation it {effect(validation, what='validation accuracy')}, so "
             f"{outcome}; on test, read once after the choice "

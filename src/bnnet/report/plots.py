@@ -96,13 +96,16 @@ def curve_panels(histories: pd.DataFrame, panel: str, line: str, metric: str = "
 
 
 def search_scatter(
-    stages: dict[str, pd.DataFrame], optimum: dict | None = None
+    stages: dict[str, pd.DataFrame], optimum: dict | None = None,
+    chosen: float | None = None,
 ) -> plt.Figure:
     """Validation accuracy against log10(lambda), one panel per search stage.
 
     Stages differ in schedule, so each gets its own axes. With ``optimum`` (from
     :func:`bnnet.study.search.smooth_optimum` on the last stage) that panel also shows the
-    quadratic fit, the chosen lambda and its interval.
+    quadratic fit, its maximum and the interval of the maximum; ``chosen`` (the lambda the
+    search chooses, :func:`bnnet.study.search.choose_lam`) is drawn where it differs from the
+    fit's maximum.
     """
     fig, axes = plt.subplots(1, len(stages), figsize=(3.4 * len(stages), 3.0), squeeze=False)
     for ax, (name, table) in zip(axes[0], stages.items(), strict=True):
@@ -118,7 +121,12 @@ def search_scatter(
                     label="quadratic fit")
             ax.axvspan(optimum["low"], optimum["high"], color="tab:orange", alpha=0.2,
                        label="95% interval")
-            ax.axvline(optimum["log10_lam"], color="tab:orange", lw=1.5, label="chosen")
+            fit_is_chosen = chosen is None or np.isclose(chosen, optimum["lam"])
+            ax.axvline(optimum["log10_lam"], color="tab:orange", lw=1.5,
+                       label="fit's maximum, chosen" if fit_is_chosen else "fit's maximum")
+            if not fit_is_chosen:
+                ax.axvline(np.log10(chosen), color="tab:green", lw=1.5, ls="--",
+                           label="chosen (best mean)")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel(r"$\log_{10}\lambda$")
         ax.legend(fontsize=SMALL_FONT)
