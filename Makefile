@@ -30,7 +30,7 @@ help:
 	@echo "                  QUICK=1: a quick build's, in report/quick/"
 	@echo "make bench        time bnnet (fast, NumPy) against its floor, PyTorch and torch.compile -> report/results/bench.csv"
 	@echo "make profile      where the best network's training time goes (augmentation, logging,"
-	@echo "                  test-time flips), about 3 minutes -> report/results/run_profile.csv"
+	@echo "                  test-time flips), 3.5 minutes -> report/results/run_profile.csv"
 	@echo "make clean        remove what is cheap to recreate: caches, executed notebooks,"
 	@echo "                  scratch/, report/quick/ and the built docs (never the committed study)"
 	@echo "make clean-study  remove the committed study (PDF, results, figures, pages): CONFIRM=yes"

@@ -31,9 +31,10 @@ def time_shares(config: Config, data: Dataset, *, updates: int, repeats: int = 3
     machine hits every variant alike), and time the training loop.
 
     Returns:
-        one row per variant: ``variant``, ``seconds`` (the median), ``GFLOP/s`` (the training
-        steps' arithmetic, :func:`~bnnet.study.provenance.run_flops`, over that median) and
-        ``share`` (the fraction of the time as trained that the variant saves).
+        one row per variant: ``variant``, ``updates``, ``seconds`` (the median),
+        ``GFLOP/s`` (the training steps' arithmetic,
+        :func:`~bnnet.study.provenance.run_flops`, over that median) and ``share`` (the
+        fraction of the time as trained that the variant saves).
     """
     if updates < 2 or updates % 2:
         raise ValueError(f"updates={updates}: give an even number of at least 2 (one cycle "
@@ -46,5 +47,6 @@ def time_shares(config: Config, data: Dataset, *, updates: int, repeats: int = 3
     flops = run_flops(cut.to_dict())
     median = {name: statistics.median(v) for name, v in seconds.items()}
     full = median["as trained"]
-    return pd.DataFrame([{"variant": name, "seconds": s, "GFLOP/s": flops / s / 1e9,
-                          "share": (full - s) / full} for name, s in median.items()])
+    return pd.DataFrame([{"variant": name, "updates": updates, "seconds": s,
+                          "GFLOP/s": flops / s / 1e9, "share": (full - s) / full}
+                         for name, s in median.items()])
