@@ -288,6 +288,7 @@ def test_without_pages_the_study_page_says_how_to_make_them(tmp_path, monkeypatc
     assert "{report-pdf}" in index  # the PDF instead
     # executed notebooks of a build that did not write pages: the command that does
     monkeypatch.delenv(pages.NOTEBOOKS_ENV)
+    monkeypatch.setattr(pages, "DEFAULT_NOTEBOOKS", tmp_path / "no pages")  # not the committed
     write_executed(tmp_path / "executed", tmp_path / "figures", tmp_path / "results")
     pages.study_pages(app)
     assert "make study-pages" in (tmp_path / "src" / "study" / "index.md").read_text()

@@ -41,7 +41,7 @@ TABLES = {
                       "9-layer,after the ReLU,5,52.09 ± 0.30\n",
     "05_ablation": "arm,instead,runs,test_accuracy\nbest network,,5,58.12 ± 0.31\n"
                    "width,\"50, 50 units\",5,54.02 ± 0.22\n"
-                   "λ = 0.002,λ = 0.005,5,57.90 ± 0.40\n"
+                   "smaller λ (0.002),λ = 0.005,5,57.90 ± 0.40\n"
                    "augmentation,none,5,55.55 ± 0.35\n"
                    "longer schedule,\"4,500 updates\",5,56.01 ± 0.28\n"
                    "extra images,\"45,000 images\",5,57.60 ± 0.30\n"
@@ -62,7 +62,7 @@ TABLES = {
     "05_ablation_ci": "arm,instead,runs,diff,low,high,p_value,p_holm,test,verdict\n"
                       + "".join(f"{arm},x,5/5,{d},{d - 0.4},{d + 0.4},0.01,0.05,Welch t,{v}\n"
                                 for arm, d, v in (("width", -6.016, "real"),
-                                                  ("λ = 0.002", -0.564, "inconclusive"),
+                                                  ("smaller λ (0.002)", -0.564, "inconclusive"),
                                                   ("augmentation", -0.24, "inconclusive"),
                                                   ("longer schedule", -2.592, "real"),
                                                   ("extra images", -0.108, "inconclusive"),

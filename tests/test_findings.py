@@ -24,7 +24,7 @@ def test_the_findings_of_the_committed_tables():
     for net, row in bn.iterrows():  # each number, interval and verdict of the table
         assert f"in the {net} net" in text
         assert f"{abs(row['diff']):.2f} points (95% interval [{row['low']:+.2f}, " \
-               f"{row['high']:+.2f}]; {row['verdict']})" in text.replace("\u2212", "-")
+               f"{row['high']:+.2f}]; {row['verdict']}" in text.replace("\u2212", "-")
     chosen = pd.read_csv(STUDY_RESULTS / "03_chosen.csv").iloc[0]
     assert f"On validation accuracy only, the coarse-to-fine search chooses λ = " \
            f"{sci(chosen['lam'])} (" in text

@@ -38,7 +38,7 @@ class ReportTableError(LookupError):
 
 class Starts(str):
     """A row key that matches every value starting with it (the ablation's arm names carry
-    the values they take back, e.g. ``"λ = 0.002"``)."""
+    the values they keep, e.g. ``"smaller λ (0.002)"``)."""
 
 
 def read_table(name: str, results_dir: str | os.PathLike | None = None) -> pd.DataFrame:

@@ -117,7 +117,7 @@ def _sigma_contrasts() -> tuple[Contrast, ...]:
 def _ingredient_contrasts() -> tuple[Contrast, ...]:
     return tuple(Contrast(f"without {name}", f"{_ABLATION}_ci", {"arm": Starts(row)},
                           "best network", f"without {name}")
-                 for name, row in (("the width", "width"), ("λ 0.002", "λ"),
+                 for name, row in (("the width", "width"), ("λ 0.002", "smaller λ"),
                                    ("augmentation", "augmentation"),
                                    ("the longer schedule", "longer schedule"),
                                    ("the extra images", "extra images"),
@@ -164,7 +164,7 @@ PRESETS: tuple[Preset, ...] = (
             Arm("without the width", {**_BEST, "widths": "50, 50"}, _ABLATION, "test_accuracy",
                 {"arm": Starts("width")}),
             Arm("without λ 0.002", {**_BEST, "lam": DEFAULTS["lam"]}, _ABLATION, "test_accuracy",
-                {"arm": Starts("λ")}, not_replayed=_TOO_SMALL),
+                {"arm": Starts("smaller λ")}, not_replayed=_TOO_SMALL),
             Arm("without augmentation", {**_BEST, "flip": False, "shift": 0}, _ABLATION,
                 "test_accuracy", {"arm": Starts("augmentation")}, not_replayed=_TOO_SMALL),
             Arm("without the longer schedule", {}, _ABLATION, "test_accuracy",
