@@ -112,6 +112,12 @@ def test_outcome_says_when_seeds_stay_at_chance():
     assert seeds_at_chance([0.1, 0.5, 0.119, 0.13]) == 2 and seeds_at_chance([]) == 0
 
 
+def test_a_diverged_run_never_counts_as_trained():
+    # a diverged run has no accuracy (NaN): "every seed trains" must not hold for it
+    assert seeds_at_chance([0.5, float("nan")]) == 1
+    assert at_chance([float("nan"), 0.1]) and not at_chance([float("nan"), 0.5])
+
+
 def test_prose_is_markdown_and_earlier_reports_name_their_source():
     text = prose("  first\n", "", "second")
     bundle = text._repr_mimebundle_()

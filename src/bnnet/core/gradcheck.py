@@ -15,6 +15,9 @@ from bnnet.core.network import TRAINABLE, Params, cost_and_gradients, forward, i
 # of ~1e-10, which is a relative error of 1e-5 for the many entries whose gradient is
 # ~1e-5. The analytic gradients being checked stay float64.
 NUMERIC_DTYPE = np.longdouble
+#: A largest relative error above this, between analytic and centred-difference gradients,
+#: means a wrong formula: the threshold of the report's gradient check and its conclusion.
+WRONG_GRADIENT = 1e-6
 
 
 def train_cost_terms(

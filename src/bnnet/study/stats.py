@@ -124,8 +124,9 @@ WELCH, PAIRED, PERMUTATION, NO_TEST = "Welch t", "paired t", "permutation", "non
 
 
 def at_chance(values) -> np.ndarray:
-    """Which runs ended at chance (test accuracy below :data:`CHANCE`)."""
-    return np.asarray(values, dtype=float) < CHANCE
+    """Which runs ended at chance: test accuracy below :data:`CHANCE`, or none at all (NaN,
+    a run that diverged), so that a diverged run never counts as one that trained."""
+    return ~(np.asarray(values, dtype=float) >= CHANCE)
 
 
 def is_split(values) -> bool:
