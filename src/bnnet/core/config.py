@@ -10,7 +10,9 @@ import dataclasses
 import difflib
 import functools
 import inspect
+import itertools
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +40,17 @@ BN_PLACEMENTS = {"none": "none", "before": "before the ReLU", "after": "after th
 #: The keywords ``Config.bn`` replaced (``batch_norm`` and ``bn_position`` gave four
 #: combinations for three networks); still accepted, with a :class:`DeprecationWarning`.
 LEGACY_BN_KEYWORDS = ("batch_norm", "bn_position")
+
+
+def layer_weights(hidden: Sequence[int], d_in: int = 3072, n_classes: int = 10) -> list[int]:
+    """The number of weights of each affine layer of a net with these hidden widths (CIFAR-10's
+    inputs and classes by default), first layer first: what a run's arithmetic scales with.
+
+    >>> layer_weights([50, 50])
+    [153600, 2500, 500]
+    """
+    sizes = [d_in, *hidden, n_classes]
+    return [a * b for a, b in itertools.pairwise(sizes)]
 
 
 def bn_placement(config: Config) -> str:

@@ -4,7 +4,6 @@ training runs it contains (a ledger that :func:`bnnet.study.runs.run_many` appen
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import os
@@ -15,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from bnnet.cifar10 import ALL_FILES, md5sum
+from bnnet.core.config import layer_weights
 from bnnet.files import atomic_path
 
 #: md5 of each file of the official "CIFAR-10 python version" archive (the same values as
@@ -184,8 +184,7 @@ def run_flops(config: Mapping[str, object], d_in: int = 3072, n_classes: int = 1
     >>> run_flops({"hidden": [50, 50], "batch_size": 100, "n_s": 2250, "cycles": 2})
     569160000000.0
     """
-    sizes = [d_in, *config["hidden"], n_classes]  # type: ignore[misc]
-    weights = [a * b for a, b in itertools.pairwise(sizes)]
+    weights = layer_weights(config["hidden"], d_in, n_classes)  # type: ignore[arg-type]
     updates = 2 * int(config["n_s"]) * int(config["cycles"])  # type: ignore[call-overload]
     return float(int(config["batch_size"]) * updates  # type: ignore[call-overload]
                  * (4 * weights[0] + 6 * sum(weights[1:])))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bnnet.blas as blas
 
-import itertools
 import os
 import warnings
 from collections import Counter
@@ -17,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import joblib
 
-from bnnet.core.config import Config
+from bnnet.core.config import Config, layer_weights
 from bnnet.study.cache import memory, read_back, store
 from bnnet.study.cluster import SCHEDULER_ENV, run_on_cluster
 from bnnet.study.jobs import DataSpec, RunResult, keyed_run
@@ -152,5 +151,4 @@ def _describe(i: int, desc: str, config: Config) -> str:
 def estimated_cost(config: Config, d_in: int = 3072, n_classes: int = 10) -> float:
     """A run's relative cost: update steps times multiply-adds per image of the weights
     (for ordering runs only; augmentation and logging are left out)."""
-    sizes = [d_in, *config.hidden, n_classes]
-    return float(config.n_updates * sum(a * b for a, b in itertools.pairwise(sizes)))
+    return float(config.n_updates * sum(layer_weights(config.hidden, d_in, n_classes)))
