@@ -18,7 +18,7 @@ SECTIONS = {
     "03": "Coarse-to-fine search for the regularisation strength",
     "04": "Sensitivity to the initial weight scale",
     "05": "BN variants, capacity and the best network",
-    "06": "Diagnostics: why the signal dies without BN",
+    "06": "Diagnostics: signal and gradients inside the nets",
     "07": "Conclusion",
     "08": "Appendix: performance",
 }
