@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 import shutil
 from pathlib import Path
 
@@ -114,6 +115,53 @@ def test_nan_in_a_comparison_fails_the_claim_rather_than_passing_it(results, mon
     gain = float("nan")
     with pytest.raises(ClaimError, match="contradicted"):
         claim("BN helps by {gain:+.2f} points.", lambda gain: gain > 0, gain=gain)
+
+
+def test_a_nan_named_value_fails_even_a_negated_check(results, monkeypatch):
+    monkeypatch.setenv(claims.MODE_ENV, claims.STRICT)
+    # `not (gain < 0)` is True for NaN: the named value itself must fail the claim
+    with pytest.raises(ClaimError, match="gain is NaN"):
+        claim("BN does not hurt ({gain:+.2f}).", lambda gain: not gain < 0, gain=float("nan"))
+
+
+@pytest.mark.parametrize("seeds, problem", [
+    ([0.51, float("nan"), 0.52], "1 of the 3 values of accuracy per seed are NaN or infinite"),
+    (pd.Series([0.51, np.inf]), "1 of the 2 values of accuracy per seed are NaN or infinite"),
+    (pd.DataFrame({"a": [0.5, 0.5], "b": [np.nan, 0.5]}), "1 of the 4 values"),
+    (np.array([]), "accuracy per seed has no value"),
+])
+def test_a_check_over_data_with_a_nan_or_no_value_fails_where_pandas_would_skip_it(
+        results, monkeypatch, seeds, problem):
+    monkeypatch.setenv(claims.MODE_ENV, claims.STRICT)
+    # pandas' min skips NaN: without `data` this claim would pass on the finite seeds
+    worst = pd.Series(np.asarray(seeds, dtype=float).ravel()).min()
+    with pytest.raises(ClaimError, match=r"'Every seed trains\.' is contradicted") as err:
+        claim("Every seed trains.", lambda low: not low < 0.2,
+              data={"accuracy per seed": seeds}, low=worst)
+    assert problem in str(err.value)
+    monkeypatch.setenv(claims.MODE_ENV, claims.MARK)
+    assert claim("Every seed trains.", True, data={"accuracy per seed": seeds}).startswith(
+        "**[Not what this run shows:")
+    assert claims.read()["holds"].tolist() == ["False"]
+
+
+def test_the_data_a_check_reads_are_listed_in_its_evidence(results):
+    claim("Every seed trains.", True, "lowest 0.51", data={"accuracy": [0.51, 0.53]})
+    assert claims.read().iloc[-1]["evidence"] == "lowest 0.51; reads accuracy (2 values)"
+    with pytest.raises(ClaimError, match="the data 'labels' of a claim are not numbers"):
+        claim("Every seed trains.", True, data={"labels": ["a", "b"]})
+
+
+def test_a_sentence_chosen_over_data_with_a_nan_is_no_choice(results, monkeypatch):
+    monkeypatch.setenv(claims.MODE_ENV, claims.STRICT)
+    steps = pd.Series([0.02, np.nan, 0.03])
+    with pytest.raises(ClaimError, match="1 of the 3 values of lead per step"):
+        claims.choose(bool(steps.min() > 0.01), "BN stays ahead at every step.",
+                      "BN falls back at some step.", "BN's lead is above 0.01 at every step",
+                      data={"lead per step": steps})
+    monkeypatch.setenv(claims.MODE_ENV, claims.MARK)
+    assert claims.choose(True, "Ahead.", "Behind.", "ahead", data={"lead": [0.02]}) == "Ahead."
+    assert claims.read()["kind"].tolist() == [claims.CHECKED, claims.CHOSEN]
 
 
 def test_a_template_shares_its_named_values_with_its_check_and_evidence(results):
@@ -242,3 +290,53 @@ def test_a_flipped_value_is_marked_in_a_quick_build(tmp_path, monkeypatch):
     assert f"~~{SHALLOW}" in shown and "**[Not what this run shows:" in shown
     table = claims.checked(claims.read())
     assert not table.loc[table["claim"].str.startswith(SHALLOW), "holds"].any()
+
+
+REDUCTION = re.compile(r"\.(max|min|mean|median|std|var|sum|all|any|agg|idxmax|idxmin)\(|"
+                       r"(?<![.\w])(max|min|all|any|ptp)\(")
+
+
+def _checked_source(call: ast.Call) -> str | None:
+    """The part of a claim() or choose() call that decides it (its check, or its condition
+    and its named values), unparsed; None for other calls."""
+    name = getattr(call.func, "id", getattr(call.func, "attr", ""))
+    if name == "claim":
+        parts = [p for p in [_holds(call)] if p is not None] + [
+            k.value for k in call.keywords if k.arg not in ("holds", "evidence", "data")]
+    elif name == "choose":
+        parts = call.args[:1] + [k.value for k in call.keywords if k.arg == "condition"]
+    else:
+        return None
+    return " ".join(ast.unparse(p) for p in parts)
+
+
+def undeclared_reductions(source: str) -> list[str]:
+    """The checks and conditions that reduce (max, min, all, a pandas mean...) without naming
+    in ``data`` what they reduce: pandas skips NaN, so a diverged seed would go unseen."""
+    found = []
+    for call in ast.walk(ast.parse(source)):
+        if (isinstance(call, ast.Call) and (decides := _checked_source(call)) is not None
+                and REDUCTION.search(decides)
+                and not any(k.arg == "data" for k in call.keywords)):
+            found.append(decides)
+    return found
+
+
+def test_the_reduction_finder_finds_a_check_that_reduces_without_its_data():
+    assert undeclared_reductions("claim(s, lambda low: low > 0.2, low=acc.min())") == [
+        "lambda low: low > 0.2 acc.min()"]
+    assert undeclared_reductions("choose(all(a > 0 for a in accs), t, f, states)") == [
+        "all((a > 0 for a in accs))"]
+    assert undeclared_reductions("claim(s, lambda low: low > 0.2, low=acc.min(), "
+                                 "data={'accuracy': acc})") == []
+    assert undeclared_reductions("claim(s, gain > 0, f'best {acc.max()}')") == []
+
+
+@pytest.mark.parametrize("notebook", sorted(NOTEBOOKS.glob("0*.ipynb")), ids=lambda p: p.stem)
+def test_every_check_that_reduces_names_the_data_it_reduces(notebook):
+    """A check over "every seed" or "every step" declares those values in ``data``, so that a
+    NaN among them fails the claim instead of being skipped by the reduction."""
+    nb = nbformat.read(notebook, as_version=4)
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code"
+                       and not c.source.lstrip().startswith(("%", "!")))
+    assert undeclared_reductions(source) == []

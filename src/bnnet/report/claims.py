@@ -13,7 +13,15 @@ notebook says which:
                    lambda low, high: low > high, low=deep_low, high=shallow_high)
 
   The test must give a real truth value (``bool`` or NumPy's): NaN, an array, a string or
-  ``None`` is a :class:`ClaimError` naming the sentence, never a pass.
+  ``None`` is a :class:`ClaimError` naming the sentence, never a pass. A named value that is
+  NaN makes the claim fail. A check that reduces data ("every seed", "at every step") names
+  them in ``data``: pandas' ``max``, ``min``, ``mean`` and ``std`` skip NaN, so a diverged
+  seed or a value never logged would vanish from the reduction; a claim whose ``data`` hold
+  a NaN, an infinity or no value at all fails, whatever its test says::
+
+      text = claim("Every seed ends within {off:.1e} of ln 10.", lambda off: off < 0.01,
+                   data={"validation loss": history["val_loss"]},
+                   off=(history["val_loss"] - np.log(10)).abs().max())
 - :func:`choose`, a sentence the data **choose** among alternatives: recorded with the
   condition that chose it, which states what the chosen sentence says. It cannot be
   contradicted, and the table says so instead of counting it as a check.
@@ -39,7 +47,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -86,43 +94,50 @@ def start(section: str) -> None:
     _write()
 
 
-def claim(sentence: str, holds: bool | Callable[..., Any], evidence: str = "",
-          **values: Any) -> str:
+def claim(sentence: str, holds: bool | Callable[..., Any], evidence: str = "", *,
+          data: Mapping[str, Any] | None = None, **values: Any) -> str:
     """``sentence`` if ``holds`` (recorded with ``evidence``); else, by :func:`mode`, a
     :class:`ClaimError` or the sentence marked as contradicted.
 
     With ``values``, ``sentence`` is a template filled by ``sentence.format(**values)``,
     ``holds`` may be a function of the same values (called as ``holds(**values)``), and the
     evidence lists them: the sentence's numbers and the check's thresholds are the same
-    named values.
+    named values. ``data`` names the arrays (Series, frames, lists) the check reduces; the
+    claim holds only if each has at least one value and every value is finite, and if no
+    named value is NaN (see :func:`unusable`).
     """
+    data = dict(data or {})
     text = sentence.format(**values) if values else sentence
     if callable(holds):
         holds = holds(**values)
     holds = truth(text, holds)
-    evidence = _evidence(evidence, values)
-    _record(CHECKED, text, evidence, holds)
-    if holds:
+    problems = unusable(data, values)
+    evidence = "; ".join(part for part in (_evidence(evidence, values), _reads(data),
+                                           "; ".join(problems)) if part)
+    if holds and not problems:
+        _record(CHECKED, text, evidence, True)
         return text
-    if mode() == STRICT:
-        raise ClaimError(f"{_section or 'this notebook'}: the sentence {text!r} is "
-                         f"contradicted by this run's data ({evidence}). Rewrite it, or "
-                         "change the test it is bound to if the test is wrong.")
-    return f"**[Not what this run shows: {evidence}.]** ~~{text.strip()}~~"
+    return _contradicted(text, evidence)
 
 
 def choose(condition: Any, if_true: str, if_false: str, states: str,
-           evidence: str = "") -> str:
+           evidence: str = "", *, data: Mapping[str, Any] | None = None) -> str:
     """The sentence the data choose: ``if_true`` when ``condition`` holds, else
     ``if_false``. Recorded as :data:`CHOSEN` with ``states``, the condition in words, which
     must say what the two sentences say (e.g. "the fine search's interval lies inside its
-    range")."""
+    range"). ``data``, as for :func:`claim`: if the arrays the condition reduces hold a NaN,
+    an infinity or no value, the chosen sentence is treated as a contradicted claim."""
     condition = truth(if_true, condition)
     text = if_true if condition else if_false
     if not text.strip():  # the data chose to say nothing
         return text
     detail = f"chosen because {states} is {condition}"
-    _record(CHOSEN, text, f"{detail}; {evidence}" if evidence else detail, True)
+    evidence = "; ".join(part for part in (detail, evidence, _reads(dict(data or {})))
+                         if part)
+    problems = unusable(dict(data or {}))
+    if problems:
+        return _contradicted(text, f"{evidence}; {'; '.join(problems)}")
+    _record(CHOSEN, text, evidence, True)
     return text
 
 
@@ -132,6 +147,25 @@ def untested(sentence: str) -> str:
     text = sentence if UNTESTED in sentence else _before_stop(sentence, f" ({UNTESTED})")
     _record(READING, text, "", None)
     return text
+
+
+def unusable(data: Mapping[str, Any], values: Mapping[str, Any] | None = None) -> list[str]:
+    """What keeps ``data`` and ``values`` from supporting a claim, in words (empty if
+    nothing): a data array with no value, or with NaN or infinite values (a diverged run, a
+    value never logged), or a named value that is NaN."""
+    problems = []
+    for name, value in (values or {}).items():
+        if isinstance(value, (float, np.floating)) and math.isnan(value):
+            problems.append(f"{name} is NaN")
+    for name, value in data.items():
+        numbers = _numbers(name, value)
+        bad = int((~np.isfinite(numbers)).sum())
+        if not numbers.size:
+            problems.append(f"{name} has no value, so 'every' would hold vacuously")
+        elif bad:
+            problems.append(f"{bad} of the {numbers.size} values of {name} are NaN or "
+                            "infinite (a diverged run or a value never logged)")
+    return problems
 
 
 def truth(sentence: str, holds: Any) -> bool:
@@ -194,6 +228,34 @@ def summary(table: pd.DataFrame) -> str:
 
 def _folder() -> Path:
     return output_dirs()[1] / CLAIMS_DIR
+
+
+def _contradicted(text: str, evidence: str) -> str:
+    """Record ``text`` as a checked sentence that does not hold; stop (strict) or mark it."""
+    _record(CHECKED, text, evidence, False)
+    if mode() == STRICT:
+        raise ClaimError(f"{_section or 'this notebook'}: the sentence {text!r} is "
+                         f"contradicted by this run's data ({evidence}). Rewrite it, or "
+                         "change the test it is bound to if the test is wrong.")
+    return f"**[Not what this run shows: {evidence}.]** ~~{text.strip()}~~"
+
+
+def _numbers(name: str, value: Any) -> np.ndarray:
+    if isinstance(value, pd.DataFrame):
+        value = value.to_numpy()
+    try:
+        return np.asarray(value, dtype=float).ravel()
+    except (TypeError, ValueError) as err:
+        raise ClaimError(f"{_section or 'this notebook'}: the data {name!r} of a claim are "
+                         f"not numbers ({type(value).__name__}): pass the numeric column the "
+                         "check reduces") from err
+
+
+def _reads(data: Mapping[str, Any]) -> str:
+    if not data:
+        return ""
+    return "reads " + ", ".join(f"{name} ({_numbers(name, v).size} values)"
+                                for name, v in data.items())
 
 
 def _evidence(evidence: str, values: dict[str, Any]) -> str:
