@@ -84,7 +84,7 @@ def test_throughput_divides_each_runs_arithmetic_by_its_seconds(tmp_path):
                {"key": "d", "seconds": float("nan"), "cached": False, "config": wide}]
     ledger = tmp_path / "ledger.jsonl"
     ledger.write_text("".join(json.dumps(e) + "\n" for e in entries))
-    table = provenance.throughput(ledger).set_index("net")
+    table = provenance.throughput(provenance.read_ledger(ledger)).set_index("net")
     assert list(table.index) == ["500-500", "50-50"]  # most minutes first
     assert table.loc["50-50", "runs"] == 2 and table.loc["500-500", "runs"] == 1  # NaN: out
     rates = [provenance.run_flops(narrow) / s / 1e9 for s in (10.0, 20.0)]

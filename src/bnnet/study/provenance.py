@@ -190,15 +190,15 @@ def run_flops(config: Mapping[str, object], d_in: int = 3072, n_classes: int = 1
                  * (4 * weights[0] + 6 * sum(weights[1:])))
 
 
-def throughput(ledger: str | os.PathLike) -> pd.DataFrame:
-    """GFLOP/s of every run trained in this build (cached runs kept their first build's
-    seconds, which the ledger records too), by network widths: ``net`` (the hidden widths),
-    ``runs``, ``minutes`` (summed), ``GFLOP/s`` (median over its runs of
+def throughput(runs: Iterable[Mapping]) -> pd.DataFrame:
+    """GFLOP/s of a build's runs (:func:`read_ledger` of its ledger; cached runs kept their
+    first build's seconds, which the ledger records too), by network widths: ``net`` (the
+    hidden widths), ``runs``, ``minutes`` (summed), ``GFLOP/s`` (median over its runs of
     :func:`run_flops` / seconds)."""
     rows = [{"net": "-".join(map(str, e["config"]["hidden"])),
              "seconds": finite_seconds(e["seconds"]),
              "gflops": run_flops(e["config"]) / e["seconds"] / 1e9}
-            for e in read_ledger(ledger)
+            for e in runs
             if e.get("config") and finite_seconds(e["seconds"]) > 0]
     table = pd.DataFrame(rows, columns=["net", "seconds", "gflops"])
     return (table.groupby("net", sort=False)
