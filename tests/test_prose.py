@@ -44,6 +44,9 @@ def test_formatters_give_the_table_figures():
     assert points(0.0071) == "+0.71 points"
     assert points(-0.008) == "−0.80 points"
     assert points(-0.008, signed=False) == "0.80 points"
+    # a difference that rounds to zero has no sign: "−0.00" would claim a direction
+    assert points(-0.00004) == "0.00 points" and points(0.00004) == "0.00 points"
+    assert interval(row(0.0, -0.00004, 0.002, "inconclusive")) == "[0.00, +0.20]"
     assert interval(row(0.007, 0.003, 0.0112, "real")) == "[+0.30, +1.12]"
     assert sci(0.0026) == r"$2.6 \cdot 10^{-3}$"
     assert sci(9.96e-5) == r"$1.0 \cdot 10^{-4}$"

@@ -77,8 +77,12 @@ def percent(fraction: float, digits: int = 2) -> str:
 
 
 def signed(value: float, digits: int = 2) -> str:
-    """A difference with its sign, the minus a true minus: ``signed(-0.564) == "−0.56"``."""
-    return f"{value:+.{digits}f}".replace("-", "\u2212")
+    """A difference with its sign, the minus a true minus: ``signed(-0.564) == "−0.56"``;
+    a difference that rounds to zero has none (``signed(-0.004) == "0.00"``)."""
+    text = f"{value:+.{digits}f}"
+    if float(text) == 0:
+        return f"{0:.{digits}f}"
+    return text.replace("-", "\u2212")
 
 
 def percent_pm(mean: float, std: float, digits: int = 2) -> str:
