@@ -7,7 +7,12 @@ import pytest
 
 from bnnet import Config
 from bnnet.core.network import evaluate
-from bnnet.study.analysis import bn_statistics_accuracy, flip_test_accuracy, summarise
+from bnnet.study.analysis import (
+    bn_statistics_accuracy,
+    cycle_reading,
+    flip_test_accuracy,
+    summarise,
+)
 from bnnet.study.runs import run_many
 from tests.conftest import SMALL
 
@@ -46,3 +51,20 @@ def test_flip_test_accuracy_evaluates_each_trained_net_both_ways(spec):
     for r, flipped in zip(runs, table["flipped"], strict=True):
         expected = evaluate(r.params, data.X_test, data.y_test, r.config.replace(test_flip=True))
         assert flipped == expected["accuracy"]
+
+
+def test_cycle_reading_reads_the_mean_curve_at_each_peak_and_end_of_the_rate():
+    # two seeds, n_s = 10, two cycles: the rate peaks at steps 10 and 30, ends at 20 and 40
+    steps = [0, 10, 20, 30, 40]
+    loss = {0: [2.3, 2.1, 1.6, 1.8, 1.4], 1: [2.3, 2.3, 1.8, 2.0, 1.6]}
+    histories = pd.DataFrame([
+        {"label": "net", "seed": seed, "step": step, "val_loss": value,
+         "val_accuracy": 1 - value / 3}
+        for seed, values in loss.items() for step, value in zip(steps, values, strict=True)])
+    table = cycle_reading(histories, "net", 10, 2, column="val_loss")
+    assert table["at_peak_eta"].tolist() == pytest.approx([2.2, 1.9])
+    assert table["at_end"].tolist() == pytest.approx([1.7, 1.5])
+    assert table["dip"].tolist() == pytest.approx([-0.5, -0.4])
+    # validation accuracy by default
+    assert cycle_reading(histories, "net", 10, 2)["at_end"].tolist() == pytest.approx(
+        [1 - 1.7 / 3, 1 - 1.5 / 3])

@@ -18,6 +18,10 @@ NUMERIC_DTYPE = np.longdouble
 #: A largest relative error above this, between analytic and centred-difference gradients,
 #: means a wrong formula: the threshold of the report's gradient check and its conclusion.
 WRONG_GRADIENT = 1e-6
+#: Two gradient paths (NumPy reference, compiled kernels) agree "to round-off" when they
+#: differ by fewer machine epsilons than this, relative to each array's largest entry: a few
+#: dozen roundings, no formula's difference.
+ROUNDOFF_ULPS = 64
 
 
 def train_cost_terms(

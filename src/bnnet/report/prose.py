@@ -268,6 +268,31 @@ def sci(x: float, digits: int = 1) -> str:
     return f"${mantissa:.{digits}f} \\cdot 10^{{{exponent}}}$"
 
 
+def at_most(x: float, digits: int = 2, *, significant: bool = False) -> float:
+    """``x`` rounded up to ``digits`` decimals (or significant digits), the value a sentence
+    prints as a bound "at most", "within" or "below": ``at_most(7.594) == 7.6`` prints as
+    7.60, never the 7.59 that the value exceeds. NaN stays NaN."""
+    return _outward(x, digits, significant, math.ceil)
+
+
+def at_least(x: float, digits: int = 2, *, significant: bool = False) -> float:
+    """``x`` rounded down, the value a sentence prints as a bound "at least" or "above":
+    ``at_least(1.4955) == 1.49``."""
+    return _outward(x, digits, significant, math.floor)
+
+
+def _outward(x: float, digits: int, significant: bool, direction) -> float:
+    x = float(x)
+    if not math.isfinite(x) or x == 0:
+        return x
+    if significant:
+        digits = digits - 1 - math.floor(math.log10(abs(x)))
+    scale = 10.0 ** digits
+    # a value already at the printed precision stays (7.6 must not become 7.61)
+    scaled = round(x * scale, 9)
+    return direction(scaled) / scale
+
+
 def span(low: float, high: float, fmt=None) -> str:
     """``"between X and Y"``, or ``"X"`` alone when both ends read the same once formatted
     (``fmt``: default :func:`sci`)."""

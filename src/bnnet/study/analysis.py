@@ -121,11 +121,13 @@ def mean_curve(histories: pd.DataFrame, label: str, column: str = "val_accuracy"
     return runs.groupby("step", sort=True)[column].mean()
 
 
-def cycle_reading(histories: pd.DataFrame, label: str, n_s: int, cycles: int) -> pd.DataFrame:
-    """Validation accuracy (mean over seeds) where each cycle of the cyclical learning rate
-    peaks (step ``(2c + 1) n_s``, eta at its largest) and where it ends (``2 (c + 1) n_s``,
-    eta back at its smallest): one row per cycle, with ``dip`` = end minus peak."""
-    curve = mean_curve(histories, label)
+def cycle_reading(histories: pd.DataFrame, label: str, n_s: int, cycles: int,
+                  column: str = "val_accuracy") -> pd.DataFrame:
+    """``column`` (mean over seeds; validation accuracy by default) where each cycle of the
+    cyclical learning rate peaks (step ``(2c + 1) n_s``, eta at its largest) and where it ends
+    (``2 (c + 1) n_s``, eta back at its smallest): one row per cycle, with ``dip`` = end minus
+    peak."""
+    curve = mean_curve(histories, label, column)
     rows = [{"cycle": c + 1, "at_peak_eta": curve.get((2 * c + 1) * n_s, float("nan")),
              "at_end": curve.get(2 * (c + 1) * n_s, float("nan"))} for c in range(cycles)]
     table = pd.DataFrame(rows)
