@@ -1,5 +1,6 @@
 """Report prose: computed from results, never typed into Markdown cells."""
 
+import math
 import re
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from bnnet.report.notebook import NOTEBOOKS as REPORT_NOTEBOOKS
 from bnnet.report.prose import (
     EARLIER_SOURCE,
     at_chance,
+    at_least,
+    at_most,
     count,
     curve_sentence,
     earlier_reports,
@@ -197,3 +200,14 @@ def test_the_curves_sentence_gives_the_gap_and_where_validation_accuracy_stands(
     assert "by 10.00 points (a), 12.50 points (b)" in sentence
     assert "still rising at the end for the a" in sentence
     assert "past its peak (epoch 5 of 10; it ends 2.50 points lower) for the b" in sentence
+
+
+def test_a_bound_a_sentence_prints_is_rounded_outward():
+    # "at most 7.59" would be false of 7.594; "at least 1.50" false of 1.4955
+    assert at_most(7.594) == pytest.approx(7.60) and at_least(1.4955) == pytest.approx(1.49)
+    assert at_most(7.6) == pytest.approx(7.6) and at_least(1.5) == pytest.approx(1.5)
+    assert at_least(1970.0, 2, significant=True) == pytest.approx(1900.0)
+    assert f"{at_most(1.234e-4, 2, significant=True):.1e}" == "1.3e-04"
+    assert at_most(-0.123, 1) == pytest.approx(-0.1) and at_least(-0.123, 1) == pytest.approx(-0.2)
+    assert math.isnan(at_most(float("nan"))) and at_most(0.0) == 0.0
+
