@@ -147,7 +147,7 @@ def test_each_contrast_quotes_the_reports_test_and_the_difference_here(results):
     sigma = contrast_lines(BY_KEY["sigma"], results_dir=results)
     assert sigma[1] == ("BN's gain at σ 0.001: report +40.09 points (permutation test), real "
                         "(adjusted p 0.040).")
-    assert sigma[2] == "BN's gain at σ 0.0001: report +0.00 points, both at chance."
+    assert sigma[2] == "BN's gain at σ 0.0001: report 0.00 points, both at chance."
     # a stopped run has no accuracy: no difference here
     stopped = {"ε 1e-05": Measured("run 1: 9 layers", None, "stopped"),
                "ε 1e-16": Measured("run 2: 9 layers", 0.22, "done")}
@@ -193,7 +193,7 @@ def test_the_committed_tables_have_the_columns_and_rows_the_presets_read():
         lines = contrast_lines(preset)
         assert len(lines) == len(preset.contrasts), preset.key
         for contrast, line in zip(preset.contrasts, lines, strict=True):
-            assert re.fullmatch(rf"{re.escape(contrast.name)}: report [−+]\d+\.\d\d points.*"
+            assert re.fullmatch(rf"{re.escape(contrast.name)}: report [−+]?\d+\.\d\d points.*"
                                 r", [a-z >δ,]+( \(adjusted p [<\d. ]+\))?\.", line), line
             assert {contrast.base, contrast.other} <= {arm.name for arm in preset.arms}
 
