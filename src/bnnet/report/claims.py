@@ -106,13 +106,13 @@ def claim(sentence: str, holds: bool | Callable[..., Any], evidence: str = "", *
     claim holds only if each has at least one value and every value is finite, and if no
     named value is NaN (see :func:`unusable`).
     """
-    data = dict(data or {})
+    arrays = _arrays(data)
     text = sentence.format(**values) if values else sentence
     if callable(holds):
         holds = holds(**values)
     holds = truth(text, holds)
-    problems = unusable(data, values)
-    evidence = "; ".join(part for part in (_evidence(evidence, values), _reads(data),
+    problems = unusable(arrays, values)
+    evidence = "; ".join(part for part in (_evidence(evidence, values), _reads(arrays),
                                            "; ".join(problems)) if part)
     if holds and not problems:
         _record(CHECKED, text, evidence, True)
@@ -132,9 +132,9 @@ def choose(condition: Any, if_true: str, if_false: str, states: str,
     if not text.strip():  # the data chose to say nothing
         return text
     detail = f"chosen because {states} is {condition}"
-    evidence = "; ".join(part for part in (detail, evidence, _reads(dict(data or {})))
-                         if part)
-    problems = unusable(dict(data or {}))
+    arrays = _arrays(data)
+    evidence = "; ".join(part for part in (detail, evidence, _reads(arrays)) if part)
+    problems = unusable(arrays)
     if problems:
         return _contradicted(text, f"{evidence}; {'; '.join(problems)}")
     _record(CHOSEN, text, evidence, True)
@@ -251,11 +251,15 @@ def _numbers(name: str, value: Any) -> np.ndarray:
                          "check reduces") from err
 
 
-def _reads(data: Mapping[str, Any]) -> str:
-    if not data:
+def _arrays(data: Mapping[str, Any] | None) -> dict[str, np.ndarray]:
+    """``data`` converted once, for both :func:`unusable` and the evidence."""
+    return {name: _numbers(name, value) for name, value in (data or {}).items()}
+
+
+def _reads(arrays: Mapping[str, np.ndarray]) -> str:
+    if not arrays:
         return ""
-    return "reads " + ", ".join(f"{name} ({_numbers(name, v).size} values)"
-                                for name, v in data.items())
+    return "reads " + ", ".join(f"{name} ({a.size} values)" for name, a in arrays.items())
 
 
 def _evidence(evidence: str, values: dict[str, Any]) -> str:
