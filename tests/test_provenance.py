@@ -90,6 +90,10 @@ def test_throughput_divides_each_runs_arithmetic_by_its_seconds(tmp_path):
     rates = [provenance.run_flops(narrow) / s / 1e9 for s in (10.0, 20.0)]
     assert table.loc["50-50", "GFLOP/s"] == pytest.approx(sum(rates) / 2)  # their median
     assert table.loc["500-500", "minutes"] == 1.0
+    # the values the medians reduce: every run with a training time, one row each
+    speeds = provenance.run_speeds(provenance.read_ledger(ledger))
+    assert list(speeds["net"]) == ["50-50", "50-50", "500-500"]
+    assert list(speeds["GFLOP/s"].iloc[:2]) == pytest.approx(rates)
 
 
 def test_wall_time_hands_the_longest_run_first_to_the_first_free_worker():

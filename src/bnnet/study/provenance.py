@@ -190,20 +190,26 @@ def run_flops(config: Mapping[str, object], d_in: int = 3072, n_classes: int = 1
                  * (4 * weights[0] + 6 * sum(weights[1:])))
 
 
+def run_speeds(runs: Iterable[Mapping]) -> pd.DataFrame:
+    """One row per run of a build (:func:`read_ledger` of its ledger) that has a training
+    time (a diverged run has none): ``net`` (the hidden widths), ``seconds`` and ``GFLOP/s``
+    (:func:`run_flops` / seconds), the values :func:`throughput` reduces."""
+    rows = [{"net": "-".join(map(str, e["config"]["hidden"])),
+             "seconds": finite_seconds(e["seconds"]),
+             "GFLOP/s": run_flops(e["config"]) / e["seconds"] / 1e9}
+            for e in runs
+            if e.get("config") and finite_seconds(e["seconds"]) > 0]
+    return pd.DataFrame(rows, columns=["net", "seconds", "GFLOP/s"])
+
+
 def throughput(runs: Iterable[Mapping]) -> pd.DataFrame:
     """GFLOP/s of a build's runs (:func:`read_ledger` of its ledger; cached runs kept their
     first build's seconds, which the ledger records too), by network widths: ``net`` (the
     hidden widths), ``runs``, ``minutes`` (summed), ``GFLOP/s`` (median over its runs of
-    :func:`run_flops` / seconds)."""
-    rows = [{"net": "-".join(map(str, e["config"]["hidden"])),
-             "seconds": finite_seconds(e["seconds"]),
-             "gflops": run_flops(e["config"]) / e["seconds"] / 1e9}
-            for e in runs
-            if e.get("config") and finite_seconds(e["seconds"]) > 0]
-    table = pd.DataFrame(rows, columns=["net", "seconds", "gflops"])
-    return (table.groupby("net", sort=False)
-            .agg(runs=("gflops", "size"), minutes=("seconds", lambda s: s.sum() / 60),
-                 gflops=("gflops", "median"))
+    :func:`run_speeds`)."""
+    return (run_speeds(runs).groupby("net", sort=False)
+            .agg(runs=("GFLOP/s", "size"), minutes=("seconds", lambda s: s.sum() / 60),
+                 gflops=("GFLOP/s", "median"))
             .rename(columns={"gflops": "GFLOP/s"}).reset_index()
             .sort_values("minutes", ascending=False, ignore_index=True))
 

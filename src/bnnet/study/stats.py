@@ -147,6 +147,20 @@ def is_bimodal(values) -> bool:
     return is_split(v) or (len(v) > 1 and bool(np.diff(v).max() > GAP))
 
 
+def narrowest_range(values, k: int) -> float:
+    """The smallest range that any ``k`` of the values span, so that the spread of ``k`` runs
+    can be compared with that of a larger arm (whose full range grows with its size); NaN if
+    there are fewer than ``k`` values.
+
+    >>> narrowest_range([1, 5, 6, 9], 2)
+    1.0
+    """
+    v = np.sort(np.asarray(values, dtype=float))
+    if not 0 < k <= len(v):
+        return float("nan")
+    return float(np.min(v[k - 1:] - v[:len(v) - k + 1]))
+
+
 def no_spread(a, b, *, paired: bool = False) -> bool:
     """Neither arm varies (or, paired, the differences do not): a t interval would have
     width 0."""
