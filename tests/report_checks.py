@@ -53,14 +53,21 @@ def check_title_page(page: str, data_dir: Path | None = None) -> None:
         assert str(data_dir.resolve()) not in page.replace("\n", "")
 
 
+def running_text(pages: list[str]) -> str:
+    """The pages' text as one, without the page number that ends each page (a sentence that
+    runs on to the next page reads on)."""
+    return "\n".join(re.sub(r"\n\s*\d+\s*$", "", page) for page in pages)
+
+
 def check_bn_prose_matches_table(text: str, ci_csv: Path) -> None:
     """The BN gain written in section 2's prose equals the CI table of the same PDF and
-    the CSV of the same run: value, interval and verdict."""
+    the CSV of the same run: value, interval and verdict (a float the page puts inside the
+    sentence, before the interval's bracket, is read over)."""
     ci = pd.read_csv(ci_csv).set_index("net")
     for net, words in (("3-layer", "three"), ("9-layer", "nine")):
         m = re.search(rf"With\s+{words}\s+layers\s+BN\s+(raises|lowers|changes)\s+test\s+"
                       rf"accuracy\s+by\s+"
-                      rf"{NUMBER}\s+points(.*?)interval\s+\[{NUMBER},\s+{NUMBER}\]([^)]*)",
+                      rf"{NUMBER}\s+points(.*?)interval[^\[]*\[{NUMBER},\s+{NUMBER}\]([^)]*)",
                       text, re.S)
         assert m, f"no {net} sentence in section 2's prose"
         verb, value, middle, low, high, after = m.groups()

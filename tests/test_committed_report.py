@@ -14,6 +14,7 @@ from tests.report_checks import (
     check_bn_prose_matches_table,
     check_contents_page,
     check_title_page,
+    running_text,
 )
 
 PDF = ROOT / "report" / "report.pdf"
@@ -38,7 +39,8 @@ def test_contents_fit_their_page(pages):
 
 
 def test_prose_agrees_with_the_tables_of_the_same_run(pages):
-    check_bn_prose_matches_table("\n".join(pages), ROOT / "report" / "results" / "02_bn_ci.csv")
+    check_bn_prose_matches_table(running_text(pages),
+                                 ROOT / "report" / "results" / "02_bn_ci.csv")
 
 
 def test_every_verdict_rests_on_five_runs_per_arm():
@@ -94,7 +96,7 @@ def test_the_report_has_an_introduction_and_a_conclusion_on_a4_without_seams(pag
 
 
 def test_the_search_prose_agrees_with_its_comparison_table(pages):
-    text = " ".join("\n".join(pages).split())
+    text = " ".join(running_text(pages).split())
     row = pd.read_csv(ROOT / "report" / "results" / "03_final_ci.csv").iloc[0]
     m = re.search(r"the chosen \S{1,3} (raises|lowers|changes) test accuracy by ([+\-−]?\d+\.\d+) "
                   r"points.*?interval \[([+\-−]?\d+\.\d+), ([+\-−]?\d+\.\d+)\]", text)
