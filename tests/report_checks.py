@@ -54,9 +54,10 @@ def check_title_page(page: str, data_dir: Path | None = None) -> None:
 
 
 def running_text(pages: list[str]) -> str:
-    """The pages' text as one, without the page number that ends each page (a sentence that
-    runs on to the next page reads on)."""
-    return "\n".join(re.sub(r"\n\s*\d+\s*$", "", page) for page in pages)
+    """The pages' text as one, without the page number that ends each page or a quick
+    build's banner that heads it (a sentence that runs on to the next page reads on)."""
+    return "\n".join(re.sub(r"\n\s*\d+\s*$", "", re.sub(r"^QUICK RUN[^\n]*\n", "", page))
+                     for page in pages)
 
 
 def check_bn_prose_matches_table(text: str, ci_csv: Path) -> None:

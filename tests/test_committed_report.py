@@ -124,3 +124,15 @@ def test_every_claim_of_the_report_was_checked_and_held():
     for section in ("01_gradcheck", "02_three_vs_nine_layers", "03_lambda_search",
                     "04_init_sensitivity", "05_bn_variants", "06_diagnostics", "07_conclusion"):
         assert section in sections, section
+
+
+def test_the_text_refers_to_tables_and_figures_by_their_printed_numbers(pages):
+    text = running_text(pages)
+    assert "(#table-" not in text and "(#figure-" not in text  # every reference resolved
+    for kind in ("Table", "Figure"):
+        captions = [int(n) for n in re.findall(rf"^{kind} (\d+):", text, re.M)]
+        assert captions == list(range(1, len(captions) + 1)), kind  # numbered in order
+        cited = {int(n) for n in re.findall(rf"{kind}\s(\d+)(?![\d:])", text)}
+        assert cited and cited <= set(captions), (kind, cited - set(captions))
+    for page in (ROOT / "report" / "notebooks").glob("*.ipynb"):
+        assert "(#table-" not in page.read_text() and "(#figure-" not in page.read_text()

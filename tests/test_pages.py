@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import pytest
 
@@ -37,7 +38,9 @@ def test_the_pages_refer_to_the_figures_instead_of_embedding_them(build):
     ref = figure["metadata"][FIGURE_KEY]
     assert ref["path"] == "../../figures/02_curves_9layer.png"
     assert (target / ref["path"]).resolve() == (figures / "02_curves_9layer.png").resolve()
-    assert ref["caption"].startswith("Training (dashed) and validation (solid) cost")
+    # the caption as the page shows it: with the number the PDF gives the figure
+    assert re.match(r"Figure \d+: Training \(dashed\) and validation \(solid\) cost",
+                    ref["caption"])
     assert 'src="../../figures/02_curves_9layer.png"' in figure["data"]["text/html"]
     assert "{../../figures/02_curves_9layer.png}" in figure["data"]["text/latex"]
     # the executed notebook embeds the same bytes

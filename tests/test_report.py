@@ -16,6 +16,7 @@ from tests.report_checks import (
     check_contents_page,
     check_title_page,
     overfull_boxes,
+    running_text,
 )
 
 # every character LaTeX treats specially, and letters the text font has and lacks
@@ -51,7 +52,7 @@ def test_quick_report_builds_a_pdf_with_every_section(real_data_dir, tmp_path):
     assert "λ" in flat or "𝜆" in flat  # as math: pypdf may read the math italic letter
     check_contents_page(pages)
     # the text agrees with the tables of the same run
-    check_bn_prose_matches_table(text, tmp_path / "results" / "02_bn_ci.csv")
+    check_bn_prose_matches_table(running_text(pages), tmp_path / "results" / "02_bn_ci.csv")
     # nothing runs into the margin
     assert overfull_boxes(tmp_path / "executed" / "report.log") == []
     for title in SECTIONS.values():

@@ -13,6 +13,7 @@ import nbformat
 from bnnet.report.latex import escape, to_latex
 from bnnet.report.notebook import NOTEBOOKS as notebook_specs
 from bnnet.report.prose import count
+from bnnet.report.refs import float_numbers, resolve
 
 NOTEBOOKS = list(notebook_specs)  # in order
 DROP_MIMETYPES = {"application/vnd.jupyter.widget-view+json"}
@@ -69,6 +70,8 @@ def combine(executed: list[Path], *, quick: bool, data_source: str, seconds: flo
     first = [ABSTRACT in c.metadata.get("tags", []) for c in combined.cells]
     combined.cells = ([c for c, f in zip(combined.cells, first, strict=True) if f]
                       + [c for c, f in zip(combined.cells, first, strict=True) if not f])
+    # "[table](#table-02_eta_sweep)" in the text becomes "Table 7", as LaTeX numbers it
+    resolve(combined.cells, float_numbers(combined.cells))
     title = title + (" (quick run)" if quick else "")
     combined.metadata["title"] = title
     combined.metadata["authors"] = [{"name": author}]

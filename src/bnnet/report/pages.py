@@ -32,9 +32,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
 from bnnet.files import PROJECT_ROOT, atomic_path
+from bnnet.report.assemble import clean_cells
 from bnnet.report.display import STUDY_FIGURES
 from bnnet.report.notebook import NOTEBOOKS as _SPECS
+from bnnet.report.refs import float_numbers, number_captions, resolve
 
 #: The report's sections, in order: the notebooks a folder of pages holds.
 NOTEBOOKS = list(_SPECS)
@@ -102,10 +106,15 @@ def _figure(output: dict, figures: dict[str, Path], target: Path, where: str) ->
     return {**output, "data": new, "metadata": metadata}
 
 
-def page(notebook: dict, figures: dict[str, Path], target: Path, name: str) -> dict:
+def page(notebook: dict, figures: dict[str, Path], target: Path, name: str,
+         numbers: dict[tuple[str, str], int] | None = None) -> dict:
     """The executed notebook ``notebook`` (JSON) as the committed page in folder ``target``
-    (see the module's description)."""
+    (see the module's description); ``numbers``: the report's tables and figures by number
+    (:func:`report_numbers`), which its references and captions then show."""
     nb = json.loads(json.dumps(notebook))  # a copy
+    if numbers is not None:
+        resolve(nb.get("cells", []), numbers)
+        number_captions(nb.get("cells", []), numbers)
     for index, cell in enumerate(nb.get("cells", []), start=1):
         metadata = cell.get("metadata", {})
         for key in ("papermill", "execution", "collapsed", "scrolled"):
@@ -138,6 +147,15 @@ def page(notebook: dict, figures: dict[str, Path], target: Path, name: str) -> d
     return nb
 
 
+def report_numbers(notebooks) -> dict[tuple[str, str], int]:
+    """The numbers of the tables and figures the PDF prints from these executed notebooks
+    (JSON, in the report's order): counted over the cells it prints
+    (:func:`~bnnet.report.assemble.clean_cells`)."""
+    cells = [cell for nb in notebooks
+             for cell in clean_cells(nbformat.from_dict(json.loads(json.dumps(nb))))]
+    return float_numbers(cells)
+
+
 def write_pages(executed: Path = STUDY_EXECUTED, figures: Path = STUDY_FIGURES,
                 target: Path = STUDY_PAGES) -> list[Path]:
     """Write the pages of every section executed in ``executed`` into ``target`` (created if
@@ -154,10 +172,12 @@ def write_pages(executed: Path = STUDY_EXECUTED, figures: Path = STUDY_FIGURES,
         raise PagesError(f"{executed} holds none of the report's executed notebooks "
                          f"({NOTEBOOKS[0]}.ipynb ...): run make report first")
     index = figure_index(figures)
+    notebooks = {name: json.loads((executed / f"{name}.ipynb").read_text(encoding="utf-8"))
+                 for name in names}
+    numbers = report_numbers(notebooks.values())
     pages = {}
     for name in names:  # all converted before any is written: no half-updated folder
-        notebook = json.loads((executed / f"{name}.ipynb").read_text(encoding="utf-8"))
-        pages[name] = page(notebook, index, target, name)
+        pages[name] = page(notebooks[name], index, target, name, numbers)
     target.mkdir(parents=True, exist_ok=True)
     for old in target.glob("*.ipynb"):
         if old.stem in NOTEBOOKS and old.stem not in pages:
