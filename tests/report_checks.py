@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from pathlib import Path
 
@@ -60,10 +61,19 @@ def running_text(pages: list[str]) -> str:
                      for page in pages)
 
 
-def check_bn_prose_matches_table(text: str, ci_csv: Path) -> None:
+def notebook_prose(path: Path) -> str:
+    """The prose an executed notebook computed (its Markdown outputs), as the PDF prints it
+    before the page breaks and floats fall where they may."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    return "\n".join("".join(output.get("data", {}).get("text/markdown", ""))
+                     for cell in nb["cells"] for output in cell.get("outputs", []))
+
+
+def check_bn_prose_matches_table(text: str, ci_csv: Path, pdf_text: str | None = None) -> None:
     """The BN gain written in section 2's prose equals the CI table of the same PDF and
     the CSV of the same run: value, interval and verdict (a float the page puts inside the
-    sentence, before the interval's bracket, is read over)."""
+    sentence, before the interval's bracket, is read over). ``pdf_text``: the PDF's, for its
+    table, where ``text`` is the prose alone."""
     ci = pd.read_csv(ci_csv).set_index("net")
     for net, words in (("3-layer", "three"), ("9-layer", "nine")):
         m = re.search(rf"With\s+{words}\s+layers\s+BN\s+(raises|lowers|changes)\s+test\s+"
@@ -90,7 +100,7 @@ def check_bn_prose_matches_table(text: str, ci_csv: Path) -> None:
         t = re.search(rf"\n{net} \d+/\d+ {NUMBER} {NUMBER} {NUMBER} \S+ (?:\S+ )?"
                       r"(?:Welch t|paired t|permutation|none) "
                       r"(real, below δ|real|inconclusive|no difference > δ|too few runs"
-                      r"|both at chance)", text)
+                      r"|both at chance)", text if pdf_text is None else pdf_text)
         assert t, f"no {net} row of the BN table in the PDF"
         assert number(t.group(1)) == said and t.group(4) == row["verdict"]
 

@@ -15,8 +15,8 @@ from tests.report_checks import (
     check_bn_prose_matches_table,
     check_contents_page,
     check_title_page,
+    notebook_prose,
     overfull_boxes,
-    running_text,
 )
 
 # every character LaTeX treats specially, and letters the text font has and lacks
@@ -52,7 +52,11 @@ def test_quick_report_builds_a_pdf_with_every_section(real_data_dir, tmp_path):
     assert "λ" in flat or "𝜆" in flat  # as math: pypdf may read the math italic letter
     check_contents_page(pages)
     # the text agrees with the tables of the same run
-    check_bn_prose_matches_table(running_text(pages), tmp_path / "results" / "02_bn_ci.csv")
+    # (read from the executed notebook: where a quick run's page breaks and floats fall
+    # varies with its numbers; the committed report's test reads the PDF)
+    check_bn_prose_matches_table(
+        notebook_prose(tmp_path / "executed" / "02_three_vs_nine_layers.ipynb"),
+        tmp_path / "results" / "02_bn_ci.csv", pdf_text=text)
     # nothing runs into the margin
     assert overfull_boxes(tmp_path / "executed" / "report.log") == []
     for title in SECTIONS.values():
