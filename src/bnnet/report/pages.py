@@ -30,7 +30,6 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
 import nbformat
 
@@ -38,7 +37,7 @@ from bnnet.files import PROJECT_ROOT, atomic_path
 from bnnet.report.assemble import clean_cells
 from bnnet.report.display import STUDY_FIGURES
 from bnnet.report.notebook import NOTEBOOKS as _SPECS
-from bnnet.report.refs import float_numbers, number_captions, resolve
+from bnnet.report.refs import float_numbers, notebook_text, number_captions, resolve
 
 #: The report's sections, in order: the notebooks a folder of pages holds.
 NOTEBOOKS = list(_SPECS)
@@ -62,11 +61,6 @@ class PagesError(RuntimeError):
     build than the figures)."""
 
 
-def _text(value: Any) -> str:
-    """A notebook's multi-line string (a string or a list of lines) as one string."""
-    return "".join(value) if isinstance(value, list) else str(value)
-
-
 def _relative(path: Path, start: Path) -> str:
     """``path`` relative to the folder ``start`` (with ``..`` where needed), POSIX style."""
     return Path(os.path.relpath(path.resolve(), start.resolve())).as_posix()
@@ -82,9 +76,9 @@ def _figure(output: dict, figures: dict[str, Path], target: Path, where: str) ->
     """A figure output with its PNG replaced by a reference to the same file in the figures
     folder (:data:`FIGURE_KEY`)."""
     data = output["data"]
-    png = base64.b64decode(_text(data["image/png"]))
+    png = base64.b64decode(notebook_text(data["image/png"]))
     found = figures.get(hashlib.sha256(png).hexdigest())
-    shown = _text(data.get("text/plain", "a figure"))
+    shown = notebook_text(data.get("text/plain", "a figure"))
     if found is None:
         raise PagesError(
             f"{where}: the figure {shown} is not in the figures folder (no PNG there has its "
@@ -94,13 +88,13 @@ def _figure(output: dict, figures: dict[str, Path], target: Path, where: str) ->
     new = {k: v for k, v in data.items() if k != "image/png"}
     caption = ""
     if "text/html" in new:
-        page = _DATA_URI.sub(f'src="{html.escape(path)}"', _text(new["text/html"]))
+        page = _DATA_URI.sub(f'src="{html.escape(path)}"', notebook_text(new["text/html"]))
         new["text/html"] = page
         if match := _CAPTION.search(page):
             caption = html.unescape(match.group(1))
     if "text/latex" in new:  # the build machine's absolute path, made relative
         new["text/latex"] = _INCLUDE.sub(lambda m: m.group(1) + path + m.group(2),
-                                         _text(new["text/latex"]))
+                                         notebook_text(new["text/latex"]))
     metadata = {k: v for k, v in output.get("metadata", {}).items() if k != "image/png"}
     metadata[FIGURE_KEY] = {"path": path, "caption": caption}
     return {**output, "data": new, "metadata": metadata}

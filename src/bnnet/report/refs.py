@@ -47,13 +47,14 @@ def ref(name: str, kind: str = "table") -> str:
     return f"[{kind}](#{kind}-{name})"
 
 
-def _text(value: Any) -> str:
+def notebook_text(value: Any) -> str:
+    """A notebook's multi-line string (a string, a list of lines, or nothing) as one string."""
     return "".join(value) if isinstance(value, list) else (value or "")
 
 
 def _floats(output: Mapping) -> list[tuple[str, str]]:
     """The floats an output shows, as (kind, name), from its LaTeX."""
-    latex = _text(output.get("data", {}).get("text/latex"))
+    latex = notebook_text(output.get("data", {}).get("text/latex"))
     return [(kind, name) for kind, pattern in _PATTERNS.items()
             for name in pattern.findall(latex)]
 
@@ -93,12 +94,12 @@ def resolve(cells: Iterable[MutableMapping], numbers: Mapping[tuple[str, str], i
     """
     for cell in cells:
         if cell.get("cell_type") == "markdown":
-            cell["source"] = _substitute(_text(cell.get("source")), numbers)
+            cell["source"] = _substitute(notebook_text(cell.get("source")), numbers)
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             for mime in ("text/markdown", "text/plain"):
                 if mime in data:
-                    data[mime] = _substitute(_text(data[mime]), numbers)
+                    data[mime] = _substitute(notebook_text(data[mime]), numbers)
 
 
 def number_captions(cells: Iterable[MutableMapping],
@@ -110,7 +111,7 @@ def number_captions(cells: Iterable[MutableMapping],
             data = output.get("data", {})
             if "text/html" not in data:
                 continue
-            html = _text(data["text/html"])
+            html = notebook_text(data["text/html"])
             for kind, name in _floats(output):
                 if (kind, name) in numbers:
                     html = _HTML_CAPTION[kind].sub(
