@@ -1,4 +1,5 @@
 
+import itertools
 import math
 
 import numpy as np
@@ -440,6 +441,10 @@ def test_the_narrowest_range_is_the_tightest_group_of_k_runs_in_any_order():
     assert narrowest_range(values, 4) == pytest.approx(0.532 - 0.5276)
     assert narrowest_range(values[::-1], 4) == narrowest_range(values, 4)
     assert narrowest_range(values, 1) == 0.0
+    # against the definition: the smallest range over every choice of k of the values
+    for k in range(1, len(values) + 1):
+        brute = min(np.ptp(group) for group in itertools.combinations(values, k))
+        assert narrowest_range(values, k) == pytest.approx(brute)
     # too few values for k (or no k at all): no range to compare with
     assert math.isnan(narrowest_range(values, 6))
     assert math.isnan(narrowest_range(values, 0))
