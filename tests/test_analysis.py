@@ -9,6 +9,7 @@ from bnnet import Config
 from bnnet.core.network import evaluate
 from bnnet.study.analysis import (
     bn_statistics_accuracy,
+    collapse_layer,
     cycle_reading,
     flip_test_accuracy,
     summarise,
@@ -68,3 +69,18 @@ def test_cycle_reading_reads_the_mean_curve_at_each_peak_and_end_of_the_rate():
     # validation accuracy by default
     assert cycle_reading(histories, "net", 10, 2)["at_end"].tolist() == pytest.approx(
         [1 - 1.7 / 3, 1 - 1.5 / 3])
+
+
+def test_the_collapse_starts_where_every_deeper_layer_stays_far_below_epsilon():
+    # two seeds, layers 1-4 (4: the scores, no BN); at sigma 0.1 layer 2 dips below in one
+    # seed only, so the collapse starts at layer 3
+    rows = [(layer, 0.1, 1e-5, seed, v)
+            for seed, profile in enumerate([(1.0, 2e-7, 5e-7, 9.0), (1.0, 3e-6, 8e-7, 9.0)])
+            for layer, v in enumerate(profile, start=1)]
+    rows += [(layer, 0.001, 1e-5, 0, v) for layer, v in enumerate((1.0, 1.0, 2e-6, 1e-9), 1)]
+    frame = pd.DataFrame(rows, columns=["layer", "sigma", "eps", "seed", "variance"])
+    assert collapse_layer(frame, 0.1, 1e-5) == 3
+    assert collapse_layer(frame, 0.1, 1e-5, far=0.5) == 2  # 3e-6 < 0.5 * 1e-5
+    assert collapse_layer(frame, 0.001, 1e-5) is None  # layer 3 at 2e-6 is not that far below
+    assert collapse_layer(frame, 0.001, 1e-5, far=0.5) == 3
+    assert collapse_layer(frame, 0.01, 1e-5) is None  # no such runs

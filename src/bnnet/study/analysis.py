@@ -132,3 +132,22 @@ def cycle_reading(histories: pd.DataFrame, label: str, n_s: int, cycles: int,
              "at_end": curve.get(2 * (c + 1) * n_s, float("nan"))} for c in range(cycles)]
     table = pd.DataFrame(rows)
     return table.assign(dip=table["at_end"] - table["at_peak_eta"])
+
+
+#: "Far below" BN's ε: a pre-activation variance under this fraction of it, which BN's
+#: division by sqrt(var + ε) shrinks instead of normalising.
+FAR_BELOW = 0.1
+
+
+def collapse_layer(variance: pd.DataFrame, sigma: float, eps: float,
+                   far: float = FAR_BELOW) -> int | None:
+    """The first hidden layer from which every hidden layer's pre-activation variance is
+    below ``far`` × ``eps`` in every seed, in the runs at ``sigma`` with BN's ``eps``
+    (``variance``: one row per layer, sigma, eps and seed, as section 4's
+    ``04_epsilon_variance`` table; the last layer, the scores, has no BN and is left out).
+    None if the last hidden layer is not that far below."""
+    runs = variance[(variance["sigma"] == sigma) & (variance["eps"] == eps)]
+    hidden = runs[runs["layer"] < runs["layer"].max()]
+    worst = hidden.groupby("layer")["variance"].max()
+    below = worst < far * eps
+    return next((int(k) for k in worst.index if below.loc[k:].all()), None)
